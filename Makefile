@@ -1,0 +1,55 @@
+# evdeploy — build, test and demo. `make test` is what CI runs (.ci/run).
+GO      ?= go
+BIN     := bin/evdeploy
+PKGS    := ./...
+
+.PHONY: all build test test-short lint vet fmt-check arch-check golden demo clean bench
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/evdeploy
+
+# Everything: static checks, the whole suite, and -race on the concurrent engine.
+test: lint
+	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -race ./planner/... ./state/...
+
+test-short: lint
+	$(GO) test -short $(PKGS)
+
+lint: vet fmt-check arch-check
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+# The decided import direction (docs/architecture.md): planner never reaches the
+# AWS SDK or a provider; spec, state, build, localstack, templates import no
+# evdeploy package; providers never import spec.
+arch-check:
+	@bad=$$($(GO) list -deps ./planner | grep -E 'aws-sdk-go-v2|evdeploy/providers' || true); \
+	if [ -n "$$bad" ]; then echo "planner must not import:"; echo "$$bad"; exit 1; fi
+	@for p in spec state build localstack templates; do \
+	  bad=$$($(GO) list -deps ./$$p | grep -E '^github.com/evdeploy/evdeploy/' | grep -v "^github.com/evdeploy/evdeploy/$$p" || true); \
+	  if [ -n "$$bad" ]; then echo "$$p must not import:"; echo "$$bad"; exit 1; fi; \
+	done
+	@bad=$$($(GO) list -deps ./providers/... | grep -E '^github.com/evdeploy/evdeploy/spec$$' || true); \
+	if [ -n "$$bad" ]; then echo "providers must not import spec"; exit 1; fi
+
+# Regenerate golden files after an intended change; review the diff.
+golden:
+	$(GO) test ./spec/... ./planner/... -update
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./planner/... ./build/... ./bench/...
+
+# Deploy an example app to the embedded local cloud (no Docker, no AWS account).
+demo: build
+	./scripts/demo.sh
+
+clean:
+	rm -rf bin .evdeploy

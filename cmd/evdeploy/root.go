@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/charmbracelet/log"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes. plan --detailed-exitcode uses exitChanges for "changes present".
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitChanges = 2
+)
+
+// IOStreams are the command's terminal; tests use buffers.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// InTTY/OutTTY say whether the streams are terminals (interactive prompts,
+	// colour). Tests set them explicitly.
+	InTTY, OutTTY bool
+	Color         bool
+}
+
+func defaultIOStreams() *IOStreams {
+	outTTY := isatty.IsTerminal(os.Stdout.Fd())
+	return &IOStreams{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		InTTY:  isatty.IsTerminal(os.Stdin.Fd()),
+		OutTTY: outTTY,
+		Color:  outTTY && os.Getenv("NO_COLOR") == "",
+	}
+}
+
+// GlobalOptions are the flags every command shares.
+type GlobalOptions struct {
+	Dir      string
+	Stage    string
+	Vars     []string // k=v
+	VarFiles []string
+	Target   string // aws | local
+	Endpoint string
+	Region   string
+	Profile  string
+	LogLevel string
+	NoColor  bool
+}
+
+// Factory carries what commands need, built lazily so that parse tests touch
+// nothing.
+type Factory struct {
+	IO     *IOStreams
+	Global *GlobalOptions
+	Logger *log.Logger
+}
+
+// exitError carries a specific exit code through cobra. A silent one has
+// already been reported to the user.
+type exitCodeError struct {
+	code   int
+	err    error
+	silent bool
+}
+
+func (e *exitCodeError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+// silentExit ends the command with code, having already printed what matters.
+func silentExit(code int) error { return &exitCodeError{code: code, silent: true} }
+
+// verbs is filled by each verb file's init, so that adding a command touches
+// one file.
+var verbs []func(f *Factory) *cobra.Command
+
+func registerVerb(newCmd func(f *Factory) *cobra.Command) { verbs = append(verbs, newCmd) }
+
+func newRootCmd(f *Factory) *cobra.Command {
+	g := f.Global
+	root := &cobra.Command{
+		Use:   "evdeploy",
+		Short: "Deploy event-driven serverless applications described in HCL",
+		Long: `evdeploy deploys functions, queues, topics, buses, buckets, tables, streams,
+APIs and the triggers between them, described in *.evd.hcl files, to AWS, to
+LocalStack, or to an embedded local cloud that needs neither Docker nor an account.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if g.NoColor || os.Getenv("NO_COLOR") != "" {
+				f.IO.Color = false
+			}
+			lvl, err := log.ParseLevel(g.LogLevel)
+			if err != nil {
+				return fmt.Errorf("--log-level: %w", err)
+			}
+			f.Logger.SetLevel(lvl)
+			switch g.Target {
+			case "aws", "local":
+			default:
+				return fmt.Errorf("--target must be aws or local, not %q", g.Target)
+			}
+			return nil
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVarP(&g.Dir, "dir", "C", ".", "project folder")
+	pf.StringVar(&g.Stage, "stage", "dev", "stage: selects separate state and physical names")
+	pf.StringArrayVar(&g.Vars, "var", nil, "set a variable, `name=value` (repeatable)")
+	pf.StringArrayVar(&g.VarFiles, "var-file", nil, "read variables from an HCL `file` (repeatable)")
+	pf.StringVar(&g.Target, "target", "aws", "where to deploy: aws or local")
+	pf.StringVar(&g.Endpoint, "endpoint", "", "AWS-compatible endpoint `URL` (implies a local target's conventions)")
+	pf.StringVar(&g.Region, "region", "", "AWS region (default: spec, then AWS_REGION, then us-east-1)")
+	pf.StringVar(&g.Profile, "profile", "", "AWS shared-config profile")
+	pf.StringVar(&g.LogLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	pf.BoolVar(&g.NoColor, "no-color", false, "disable colour (also NO_COLOR)")
+
+	for _, v := range verbs {
+		root.AddCommand(v(f))
+	}
+	return root
+}
+
+// run executes the CLI with args and returns the process exit code.
+func run(args []string, io *IOStreams) int {
+	f := &Factory{
+		IO:     io,
+		Global: &GlobalOptions{},
+		Logger: log.NewWithOptions(io.ErrOut, log.Options{Prefix: "evdeploy"}),
+	}
+	root := newRootCmd(f)
+	root.SetArgs(args)
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.ErrOut)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		if !ec.silent && ec.err != nil {
+			fmt.Fprintln(io.ErrOut, "Error:", ec.err)
+		}
+		return ec.code
+	}
+	msg := err.Error()
+	if !strings.HasSuffix(msg, "\n") {
+		msg += "\n"
+	}
+	fmt.Fprint(io.ErrOut, "Error: ", msg)
+	return exitError
+}

@@ -1,0 +1,305 @@
+package spec
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Block kinds, as written in HCL and in addresses.
+const (
+	KindFunction = "function"
+	KindQueue    = "queue"
+	KindTopic    = "topic"
+	KindBus      = "bus"
+	KindBucket   = "bucket"
+	KindTable    = "table"
+	KindStream   = "stream"
+	KindAPI      = "api"
+	KindTrigger  = "trigger"
+	KindOutput   = "output"
+)
+
+// Addr names a block: function.api, queue.orders. It is comparable and is the
+// key used in maps, plans, state and every error message.
+type Addr struct {
+	Kind string
+	Name string
+}
+
+func (a Addr) String() string { return a.Kind + "." + a.Name }
+
+// IsZero reports whether a is the zero address.
+func (a Addr) IsZero() bool { return a.Kind == "" && a.Name == "" }
+
+// App is a loaded, validated project for one stage.
+type App struct {
+	Name   string
+	Region string // "" when the spec does not set it
+	Tags   map[string]string
+	Stage  string
+	Dir    string // absolute path of the project folder
+
+	Backend *Backend // nil: local state file
+
+	Functions []*Function // sorted by name
+	Queues    []*Queue
+	Topics    []*Topic
+	Buses     []*Bus
+	Buckets   []*Bucket
+	Tables    []*Table
+	Streams   []*Stream
+	APIs      []*API
+	Triggers  []*Trigger
+	Outputs   []*Output
+
+	// eval holds what Eval needs (variables, locals, functions); set by Load.
+	eval *evaluator
+}
+
+// Backend is where state lives when it is not a local file.
+type Backend struct {
+	Type   string // "s3"
+	Bucket string
+	Key    string
+	Region string
+	Range  hcl.Range
+}
+
+// Capability is one `uses = [queue.orders.send]` grant.
+type Capability struct {
+	Target Addr   // queue.orders
+	Name   string // send
+	Range  hcl.Range
+}
+
+// PolicyStatement is a raw IAM statement from a function's policy block: the
+// escape hatch for permissions no capability covers.
+type PolicyStatement struct {
+	Effect    string // Allow (default) or Deny
+	Actions   []string
+	Resources []string
+	Range     hcl.Range
+}
+
+// Function is a `function` block.
+type Function struct {
+	Addr      Addr
+	DeclRange hcl.Range
+
+	PhysicalName string // explicit `name = ...`, else ""
+
+	Runtime      string // as written: go, provided.al2023, python3.12, nodejs20.x ...
+	Source       string // absolute path of the source folder
+	Handler      string // "" for go/provided runtimes (bootstrap)
+	Memory       int    // MB, default 128
+	Timeout      time.Duration
+	Architecture string // arm64 (default) or x86_64
+	LogRetention int    // days, default 14
+
+	// Environment is the `environment` map expression. Its values may refer to
+	// other blocks' attributes (queue.orders.url); evaluate it with App.Eval.
+	Environment hcl.Expression // nil when absent
+
+	Uses     []Capability
+	Policies []PolicyStatement
+	Tags     map[string]string
+}
+
+// Queue is a `queue` block (SQS).
+type Queue struct {
+	Addr      Addr
+	DeclRange hcl.Range
+
+	PhysicalName      string
+	FIFO              bool
+	VisibilityTimeout time.Duration // default 30s
+	Retention         time.Duration // default 4 days
+	Delay             time.Duration // default 0
+	DeadLetter        *DeadLetter
+	Tags              map[string]string
+}
+
+// DeadLetter asks evdeploy to create a DLQ for a queue and wire its redrive.
+type DeadLetter struct {
+	MaxReceives int           // 1..1000
+	Retention   time.Duration // default 14 days
+	Range       hcl.Range
+}
+
+// Topic is a `topic` block (SNS).
+type Topic struct {
+	Addr         Addr
+	DeclRange    hcl.Range
+	PhysicalName string
+	FIFO         bool
+	Tags         map[string]string
+}
+
+// Bus is a `bus` block (custom EventBridge bus).
+type Bus struct {
+	Addr         Addr
+	DeclRange    hcl.Range
+	PhysicalName string
+	Tags         map[string]string
+}
+
+// Bucket is a `bucket` block (S3).
+type Bucket struct {
+	Addr         Addr
+	DeclRange    hcl.Range
+	PhysicalName string // explicit names are used as is (buckets are global)
+	Tags         map[string]string
+}
+
+// Table is a `table` block (DynamoDB).
+type Table struct {
+	Addr         Addr
+	DeclRange    hcl.Range
+	PhysicalName string
+
+	HashKey       string
+	HashKeyType   string // S, N or B
+	RangeKey      string // "" when absent
+	RangeKeyType  string
+	BillingMode   string // PAY_PER_REQUEST (default) or PROVISIONED
+	ReadCapacity  int    // PROVISIONED only
+	WriteCapacity int
+	// StreamView is the DynamoDB StreamViewType (NEW_IMAGE, OLD_IMAGE,
+	// NEW_AND_OLD_IMAGES, KEYS_ONLY) or "" for no stream.
+	StreamView   string
+	TTLAttribute string
+	Tags         map[string]string
+}
+
+// Stream is a `stream` block (Kinesis data stream).
+type Stream struct {
+	Addr           Addr
+	DeclRange      hcl.Range
+	PhysicalName   string
+	Shards         int // 0 when on-demand
+	OnDemand       bool
+	RetentionHours int // default 24
+	Tags           map[string]string
+}
+
+// API is an `api` block (API Gateway HTTP API).
+type API struct {
+	Addr         Addr
+	DeclRange    hcl.Range
+	PhysicalName string
+	Tags         map[string]string
+}
+
+// Trigger is a `trigger` block: when its source emits an event, run Function.
+// Exactly one of the source pointers is non-nil.
+type Trigger struct {
+	Addr      Addr
+	DeclRange hcl.Range
+	Function  Addr
+
+	HTTP     *HTTPSource
+	Queue    *QueueSource
+	Topic    *TopicSource
+	S3       *S3Source
+	DynamoDB *StreamSource // Source is a table
+	Kinesis  *StreamSource // Source is a stream
+	Schedule *ScheduleSource
+	Event    *EventSource
+}
+
+// SourceKind names the trigger's source block: http, queue, topic, s3,
+// dynamodb, kinesis, schedule or event.
+func (t *Trigger) SourceKind() string {
+	switch {
+	case t.HTTP != nil:
+		return "http"
+	case t.Queue != nil:
+		return "queue"
+	case t.Topic != nil:
+		return "topic"
+	case t.S3 != nil:
+		return "s3"
+	case t.DynamoDB != nil:
+		return "dynamodb"
+	case t.Kinesis != nil:
+		return "kinesis"
+	case t.Schedule != nil:
+		return "schedule"
+	case t.Event != nil:
+		return "event"
+	}
+	return ""
+}
+
+// HTTPSource routes an HTTP API route to the function.
+type HTTPSource struct {
+	API   Addr
+	Route string // "POST /orders", "ANY /{proxy+}", "$default"
+	Range hcl.Range
+}
+
+// QueueSource polls an SQS queue.
+type QueueSource struct {
+	Queue          Addr
+	BatchSize      int           // default 10
+	BatchingWindow time.Duration // default 0
+	MaxConcurrency int           // 0: unset, else 2..1000
+	ReportFailures bool          // ReportBatchItemFailures
+	Enabled        bool          // default true
+	Range          hcl.Range
+}
+
+// TopicSource subscribes the function to an SNS topic.
+type TopicSource struct {
+	Topic        Addr
+	FilterPolicy string // canonical JSON, "" when absent
+	Range        hcl.Range
+}
+
+// S3Source receives S3 event notifications.
+type S3Source struct {
+	Bucket Addr
+	Events []string // full S3 event names, e.g. s3:ObjectCreated:*
+	Prefix string
+	Suffix string
+	Range  hcl.Range
+}
+
+// StreamSource polls a DynamoDB stream (Source is a table) or a Kinesis stream.
+type StreamSource struct {
+	Source                Addr
+	StartingPosition      string // LATEST or TRIM_HORIZON
+	BatchSize             int    // default 100
+	BatchingWindow        time.Duration
+	MaxRetryAttempts      int // -1 (infinite, default) .. 10000
+	BisectOnError         bool
+	ReportFailures        bool
+	ParallelizationFactor int // 1..10, default 1
+	Enabled               bool
+	Range                 hcl.Range
+}
+
+// ScheduleSource runs the function on an EventBridge schedule.
+type ScheduleSource struct {
+	Expression string // cron(...) or rate(...)
+	Input      string // constant JSON input, "" when absent
+	Enabled    bool
+	Range      hcl.Range
+}
+
+// EventSource routes matching events on a bus to the function.
+type EventSource struct {
+	Bus     Addr   // zero Addr: the account's default bus
+	Pattern string // canonical JSON event pattern
+	Range   hcl.Range
+}
+
+// Output is an `output` block.
+type Output struct {
+	Addr        Addr
+	DeclRange   hcl.Range
+	Value       hcl.Expression
+	Description string
+	Sensitive   bool
+}
