@@ -1,0 +1,97 @@
+package aws
+
+import (
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
+
+	"github.com/evdeploy/evdeploy/planner"
+)
+
+// clients holds one SDK client per service, built once from the target's config.
+type clients struct {
+	cfg    aws.Config
+	iam    *iam.Client
+	logs   *cloudwatchlogs.Client
+	lambda *lambda.Client
+	sqs    *sqs.Client
+	sns    *sns.Client
+	events *eventbridge.Client
+	s3     *s3.Client
+	ddb    *dynamodb.Client
+	kin    *kinesis.Client
+	apigw  *apigatewayv2.Client
+}
+
+func newClients(cfg aws.Config) *clients {
+	return &clients{
+		cfg:    cfg,
+		iam:    iam.NewFromConfig(cfg),
+		logs:   cloudwatchlogs.NewFromConfig(cfg),
+		lambda: lambda.NewFromConfig(cfg),
+		sqs:    sqs.NewFromConfig(cfg),
+		sns:    sns.NewFromConfig(cfg),
+		events: eventbridge.NewFromConfig(cfg),
+		// Path-style addressing works on AWS and is what every local endpoint
+		// (LocalStack, the embedded engine) needs.
+		s3:    s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
+		ddb:   dynamodb.NewFromConfig(cfg),
+		kin:   kinesis.NewFromConfig(cfg),
+		apigw: apigatewayv2.NewFromConfig(cfg),
+	}
+}
+
+// apiErrorCode returns the service's error code ("ResourceNotFoundException"),
+// or "" when err is not an API error. Matching on codes through errors.As
+// (never on message text) is how every handler classifies failures.
+func apiErrorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// hasCode reports whether err is an API error with one of the codes.
+func hasCode(err error, codes ...string) bool {
+	code := apiErrorCode(err)
+	if code == "" {
+		return false
+	}
+	for _, c := range codes {
+		if code == c {
+			return true
+		}
+	}
+	return false
+}
+
+var throttlingCodes = []string{
+	"Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
+	"RequestLimitExceeded", "SlowDown", "ProvisionedThroughputExceededException",
+	"RequestThrottled", "RequestThrottledException", "LimitExceededException",
+}
+
+// classify marks errors the executor may retry: throttling as
+// planner.ErrThrottled. Handlers wrap IAM-propagation errors they recognise as
+// planner.ErrPropagating themselves, since the signal differs per API.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if hasCode(err, throttlingCodes...) {
+		return errors.Join(planner.ErrThrottled, err)
+	}
+	return err
+}

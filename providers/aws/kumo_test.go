@@ -1,0 +1,48 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/sivchari/kumo"
+)
+
+// emulatorURL is the kumo server every test in this package talks to. All kumo
+// servers in one process share state, so one server is enough and every test
+// uses its own resource names (uniqueName).
+var emulatorURL string
+
+func TestMain(m *testing.M) {
+	srv := kumo.NewServer()
+	emulatorURL = srv.URL
+	code := m.Run()
+	srv.Close()
+	os.Exit(code)
+}
+
+// testConfig is an aws.Config aimed at the emulator with test credentials.
+func testConfig(t testing.TB) aws.Config {
+	t.Helper()
+	return aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(emulatorURL),
+	}
+}
+
+var nameSeq atomic.Int64
+
+// uniqueName gives each test its own physical names in the shared emulator.
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s-%d-%d", prefix, os.Getpid()%10000, nameSeq.Add(1))
+}
+
+func testContext(t testing.TB) context.Context {
+	t.Helper()
+	return t.Context()
+}

@@ -1,0 +1,23 @@
+package aws
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/evdeploy/evdeploy/planner"
+)
+
+// New builds the handler for every resource type evdeploy deploys, talking to
+// whatever endpoint cfg points at (AWS, LocalStack, the embedded engine).
+// Adding a type: one file with its handler, one line here, its tests.
+func New(cfg aws.Config) planner.Registry {
+	c := newClients(cfg)
+	handlers := []planner.Handler{
+		// one entry per resource type, e.g. newIAMRole(c),
+	}
+	reg := planner.Registry{}
+	for _, h := range handlers {
+		reg[h.Schema().Type] = h
+	}
+	_ = c
+	return reg
+}
