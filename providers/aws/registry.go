@@ -12,12 +12,12 @@ import (
 func New(cfg aws.Config) planner.Registry {
 	c := newClients(cfg)
 	handlers := []planner.Handler{
-		// one entry per resource type, e.g. newIAMRole(c),
+		newIAMRole(c),
+		newIAMRolePolicy(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {
 		reg[h.Schema().Type] = h
 	}
-	_ = c
 	return reg
 }
