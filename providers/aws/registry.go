@@ -14,6 +14,7 @@ func New(cfg aws.Config) planner.Registry {
 	handlers := []planner.Handler{
 		newIAMRole(c),
 		newIAMRolePolicy(c),
+		newLogGroup(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {

@@ -1,0 +1,176 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/evdeploy/evdeploy/planner"
+)
+
+// logGroupAPI is the part of the CloudWatch Logs API the log group handler uses.
+type logGroupAPI interface {
+	CreateLogGroup(context.Context, *cloudwatchlogs.CreateLogGroupInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error)
+	DescribeLogGroups(context.Context, *cloudwatchlogs.DescribeLogGroupsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error)
+	PutRetentionPolicy(context.Context, *cloudwatchlogs.PutRetentionPolicyInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error)
+	DeleteRetentionPolicy(context.Context, *cloudwatchlogs.DeleteRetentionPolicyInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DeleteRetentionPolicyOutput, error)
+	ListTagsForResource(context.Context, *cloudwatchlogs.ListTagsForResourceInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.ListTagsForResourceOutput, error)
+	TagResource(context.Context, *cloudwatchlogs.TagResourceInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.TagResourceOutput, error)
+	UntagResource(context.Context, *cloudwatchlogs.UntagResourceInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.UntagResourceOutput, error)
+	DeleteLogGroup(context.Context, *cloudwatchlogs.DeleteLogGroupInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DeleteLogGroupOutput, error)
+}
+
+// logGroup manages aws_cloudwatch_log_group; its physical id is the group name.
+type logGroup struct{ api logGroupAPI }
+
+func newLogGroup(c *clients) *logGroup { return &logGroup{api: c.logs} }
+
+func (*logGroup) Schema() planner.Schema {
+	return planner.Schema{
+		Type:     "aws_cloudwatch_log_group",
+		ForceNew: []string{"name"},
+		Computed: []string{"arn"},
+	}
+}
+
+func isLogsNotFound(err error) bool {
+	var nf *logstypes.ResourceNotFoundException
+	return errors.As(err, &nf)
+}
+
+// describe finds the group by exact name: DescribeLogGroups only filters by
+// prefix, so other groups sharing the prefix are skipped.
+func (h *logGroup) describe(ctx context.Context, name string) (*logstypes.LogGroup, error) {
+	p := cloudwatchlogs.NewDescribeLogGroupsPaginator(h.api, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(name)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify(err)
+		}
+		for i := range page.LogGroups {
+			if aws.ToString(page.LogGroups[i].LogGroupName) == name {
+				return &page.LogGroups[i], nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// groupARN is the group's ARN without the ":*" DescribeLogGroups appends (the
+// form tagging and IAM resource names use).
+func groupARN(g *logstypes.LogGroup) string {
+	if a := aws.ToString(g.LogGroupArn); a != "" {
+		return a
+	}
+	return strings.TrimSuffix(aws.ToString(g.Arn), ":*")
+}
+
+func (h *logGroup) Read(ctx context.Context, id string, _ planner.Attrs) (planner.Attrs, bool, error) {
+	g, err := h.describe(ctx, id)
+	if err != nil || g == nil {
+		return nil, false, err
+	}
+	arn := groupARN(g)
+	a := planner.Attrs{"name": id, "arn": arn}
+	if g.RetentionInDays != nil {
+		a["retention_days"] = int64(*g.RetentionInDays)
+	}
+	tags, err := h.api.ListTagsForResource(ctx, &cloudwatchlogs.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+	if isLogsNotFound(err) {
+		return nil, false, nil // deleted between the two calls
+	}
+	if err != nil {
+		return nil, false, classify(err)
+	}
+	setMap(a, "tags", tags.Tags)
+	return a, true, nil
+}
+
+func (h *logGroup) Create(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, error) {
+	name := desired.String("name")
+	in := &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(name)}
+	if tags := desired.StringMap("tags"); len(tags) > 0 {
+		in.Tags = tags
+	}
+	if _, err := h.api.CreateLogGroup(ctx, in); err != nil {
+		var exists *logstypes.ResourceAlreadyExistsException
+		if errors.As(err, &exists) {
+			return "", nil, fmt.Errorf("log group %s: %w", name, errors.Join(planner.ErrAlreadyExists, err))
+		}
+		return "", nil, classify(err)
+	}
+	if d := desired.Int("retention_days"); d > 0 {
+		if err := h.putRetention(ctx, name, d); err != nil {
+			return "", nil, err
+		}
+	}
+	actual, exists, err := h.Read(ctx, name, desired)
+	if err != nil {
+		return "", nil, err
+	}
+	if !exists {
+		return "", nil, fmt.Errorf("log group %s not found right after creating it", name)
+	}
+	return name, actual, nil
+}
+
+func (h *logGroup) putRetention(ctx context.Context, name string, days int64) error {
+	_, err := h.api.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{
+		LogGroupName: aws.String(name), RetentionInDays: aws.Int32(int32(days)),
+	})
+	return classify(err)
+}
+
+func (h *logGroup) Update(ctx context.Context, id string, prior, desired planner.Attrs) (planner.Attrs, error) {
+	if d := desired.Int("retention_days"); d != prior.Int("retention_days") {
+		if d > 0 {
+			if err := h.putRetention(ctx, id, d); err != nil {
+				return nil, err
+			}
+		} else if _, err := h.api.DeleteRetentionPolicy(ctx, &cloudwatchlogs.DeleteRetentionPolicyInput{LogGroupName: aws.String(id)}); err != nil {
+			return nil, classify(err) // no retention: keep logs forever
+		}
+	}
+	set, remove := tagDiff(prior.StringMap("tags"), desired.StringMap("tags"))
+	if len(set) > 0 || len(remove) > 0 {
+		g, err := h.describe(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if g == nil {
+			return nil, fmt.Errorf("log group %s disappeared during update", id)
+		}
+		arn := aws.String(groupARN(g))
+		if len(set) > 0 {
+			if _, err := h.api.TagResource(ctx, &cloudwatchlogs.TagResourceInput{ResourceArn: arn, Tags: set}); err != nil {
+				return nil, classify(err)
+			}
+		}
+		if len(remove) > 0 {
+			if _, err := h.api.UntagResource(ctx, &cloudwatchlogs.UntagResourceInput{ResourceArn: arn, TagKeys: remove}); err != nil {
+				return nil, classify(err)
+			}
+		}
+	}
+	actual, exists, err := h.Read(ctx, id, desired)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, fmt.Errorf("log group %s disappeared during update", id)
+	}
+	return actual, nil
+}
+
+func (h *logGroup) Delete(ctx context.Context, id string, _ planner.Attrs) error {
+	_, err := h.api.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(id)})
+	if err != nil && !isLogsNotFound(err) {
+		return classify(err)
+	}
+	return nil
+}
