@@ -1,0 +1,191 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Session is the apply executor's handle on state: every method changes the
+// document, increments Serial and writes it through the backend before it
+// returns, so what is recorded never lags behind what was done by more than
+// the one call in flight. It is safe for concurrent use; writes are
+// serialised. When a write fails the in-memory document keeps its previous
+// value, so Doc always returns what the backend last accepted.
+type Session struct {
+	mu      sync.Mutex
+	ctx     context.Context
+	backend Backend
+	doc     *Document
+}
+
+// Open reads the stage's document, or starts a new one (not written until the
+// first change) when the backend has none. A stored document for another app
+// or stage is refused.
+func Open(ctx context.Context, b Backend, app, stage string) (*Session, error) {
+	doc, err := b.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if doc == nil {
+		doc = New(app, stage)
+	} else if doc.App != app || doc.Stage != stage {
+		return nil, fmt.Errorf("state %s belongs to app %q stage %q, not app %q stage %q",
+			b, doc.App, doc.Stage, app, stage)
+	}
+	// Writes outlive a cancelled apply: when the user interrupts, operations
+	// in flight finish and what they did must still be recorded.
+	return &Session{ctx: context.WithoutCancel(ctx), backend: b, doc: doc}, nil
+}
+
+// Doc returns a deep copy of the document as last written.
+func (s *Session) Doc() *Document {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return copyDoc(s.doc)
+}
+
+// Upsert records r, replacing any resource with the same Addr. The journal
+// intent for r.Addr, if any, is resolved in the same write: the resource is
+// recorded, so there is nothing left to adopt.
+func (s *Session) Upsert(r Resource) error {
+	if r.Addr == "" || r.Type == "" {
+		return fmt.Errorf("state: upsert: resource needs an address and a type (got %q, %q)", r.Addr, r.Type)
+	}
+	return s.update("record "+r.Addr, func(d *Document) bool {
+		i, found := slices.BinarySearchFunc(d.Resources, r.Addr, func(e Resource, addr string) int { return strings.Compare(e.Addr, addr) })
+		if found {
+			d.Resources[i] = r
+		} else {
+			d.Resources = slices.Insert(d.Resources, i, r)
+		}
+		d.Journal = slices.DeleteFunc(d.Journal, func(in Intent) bool { return in.Addr == r.Addr })
+		return true
+	})
+}
+
+// Remove forgets the resource at addr (and any intent for it). Removing an
+// address that is not recorded changes nothing and writes nothing.
+func (s *Session) Remove(addr string) error {
+	return s.update("remove "+addr, func(d *Document) bool {
+		n, m := len(d.Resources), len(d.Journal)
+		d.Resources = slices.DeleteFunc(d.Resources, func(e Resource) bool { return e.Addr == addr })
+		d.Journal = slices.DeleteFunc(d.Journal, func(in Intent) bool { return in.Addr == addr })
+		return len(d.Resources) != n || len(d.Journal) != m
+	})
+}
+
+// AddIntent journals a create before its API call, replacing an earlier
+// intent for the same address. A zero Started is set to now.
+func (s *Session) AddIntent(i Intent) error {
+	if i.Addr == "" {
+		return fmt.Errorf("state: add intent: no address")
+	}
+	if i.Started.IsZero() {
+		i.Started = time.Now().UTC()
+	}
+	return s.update("journal "+i.Addr, func(d *Document) bool {
+		d.Journal = slices.DeleteFunc(d.Journal, func(in Intent) bool { return in.Addr == i.Addr })
+		d.Journal = append(d.Journal, i)
+		slices.SortFunc(d.Journal, func(a, b Intent) int { return strings.Compare(a.Addr, b.Addr) })
+		return true
+	})
+}
+
+// ResolveIntent removes the intent for addr (the create failed cleanly, or an
+// adopted resource was recorded). Resolving an absent intent writes nothing.
+func (s *Session) ResolveIntent(addr string) error {
+	return s.update("resolve intent "+addr, func(d *Document) bool {
+		n := len(d.Journal)
+		d.Journal = slices.DeleteFunc(d.Journal, func(in Intent) bool { return in.Addr == addr })
+		return len(d.Journal) != n
+	})
+}
+
+// SetOutputs replaces all recorded outputs.
+func (s *Session) SetOutputs(outputs map[string]Output) error {
+	return s.update("record outputs", func(d *Document) bool {
+		d.Outputs = maps.Clone(outputs)
+		return true
+	})
+}
+
+// update applies change to a copy of the document and writes it; only a
+// successful write makes the copy current. change reports whether it changed
+// anything.
+func (s *Session) update(what string, change func(*Document) bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := copyDoc(s.doc)
+	if !change(next) {
+		return nil
+	}
+	next.Serial++
+	// Normalise through the codec so the in-memory document has exactly the
+	// types a fresh read gives (int64 numbers, map[string]any objects) and
+	// shares no maps with the caller.
+	norm, err := next.clone()
+	if err != nil {
+		return fmt.Errorf("state: %s: %w", what, err)
+	}
+	if err := s.backend.Write(s.ctx, norm); err != nil {
+		return fmt.Errorf("state: %s: %w", what, err)
+	}
+	s.doc = norm
+	return nil
+}
+
+// copyDoc deep-copies a document already in canonical form (decoded or
+// normalised): slices, maps and nested JSON values.
+func copyDoc(d *Document) *Document {
+	out := *d
+	out.Resources = make([]Resource, len(d.Resources))
+	for i, r := range d.Resources {
+		r.Attrs = copyMap(r.Attrs)
+		r.Deps = slices.Clone(r.Deps)
+		out.Resources[i] = r
+	}
+	out.Journal = nil
+	for _, in := range d.Journal {
+		in.Attrs = copyMap(in.Attrs)
+		in.Deps = slices.Clone(in.Deps)
+		out.Journal = append(out.Journal, in)
+	}
+	if d.Outputs != nil {
+		out.Outputs = make(map[string]Output, len(d.Outputs))
+		for k, o := range d.Outputs {
+			o.Value = copyValue(o.Value)
+			out.Outputs[k] = o
+		}
+	}
+	return &out
+}
+
+func copyMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = copyValue(v)
+	}
+	return out
+}
+
+func copyValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return copyMap(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = copyValue(e)
+		}
+		return out
+	}
+	return v
+}
