@@ -47,8 +47,8 @@ func sampleDoc() *Document {
 
 func TestRoundTrip(t *testing.T) {
 	tests := map[string]*Document{
-		"full":  sampleDoc(),
-		"empty": New("app", "dev"),
+		"full":          sampleDoc(),
+		"empty":         New("app", "dev"),
 		"nil resources": {Version: FormatVersion, Lineage: "l", Stage: "s"},
 	}
 	for name, doc := range tests {
