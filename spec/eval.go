@@ -1,13 +1,36 @@
 package spec
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"unicode/utf8"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
 // evaluator is filled in by Load: variables, locals and the function table.
-// (The spec implementation owns its fields.)
-type evaluator struct{}
+// It is everything Eval needs to rebuild the evaluation context with values the
+// planner knows.
+type evaluator struct {
+	vars   map[string]cty.Value
+	locals []*local // in dependency order (a local after the locals it reads)
+	funcs  map[string]function.Function
+	blocks []Addr // every referenceable block, so missing values become unknown
+}
+
+// local is one `locals` entry.
+type local struct {
+	name  string
+	expr  hcl.Expression
+	rng   hcl.Range
+	deps  []string // other locals it reads
+	addrs []Addr   // blocks it reads directly
+}
 
 // RefAttrs lists, per block kind, the attributes a reference may read
 // (queue.orders.url). Every other attribute name is a validation error. The
@@ -42,5 +65,207 @@ var Capabilities = map[string][]string{
 // block or attribute evaluates as unknown, so the result may be partly unknown
 // (the planner renders that as "(known after apply)").
 func (a *App) Eval(expr hcl.Expression, blocks map[Addr]map[string]cty.Value) (cty.Value, hcl.Diagnostics) {
-	panic("spec: Eval not implemented yet")
+	if expr == nil {
+		return cty.NullVal(cty.DynamicPseudoType), nil
+	}
+	if a == nil || a.eval == nil {
+		return cty.DynamicVal, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "App not loaded",
+			Detail:   "Eval needs an App returned by spec.Load.",
+			Subject:  expr.Range().Ptr(),
+		}}
+	}
+	ctx, diags := a.eval.context(blocks)
+	v, d := expr.Value(ctx)
+	return v, append(diags, d...)
+}
+
+// context builds the evaluation context: var, local, one object per block kind
+// and the function table. Locals are evaluated in dependency order against the
+// same block values, so a local that reads queue.orders.url is known once the
+// planner knows the URL.
+func (e *evaluator) context(blocks map[Addr]map[string]cty.Value) (*hcl.EvalContext, hcl.Diagnostics) {
+	ctx := &hcl.EvalContext{
+		Variables: map[string]cty.Value{},
+		Functions: e.funcs,
+	}
+	if len(e.vars) > 0 {
+		ctx.Variables["var"] = cty.ObjectVal(e.vars)
+	} else {
+		ctx.Variables["var"] = cty.EmptyObjectVal
+	}
+	byKind := map[string]map[string]cty.Value{}
+	for _, addr := range e.blocks {
+		attrs := map[string]cty.Value{}
+		for _, name := range RefAttrs[addr.Kind] {
+			v, ok := blocks[addr][name]
+			if !ok || v == cty.NilVal {
+				v = cty.UnknownVal(cty.String)
+			}
+			attrs[name] = v
+		}
+		if byKind[addr.Kind] == nil {
+			byKind[addr.Kind] = map[string]cty.Value{}
+		}
+		byKind[addr.Kind][addr.Name] = cty.ObjectVal(attrs)
+	}
+	for kind := range RefAttrs {
+		if m := byKind[kind]; len(m) > 0 {
+			ctx.Variables[kind] = cty.ObjectVal(m)
+		} else {
+			ctx.Variables[kind] = cty.EmptyObjectVal
+		}
+	}
+	var diags hcl.Diagnostics
+	locals := map[string]cty.Value{}
+	for _, l := range e.locals {
+		ctx.Variables["local"] = cty.ObjectVal(locals)
+		v, d := l.expr.Value(ctx)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			v = cty.DynamicVal
+		}
+		locals[l.name] = v
+	}
+	ctx.Variables["local"] = cty.ObjectVal(locals)
+	return ctx, diags
+}
+
+// stdFunctions is the function table for expressions: cty's standard library
+// under HCL's customary names, plus env() and file().
+func stdFunctions(dir string, getenv func(string) string) map[string]function.Function {
+	return map[string]function.Function{
+		"abs":             stdlib.AbsoluteFunc,
+		"ceil":            stdlib.CeilFunc,
+		"chomp":           stdlib.ChompFunc,
+		"chunklist":       stdlib.ChunklistFunc,
+		"coalesce":        stdlib.CoalesceFunc,
+		"coalescelist":    stdlib.CoalesceListFunc,
+		"compact":         stdlib.CompactFunc,
+		"concat":          stdlib.ConcatFunc,
+		"contains":        stdlib.ContainsFunc,
+		"csvdecode":       stdlib.CSVDecodeFunc,
+		"distinct":        stdlib.DistinctFunc,
+		"element":         stdlib.ElementFunc,
+		"flatten":         stdlib.FlattenFunc,
+		"floor":           stdlib.FloorFunc,
+		"format":          stdlib.FormatFunc,
+		"formatdate":      stdlib.FormatDateFunc,
+		"formatlist":      stdlib.FormatListFunc,
+		"indent":          stdlib.IndentFunc,
+		"index":           stdlib.IndexFunc,
+		"join":            stdlib.JoinFunc,
+		"jsondecode":      stdlib.JSONDecodeFunc,
+		"jsonencode":      stdlib.JSONEncodeFunc,
+		"keys":            stdlib.KeysFunc,
+		"length":          stdlib.LengthFunc,
+		"log":             stdlib.LogFunc,
+		"lookup":          stdlib.LookupFunc,
+		"lower":           stdlib.LowerFunc,
+		"max":             stdlib.MaxFunc,
+		"merge":           stdlib.MergeFunc,
+		"min":             stdlib.MinFunc,
+		"parseint":        stdlib.ParseIntFunc,
+		"pow":             stdlib.PowFunc,
+		"range":           stdlib.RangeFunc,
+		"regex":           stdlib.RegexFunc,
+		"regexall":        stdlib.RegexAllFunc,
+		"regex_replace":   stdlib.RegexReplaceFunc,
+		"replace":         stdlib.ReplaceFunc,
+		"reverse":         stdlib.ReverseListFunc,
+		"setintersection": stdlib.SetIntersectionFunc,
+		"setproduct":      stdlib.SetProductFunc,
+		"setsubtract":     stdlib.SetSubtractFunc,
+		"setunion":        stdlib.SetUnionFunc,
+		"signum":          stdlib.SignumFunc,
+		"slice":           stdlib.SliceFunc,
+		"sort":            stdlib.SortFunc,
+		"split":           stdlib.SplitFunc,
+		"strlen":          stdlib.StrlenFunc,
+		"strrev":          stdlib.ReverseFunc,
+		"substr":          stdlib.SubstrFunc,
+		"timeadd":         stdlib.TimeAddFunc,
+		"title":           stdlib.TitleFunc,
+		"tobool":          stdlib.MakeToFunc(cty.Bool),
+		"tolist":          stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+		"tomap":           stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"tonumber":        stdlib.MakeToFunc(cty.Number),
+		"toset":           stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+		"tostring":        stdlib.MakeToFunc(cty.String),
+		"trim":            stdlib.TrimFunc,
+		"trimprefix":      stdlib.TrimPrefixFunc,
+		"trimspace":       stdlib.TrimSpaceFunc,
+		"trimsuffix":      stdlib.TrimSuffixFunc,
+		"upper":           stdlib.UpperFunc,
+		"values":          stdlib.ValuesFunc,
+		"zipmap":          stdlib.ZipmapFunc,
+		"env":             envFunc(getenv),
+		"file":            fileFunc(dir),
+	}
+}
+
+// functionNames lists the function table's names, sorted (docs, suggestions).
+func functionNames() []string {
+	var names []string
+	for n := range stdFunctions("", nil) {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// envFunc is env(name[, default]): the process environment variable, or the
+// default (else "") when it is unset or empty.
+func envFunc(getenv func(string) string) function.Function {
+	return function.New(&function.Spec{
+		Description: "Returns an environment variable of the evdeploy process.",
+		Params:      []function.Parameter{{Name: "name", Type: cty.String}},
+		VarParam:    &function.Parameter{Name: "default", Type: cty.String},
+		Type:        function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			if len(args) > 2 {
+				return cty.UnknownVal(cty.String), fmt.Errorf("env takes a name and at most one default")
+			}
+			v := ""
+			if getenv != nil {
+				v = getenv(args[0].AsString())
+			}
+			if v == "" && len(args) == 2 {
+				v = args[1].AsString()
+			}
+			return cty.StringVal(v), nil
+		},
+	})
+}
+
+// fileFunc is file(path): a UTF-8 text file's contents, the path relative to
+// the project folder.
+func fileFunc(dir string) function.Function {
+	return function.New(&function.Spec{
+		Description: "Reads a UTF-8 text file, relative to the project folder.",
+		Params:      []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:        function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			p := args[0].AsString()
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return cty.UnknownVal(cty.String), fmt.Errorf("cannot read %s: %v", args[0].AsString(), unwrapPathErr(err))
+			}
+			if !utf8.Valid(b) {
+				return cty.UnknownVal(cty.String), fmt.Errorf("%s is not UTF-8 text", args[0].AsString())
+			}
+			return cty.StringVal(string(b)), nil
+		},
+	})
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
 }

@@ -78,8 +78,12 @@ type Capability struct {
 type PolicyStatement struct {
 	Effect    string // Allow (default) or Deny
 	Actions   []string
-	Resources []string
-	Range     hcl.Range
+	// Resources are the statement's ARNs when they are known at validate
+	// time; nil when they read block attributes (bucket.uploads.arn). Then
+	// evaluate ResourcesExpr with App.Eval to get a list of strings.
+	Resources     []string
+	ResourcesExpr hcl.Expression
+	Range         hcl.Range
 }
 
 // Function is a `function` block.

@@ -1,0 +1,14 @@
+package spec
+
+import "github.com/hashicorp/hcl/v2"
+
+var busSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "name"}, {Name: "tags"}},
+}
+
+func (d *decoder) bus(addr Addr, b *hcl.Block) *Bus {
+	c := d.content(b.Body, busSchema)
+	bus := &Bus{Addr: addr, DeclRange: b.DefRange, Tags: d.tags(c.Attributes)}
+	d.physicalName(c.Attributes, KindBus, false, &bus.PhysicalName)
+	return bus
+}

@@ -1,0 +1,19 @@
+package spec
+
+import "github.com/hashicorp/hcl/v2"
+
+var topicSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "name"}, {Name: "fifo"}, {Name: "tags"}},
+}
+
+func (d *decoder) topic(addr Addr, b *hcl.Block) *Topic {
+	c := d.content(b.Body, topicSchema)
+	t := &Topic{
+		Addr:      addr,
+		DeclRange: b.DefRange,
+		FIFO:      d.boolean(c.Attributes, "fifo", false),
+		Tags:      d.tags(c.Attributes),
+	}
+	d.physicalName(c.Attributes, KindTopic, t.FIFO, &t.PhysicalName)
+	return t
+}
