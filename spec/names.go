@@ -11,13 +11,13 @@ var (
 	appNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
 	regionRE  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$`)
 
-	bucketRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
-	sqsRE      = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	busRE      = regexp.MustCompile(`^[/\.\-_A-Za-z0-9]+$`)
-	dynamoRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-	kinesisRE  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-	lambdaRE   = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	apiNameRE  = regexp.MustCompile(`^[^\x00-\x1f]+$`)
+	bucketRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
+	sqsRE     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	busRE     = regexp.MustCompile(`^[/\.\-_A-Za-z0-9]+$`)
+	dynamoRE  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	kinesisRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	lambdaRE  = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	apiNameRE = regexp.MustCompile(`^[^\x00-\x1f]+$`)
 )
 
 // bucketNameProblem says why name is not a valid S3 (general purpose) bucket

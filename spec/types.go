@@ -76,8 +76,8 @@ type Capability struct {
 // PolicyStatement is a raw IAM statement from a function's policy block: the
 // escape hatch for permissions no capability covers.
 type PolicyStatement struct {
-	Effect    string // Allow (default) or Deny
-	Actions   []string
+	Effect  string // Allow (default) or Deny
+	Actions []string
 	// Resources are the statement's ARNs when they are known at validate
 	// time; nil when they read block attributes (bucket.uploads.arn). Then
 	// evaluate ResourcesExpr with App.Eval to get a list of strings.

@@ -216,4 +216,3 @@ func sortedAddrs[V any](m map[Addr]V) []Addr {
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
 }
-
