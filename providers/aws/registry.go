@@ -15,6 +15,7 @@ func New(cfg aws.Config) planner.Registry {
 		newIAMRole(c),
 		newIAMRolePolicy(c),
 		newLogGroup(c),
+		newSQSQueue(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {
