@@ -1,0 +1,3 @@
+module example.com/gofn
+
+go 1.26
