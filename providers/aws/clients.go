@@ -1,7 +1,11 @@
 package aws
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
@@ -14,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/evdeploy/evdeploy/planner"
@@ -32,6 +37,34 @@ type clients struct {
 	ddb    *dynamodb.Client
 	kin    *kinesis.Client
 	apigw  *apigatewayv2.Client
+	sts    *sts.Client
+
+	// caller caches GetCallerIdentity: the account and partition for ARNs a
+	// handler must derive before the resource exists (an SNS topic's).
+	callerMu  sync.Mutex
+	account   string
+	partition string
+}
+
+// callerIdentity returns the account id and partition of the credentials,
+// asking STS once.
+func (c *clients) callerIdentity(ctx context.Context) (account, partition string, err error) {
+	c.callerMu.Lock()
+	defer c.callerMu.Unlock()
+	if c.account != "" {
+		return c.account, c.partition, nil
+	}
+	out, err := c.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", "", fmt.Errorf("looking up the account: %w", classify(err))
+	}
+	c.account = aws.ToString(out.Account)
+	c.partition = "aws"
+	// The caller's ARN names the partition: arn:<partition>:sts::<account>:...
+	if parts := strings.SplitN(aws.ToString(out.Arn), ":", 3); len(parts) == 3 && parts[0] == "arn" {
+		c.partition = parts[1]
+	}
+	return c.account, c.partition, nil
 }
 
 func newClients(cfg aws.Config) *clients {
@@ -49,6 +82,7 @@ func newClients(cfg aws.Config) *clients {
 		ddb:   dynamodb.NewFromConfig(cfg),
 		kin:   kinesis.NewFromConfig(cfg),
 		apigw: apigatewayv2.NewFromConfig(cfg),
+		sts:   sts.NewFromConfig(cfg),
 	}
 }
 
