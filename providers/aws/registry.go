@@ -16,6 +16,9 @@ func New(cfg aws.Config) planner.Registry {
 		newIAMRolePolicy(c),
 		newLogGroup(c),
 		newSQSQueue(c),
+		newEventBridgeBus(c),
+		newEventBridgeRule(c),
+		newEventBridgeTarget(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {

@@ -1,0 +1,143 @@
+package aws
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/evdeploy/evdeploy/planner"
+)
+
+func TestEventBridgeTargetLifecycle(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newEventBridgeTarget(c)
+	rules := newEventBridgeRule(c)
+	bus := testBus(ctx, t, c)
+	rule := uniqueName("rule")
+	ruleID, _, err := rules.Create(ctx, planner.Attrs{"bus": bus, "name": rule, "event_pattern": `{"source":["shop"]}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rules.Delete(ctx, ruleID, nil) })
+
+	id := bus + "/" + rule + "/fn"
+	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
+		t.Fatalf("Read before Create = %v, %v", exists, err)
+	}
+	desired := planner.Attrs{
+		"bus": bus, "rule": rule, "target_id": "fn",
+		"arn":   "arn:aws:lambda:us-east-1:000000000000:function:a",
+		"input": `{ "b": 1, "a": "x" }`,
+	}
+	gotID, created, err := h.Create(ctx, desired)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if gotID != id {
+		t.Errorf("id = %q, want %q", gotID, id)
+	}
+	want := desired.Norm()
+	want["input"] = `{"a":"x","b":1}` // canonical JSON
+	if d := cmp.Diff(want, created); d != "" {
+		t.Errorf("Create (-want +got):\n%s", d)
+	}
+	got, exists, err := h.Read(ctx, id, nil)
+	if err != nil || !exists {
+		t.Fatalf("Read = %v, %v", exists, err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Read (-want +got):\n%s", d)
+	}
+
+	// In place: another function, no constant input.
+	update := planner.Attrs{"bus": bus, "rule": rule, "target_id": "fn", "arn": "arn:aws:lambda:us-east-1:000000000000:function:b"}
+	after, err := h.Update(ctx, id, got, update)
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if d := cmp.Diff(update.Norm(), after); d != "" {
+		t.Errorf("Update (-want +got):\n%s", d)
+	}
+	got, _, err = h.Read(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(update.Norm(), got); d != "" {
+		t.Errorf("Read after Update (-want +got):\n%s", d)
+	}
+
+	for _, a := range []string{"bus", "rule", "target_id"} {
+		if !slices.Contains(h.Schema().ForceNew, a) {
+			t.Errorf("%s is not ForceNew", a)
+		}
+	}
+	if err := h.Delete(ctx, id, got); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
+		t.Fatalf("Read after Delete = %v, %v", exists, err)
+	}
+	if err := h.Delete(ctx, id, got); err != nil {
+		t.Errorf("second Delete: %v", err)
+	}
+	// Once the rule is gone too, the target reads as gone and deletes cleanly.
+	if err := rules.Delete(ctx, ruleID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
+		t.Errorf("Read with the rule gone = %v, %v", exists, err)
+	}
+	if err := h.Delete(ctx, id, nil); err != nil {
+		t.Errorf("Delete with the rule gone: %v", err)
+	}
+}
+
+func TestEventBridgeTargetErrors(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newEventBridgeTarget(c)
+	rules := newEventBridgeRule(c)
+	bus := testBus(ctx, t, c)
+	rule := uniqueName("rule")
+	ruleID, _, err := rules.Create(ctx, planner.Attrs{"bus": bus, "name": rule, "event_pattern": `{"source":["shop"]}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rules.Delete(ctx, ruleID, nil) })
+	target := planner.Attrs{"bus": bus, "rule": rule, "target_id": "t1", "arn": "arn:aws:sqs:us-east-1:000000000000:q"}
+	if _, _, err := h.Create(ctx, target); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.Create(ctx, target); !errors.Is(err, planner.ErrAlreadyExists) {
+		t.Errorf("Create of an existing target id = %v, want ErrAlreadyExists", err)
+	}
+
+	bad := []struct {
+		name  string
+		attrs planner.Attrs
+	}{
+		{"malformed ARN", planner.Attrs{"bus": bus, "rule": rule, "target_id": "t2", "arn": "not-an-arn"}},
+		{"malformed input", planner.Attrs{"bus": bus, "rule": rule, "target_id": "t3", "arn": "arn:aws:sqs:us-east-1:000000000000:q", "input": "{"}},
+	}
+	for _, tt := range bad {
+		_, _, err := h.Create(ctx, tt.attrs)
+		if err == nil || errors.Is(err, planner.ErrThrottled) {
+			t.Errorf("%s: Create = %v, want a non-retryable error", tt.name, err)
+		}
+	}
+	for _, id := range []string{"a/b", "a//c", "/b/c", "a/b/"} {
+		if _, _, err := h.Read(ctx, id, nil); err == nil {
+			t.Errorf("Read(%q) of a malformed id succeeded", id)
+		}
+	}
+
+	p := newFaultProxy(t)
+	h = newEventBridgeTarget(newClients(p.config(t)))
+	p.throttleNext("ListTargetsByRule", 1)
+	if _, _, err := h.Read(ctx, bus+"/"+rule+"/t1", nil); !errors.Is(err, planner.ErrThrottled) {
+		t.Errorf("throttled ListTargetsByRule = %v, want ErrThrottled", err)
+	}
+}
