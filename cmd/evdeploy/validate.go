@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/evdeploy/evdeploy/spec"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+)
+
+func init() { registerVerb(func(f *Factory) *cobra.Command { return newCmdValidate(f, nil) }) }
+
+// ValidateOptions are validate's inputs.
+type ValidateOptions struct {
+	Factory *Factory
+	JSON    bool
+}
+
+func newCmdValidate(f *Factory, runF func(*ValidateOptions) error) *cobra.Command {
+	opts := &ValidateOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check the project's spec without touching AWS",
+		Long: `validate loads every *.evd.hcl file in the project folder and checks it
+against the language and against AWS's limits, reporting every problem with
+its file:line:col. Exit status: 0 valid, 1 invalid.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return validateRun(opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func validateRun(opts *ValidateOptions) error {
+	f := opts.Factory
+	if !opts.JSON {
+		app, _, err := loadApp(f)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.Out, "The project %q is valid (stage %s): %s.\n", app.Name, app.Stage, summary(app))
+		return nil
+	}
+	sopts, err := specOptions(f.Global)
+	if err != nil {
+		return err
+	}
+	_, _, diags := spec.Load(f.Global.Dir, sopts)
+	out := jsonResult{Valid: !diags.HasErrors(), Diagnostics: []jsonDiag{}}
+	for _, d := range diags {
+		out.Diagnostics = append(out.Diagnostics, toJSONDiag(d))
+	}
+	enc := json.NewEncoder(f.IO.Out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	if !out.Valid {
+		return silentExit(exitError)
+	}
+	return nil
+}
+
+func summary(app *spec.App) string {
+	parts := []struct {
+		n    int
+		name string
+	}{
+		{len(app.Functions), "function"}, {len(app.Queues), "queue"}, {len(app.Topics), "topic"},
+		{len(app.Buses), "bus"}, {len(app.Buckets), "bucket"}, {len(app.Tables), "table"},
+		{len(app.Streams), "stream"}, {len(app.APIs), "api"}, {len(app.Triggers), "trigger"},
+		{len(app.Outputs), "output"},
+	}
+	s := ""
+	for _, p := range parts {
+		if p.n == 0 {
+			continue
+		}
+		if s != "" {
+			s += ", "
+		}
+		name := p.name
+		if p.n != 1 {
+			if name == "bus" {
+				name = "buses"
+			} else {
+				name += "s"
+			}
+		}
+		s += fmt.Sprintf("%d %s", p.n, name)
+	}
+	if s == "" {
+		return "no resources"
+	}
+	return s
+}
+
+type jsonResult struct {
+	Valid       bool       `json:"valid"`
+	Diagnostics []jsonDiag `json:"diagnostics"`
+}
+
+type jsonDiag struct {
+	Severity string     `json:"severity"`
+	Summary  string     `json:"summary"`
+	Detail   string     `json:"detail,omitempty"`
+	Range    *jsonRange `json:"range,omitempty"`
+}
+
+type jsonRange struct {
+	Filename string  `json:"filename"`
+	Start    jsonPos `json:"start"`
+	End      jsonPos `json:"end"`
+}
+
+type jsonPos struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+	Byte   int `json:"byte"`
+}
+
+func toJSONDiag(d *hcl.Diagnostic) jsonDiag {
+	jd := jsonDiag{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+	if d.Severity == hcl.DiagWarning {
+		jd.Severity = "warning"
+	}
+	if r := d.Subject; r != nil {
+		jd.Range = &jsonRange{
+			Filename: r.Filename,
+			Start:    jsonPos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
+			End:      jsonPos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte},
+		}
+	}
+	return jd
+}
