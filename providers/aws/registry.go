@@ -16,6 +16,7 @@ func New(cfg aws.Config) planner.Registry {
 		newIAMRolePolicy(c),
 		newLogGroup(c),
 		newSQSQueue(c),
+		newSNSTopic(c),
 		newEventBridgeBus(c),
 		newEventBridgeRule(c),
 		newEventBridgeTarget(c),
