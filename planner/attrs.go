@@ -16,7 +16,7 @@ func Norm(v any) any {
 	switch x := v.(type) {
 	case nil:
 		return nil
-	case string, bool, int64, Ref, *Expr:
+	case string, bool, int64, Ref, *Expr, Unknown:
 		return x
 	case int:
 		return int64(x)

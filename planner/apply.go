@@ -1,0 +1,710 @@
+package planner
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/evdeploy/evdeploy/state"
+)
+
+// StateWriter records what apply did, one change at a time. *state.Session
+// implements it; every call must be durable before it returns.
+type StateWriter interface {
+	Upsert(state.Resource) error
+	Remove(addr string) error
+	AddIntent(state.Intent) error
+	ResolveIntent(addr string) error
+}
+
+// ApplyOptions tune the executor. Zero values take the defaults.
+type ApplyOptions struct {
+	// Parallelism bounds the operations in flight (default 10).
+	Parallelism int
+	// AllowDataLoss is the user's --allow-data-loss: without it a plan with
+	// DataLoss changes is refused before anything is done.
+	AllowDataLoss bool
+
+	// PropagationTimeout bounds the retries of ErrPropagating errors
+	// (default 2 minutes: IAM usually propagates within seconds, rarely a
+	// minute).
+	PropagationTimeout time.Duration
+	// ThrottleRetries bounds the retries of ErrThrottled errors (default 8).
+	ThrottleRetries int
+	// BaseBackoff and MaxBackoff shape the jittered exponential backoff
+	// (defaults 250ms and 10s).
+	BaseBackoff, MaxBackoff time.Duration
+
+	// OnEvent, when set, is told of every operation's progress. Calls are
+	// serialised.
+	OnEvent func(Event)
+}
+
+func (o *ApplyOptions) defaults() {
+	if o.Parallelism <= 0 {
+		o.Parallelism = DefaultParallelism
+	}
+	if o.PropagationTimeout <= 0 {
+		o.PropagationTimeout = 2 * time.Minute
+	}
+	if o.ThrottleRetries <= 0 {
+		o.ThrottleRetries = 8
+	}
+	if o.BaseBackoff <= 0 {
+		o.BaseBackoff = 250 * time.Millisecond
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 10 * time.Second
+	}
+	if o.MaxBackoff < o.BaseBackoff {
+		o.MaxBackoff = o.BaseBackoff
+	}
+}
+
+// Phase is where an operation is.
+type Phase int
+
+const (
+	Started Phase = iota
+	Retrying
+	Succeeded
+	Failed
+)
+
+// Event reports an operation's progress to the caller (the CLI prints it).
+type Event struct {
+	Addr    ResourceAddr
+	Op      string // create, update, delete, adopt
+	Phase   Phase
+	Elapsed time.Duration // since the operation started
+	Attempt int           // for Retrying: the attempt that failed
+	Err     error         // for Retrying and Failed
+}
+
+var (
+	opGerund = map[string]string{"create": "creating", "update": "updating", "delete": "deleting", "adopt": "adopting"}
+	opPast   = map[string]string{"create": "created", "update": "updated", "delete": "deleted", "adopt": "adopted"}
+)
+
+// String renders the event as a progress line:
+// "function.api/aws_lambda_function.main: creating…", "… created (1.2s)".
+func (e Event) String() string {
+	switch e.Phase {
+	case Started:
+		return fmt.Sprintf("%s: %s…", e.Addr, opGerund[e.Op])
+	case Retrying:
+		return fmt.Sprintf("%s: still %s (attempt %d: %v)", e.Addr, opGerund[e.Op], e.Attempt, e.Err)
+	case Succeeded:
+		return fmt.Sprintf("%s: %s (%s)", e.Addr, opPast[e.Op], e.Elapsed.Round(100*time.Millisecond))
+	}
+	return fmt.Sprintf("%s: %s failed after %s: %v", e.Addr, e.Op, e.Elapsed.Round(100*time.Millisecond), e.Err)
+}
+
+// OpResult is one operation of an apply.
+type OpResult struct {
+	Addr    string
+	Op      string
+	Elapsed time.Duration
+	Err     error // wrapped as "<addr>: <op>: <cause>"
+}
+
+// ApplyResult says what an apply did: operations done (in completion order),
+// failed, and never started (in dependency order).
+type ApplyResult struct {
+	Done       []OpResult
+	Failed     []OpResult
+	NotStarted []OpResult
+	// Outputs are the app's outputs, evaluated once everything succeeded.
+	Outputs map[string]state.Output
+}
+
+// Err joins the failures, nil when there are none.
+func (r *ApplyResult) Err() error {
+	var errs []error
+	for _, f := range r.Failed {
+		errs = append(errs, f.Err)
+	}
+	return errors.Join(errs...)
+}
+
+// ErrDataLoss is wrapped by Apply's refusal of a plan that loses data.
+var ErrDataLoss = errors.New("the plan would lose data")
+
+// op is one node of the apply graph: the delete half or the create/update
+// half of a change (a replace has both).
+type op struct {
+	key     string // "<addr> <kind>", unique; orders ready ops
+	change  *Change
+	kind    string // create, update, delete, adopt
+	del     bool
+	waits   int
+	users   []*op
+	started bool
+}
+
+// Apply executes the plan: a walk of its changes in dependency order, at most
+// opts.Parallelism operations at a time. Creates and updates follow their
+// producers; deletes precede what their dependents recorded; a replace deletes
+// the old resource before creating the new one (names are deterministic, so
+// both cannot exist at once).
+//
+// Every Ref and Expr in desired is resolved from the producers' results right
+// before the call. Before each create an intent is journaled; after it, the
+// resource is recorded and the intent resolved; after a delete the resource is
+// forgotten. On the first failure no new operation starts, those in flight
+// finish (and are recorded), and the result lists what was done, what failed
+// and what never started.
+func Apply(ctx context.Context, plan *Plan, desired *Desired, reg Registry, st StateWriter, opts ApplyOptions) (*ApplyResult, error) {
+	opts.defaults()
+	plan.FlagDataLoss(reg)
+	if desired == nil {
+		desired = &Desired{}
+	}
+	if lost := plan.DataLossChanges(); len(lost) > 0 {
+		if !opts.AllowDataLoss {
+			var what []string
+			for _, c := range lost {
+				what = append(what, fmt.Sprintf("%s (%s)", c.Addr, c.Action))
+			}
+			return nil, fmt.Errorf("refusing to apply: %w: %s; re-run with --allow-data-loss if that is intended",
+				ErrDataLoss, strings.Join(what, ", "))
+		}
+		ctx = WithAllowDataLoss(ctx)
+	}
+
+	e := &executor{
+		opts:    opts,
+		reg:     reg,
+		st:      st,
+		plan:    plan,
+		desired: map[string]*DesiredResource{},
+		changes: map[string]*Change{},
+		results: map[string]Attrs{},
+	}
+	for _, d := range desired.Resources {
+		e.desired[d.Addr.String()] = d
+	}
+	ops, err := e.build()
+	if err != nil {
+		return nil, err
+	}
+	res := &ApplyResult{}
+	for _, a := range plan.ForgetIntents {
+		if err := st.ResolveIntent(a); err != nil {
+			res.Failed = append(res.Failed, OpResult{Addr: a, Op: "forget", Err: fmt.Errorf("%s: forget journal entry: %w", a, err)})
+			for _, o := range ops {
+				res.NotStarted = append(res.NotStarted, OpResult{Addr: o.change.Addr.String(), Op: o.kind})
+			}
+			return res, res.Err()
+		}
+	}
+	e.walk(ctx, ops, res)
+	if len(res.Failed) > 0 {
+		return res, res.Err()
+	}
+	if err := ctx.Err(); err != nil && len(res.NotStarted) > 0 {
+		return res, fmt.Errorf("apply interrupted: %w", err)
+	}
+	outs, err := e.outputs(desired.Outputs)
+	if err != nil {
+		return res, err
+	}
+	res.Outputs = outs
+	return res, nil
+}
+
+type executor struct {
+	opts    ApplyOptions
+	reg     Registry
+	st      StateWriter
+	plan    *Plan
+	desired map[string]*DesiredResource
+	changes map[string]*Change
+
+	mu      sync.Mutex
+	results map[string]Attrs // what each resource looks like now
+	evMu    sync.Mutex
+}
+
+// build makes the operation graph and checks it has no cycle.
+func (e *executor) build() ([]*op, error) {
+	puts := map[string]*op{}
+	dels := map[string]*op{}
+	var ops []*op
+	for _, c := range e.plan.Changes {
+		a := c.Addr.String()
+		e.changes[a] = c
+		if _, ok := e.reg[c.Addr.Type]; !ok {
+			return nil, fmt.Errorf("%s: no handler for resource type %q", a, c.Addr.Type)
+		}
+		if c.Action == Delete || c.Action == Replace {
+			o := &op{key: a + " 0delete", change: c, kind: "delete", del: true}
+			dels[a] = o
+			ops = append(ops, o)
+		}
+		kind := ""
+		switch {
+		case c.Action == Create || c.Action == Replace:
+			kind = "create"
+		case c.Action == Update:
+			kind = "update"
+		case c.Action == NoOp && c.Adopted:
+			kind = "adopt"
+		}
+		if kind != "" {
+			if e.desired[a] == nil {
+				return nil, fmt.Errorf("%s: planned to %s but not in the desired resources", a, kind)
+			}
+			o := &op{key: a + " 1" + kind, change: c, kind: kind}
+			puts[a] = o
+			ops = append(ops, o)
+		}
+		if c.Action != Delete && c.Action != Replace && c.Action != Create {
+			// Known now: producers that do not change serve their refs from
+			// the plan.
+			e.results[a] = knownOnly(c.After)
+		}
+	}
+	edge := func(from, to *op) { // to waits for from
+		if from == nil || to == nil || from == to {
+			return
+		}
+		from.users = append(from.users, to)
+		to.waits++
+	}
+	for a, c := range e.changes {
+		// Creates and updates after their producers' creates and updates,
+		// and after their own old instance is gone.
+		if p := puts[a]; p != nil {
+			for _, d := range c.Deps {
+				edge(puts[d], p)
+			}
+			edge(dels[a], p)
+		}
+		// A delete waits for what depended on the old resource: the deletes
+		// of dependents being deleted or replaced, and the updates of
+		// dependents that stop depending on it.
+		var prior []string
+		switch c.Action {
+		case Delete:
+			prior = c.Deps
+		case Replace, Update:
+			prior = c.PriorDeps
+		}
+		desiredDeps := set(c.Deps)
+		for _, d := range prior {
+			dd := dels[d]
+			if dd == nil {
+				continue
+			}
+			if own := dels[a]; own != nil {
+				edge(own, dd)
+			} else if c.Action == Update && !desiredDeps[d] {
+				edge(puts[a], dd)
+			}
+		}
+	}
+	// Deduplicated edges are not needed for correctness: waits counts every
+	// edge and each completion releases one.
+	nodes := make([]string, len(ops))
+	deps := map[string][]string{}
+	for i, o := range ops {
+		nodes[i] = o.key
+		for _, u := range o.users {
+			deps[u.key] = append(deps[u.key], o.key)
+		}
+	}
+	order, err := TopoSort(nodes, deps)
+	if err != nil {
+		return nil, fmt.Errorf("cannot order the apply: %w", err)
+	}
+	byKey := map[string]*op{}
+	for _, o := range ops {
+		byKey[o.key] = o
+	}
+	sorted := make([]*op, len(order))
+	for i, k := range order {
+		sorted[i] = byKey[k]
+	}
+	return sorted, nil
+}
+
+func knownOnly(a Attrs) Attrs {
+	out := Attrs{}
+	for k, v := range a {
+		if !IsUnknown(v) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+type opDone struct {
+	o       *op
+	elapsed time.Duration
+	err     error
+}
+
+// walk runs the graph: ready operations start in address order, at most
+// Parallelism at once; after the first failure (or cancellation) nothing new
+// starts and the walk waits for those in flight.
+func (e *executor) walk(ctx context.Context, ops []*op, res *ApplyResult) {
+	ready := &opHeap{}
+	for _, o := range ops {
+		if o.waits == 0 {
+			heap.Push(ready, o)
+		}
+	}
+	done := make(chan opDone)
+	running := 0
+	stopped := false
+	for {
+		for !stopped && running < e.opts.Parallelism && ready.Len() > 0 {
+			o := heap.Pop(ready).(*op)
+			o.started = true
+			running++
+			go func() {
+				start := time.Now()
+				err := e.run(ctx, o, start)
+				done <- opDone{o: o, elapsed: time.Since(start), err: err}
+			}()
+		}
+		if running == 0 {
+			break
+		}
+		d := <-done
+		running--
+		r := OpResult{Addr: d.o.change.Addr.String(), Op: d.o.kind, Elapsed: d.elapsed, Err: d.err}
+		if d.err != nil {
+			stopped = true
+			res.Failed = append(res.Failed, r)
+			continue
+		}
+		res.Done = append(res.Done, r)
+		for _, u := range d.o.users {
+			u.waits--
+			if u.waits == 0 {
+				heap.Push(ready, u)
+			}
+		}
+		if ctx.Err() != nil {
+			stopped = true
+		}
+	}
+	for _, o := range ops {
+		if !o.started {
+			res.NotStarted = append(res.NotStarted, OpResult{Addr: o.change.Addr.String(), Op: o.kind})
+		}
+	}
+}
+
+type opHeap []*op
+
+func (h opHeap) Len() int           { return len(h) }
+func (h opHeap) Less(i, j int) bool { return h[i].key < h[j].key }
+func (h opHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *opHeap) Push(x any)        { *h = append(*h, x.(*op)) }
+func (h *opHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func (e *executor) event(ev Event) {
+	if e.opts.OnEvent == nil {
+		return
+	}
+	e.evMu.Lock()
+	defer e.evMu.Unlock()
+	e.opts.OnEvent(ev)
+}
+
+// run performs one operation and records it; the error names the address and
+// the operation.
+func (e *executor) run(ctx context.Context, o *op, start time.Time) error {
+	c := o.change
+	e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Started})
+	var err error
+	if o.del {
+		err = e.delete(ctx, o, start)
+	} else {
+		err = e.put(ctx, o, start)
+	}
+	if err != nil {
+		err = fmt.Errorf("%s: %s: %w", c.Addr, o.kind, err)
+		e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Failed, Elapsed: time.Since(start), Err: err})
+		return err
+	}
+	e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Succeeded, Elapsed: time.Since(start)})
+	return nil
+}
+
+func (e *executor) delete(ctx context.Context, o *op, start time.Time) error {
+	c := o.change
+	a := c.Addr.String()
+	h := e.reg[c.Addr.Type]
+	id, prior := c.ID, c.Before
+	if id == "" && c.Journaled {
+		// A journaled create never recorded: find what it may have made.
+		var found bool
+		var err error
+		err = e.retry(ctx, o, start, func(ctx context.Context) error {
+			id, prior, found, err = lookupIntent(ctx, h, state.Intent{Name: c.Name, Attrs: c.Before})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("looking up %q: %w", c.Name, err)
+		}
+		if !found {
+			return e.st.ResolveIntent(a)
+		}
+	}
+	if err := e.retry(ctx, o, start, func(ctx context.Context) error { return h.Delete(ctx, id, prior) }); err != nil {
+		return err
+	}
+	if err := e.st.Remove(a); err != nil {
+		return err
+	}
+	if c.Journaled {
+		return e.st.ResolveIntent(a)
+	}
+	return nil
+}
+
+func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
+	c := o.change
+	a := c.Addr.String()
+	d := e.desired[a]
+	h := e.reg[c.Addr.Type]
+	attrs, err := e.resolve(d)
+	if err != nil {
+		return err
+	}
+	var id string
+	var recorded Attrs
+	switch o.kind {
+	case "adopt":
+		id, recorded = c.ID, knownOnly(c.After)
+	case "update":
+		var actual Attrs
+		err = e.retry(ctx, o, start, func(ctx context.Context) error {
+			var err error
+			actual, err = h.Update(ctx, c.ID, c.Before, attrs)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		id, recorded = c.ID, overlay(overlay(knownOnly(c.Before), attrs, nil), actual.Norm(), nil)
+	case "create":
+		var actual Attrs
+		found := false
+		if c.Journaled && !e.plan.Refreshed {
+			// Not refreshed, so the plan could not look for what an
+			// interrupted apply may have created under this name.
+			err = e.retry(ctx, o, start, func(ctx context.Context) error {
+				var err error
+				id, actual, found, err = lookupIntent(ctx, h, state.Intent{Name: d.Name, Attrs: attrs})
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("looking up %q left by an interrupted apply: %w", d.Name, err)
+			}
+		}
+		if !found {
+			in := state.Intent{Addr: a, Block: c.Addr.Block, Type: c.Addr.Type, Name: d.Name,
+				Attrs: map[string]any(attrs), Deps: c.Deps, Started: time.Now().UTC()}
+			if err := e.st.AddIntent(in); err != nil {
+				return fmt.Errorf("journal: %w", err)
+			}
+			err = e.retry(ctx, o, start, func(ctx context.Context) error {
+				var err error
+				id, actual, err = h.Create(ctx, attrs)
+				return err
+			})
+			if err != nil {
+				// Nothing was created (the handler said so): the intent
+				// is moot. If resolving fails the next plan looks it up.
+				_ = e.st.ResolveIntent(a)
+				return err
+			}
+		}
+		recorded = overlay(attrs, actual.Norm(), nil)
+	}
+	if err := e.st.Upsert(state.Resource{Addr: a, Block: c.Addr.Block, Type: c.Addr.Type, ID: id,
+		Attrs: map[string]any(recorded), Deps: c.Deps}); err != nil {
+		return err
+	}
+	if c.Journaled || c.Adopted || o.kind == "create" {
+		if err := e.st.ResolveIntent(a); err != nil {
+			return err
+		}
+	}
+	e.mu.Lock()
+	e.results[a] = recorded
+	e.mu.Unlock()
+	return nil
+}
+
+// resolve returns d's attributes with every Ref and Expr replaced by the value
+// its producer now has.
+func (e *executor) resolve(d *DesiredResource) (Attrs, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(Attrs, len(d.Attrs))
+	for k, v := range d.Attrs {
+		r, err := e.value(v)
+		if err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", k, err)
+		}
+		out[k] = r
+	}
+	return out, nil
+}
+
+func (e *executor) ref(r Ref) (any, error) {
+	p := r.Resource.String()
+	if v, ok := e.results[p][r.Attr]; ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("%s.%s is not known: %s did not report it", p, r.Attr, p)
+}
+
+func (e *executor) value(v any) (any, error) {
+	switch x := v.(type) {
+	case Ref:
+		return e.ref(x)
+	case *Expr:
+		resolved := make(map[Ref]any, len(x.Refs))
+		for _, r := range x.Refs {
+			val, err := e.ref(r)
+			if err != nil {
+				return nil, err
+			}
+			resolved[r] = val
+		}
+		val, _, err := evalExpr(x, resolved)
+		return val, err
+	case []any:
+		out := make([]any, len(x))
+		for i, el := range x {
+			r, err := e.value(el)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, el := range x {
+			r, err := e.value(el)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	case Attrs:
+		return e.value(map[string]any(x))
+	case []map[string]any:
+		return e.value(Norm(x))
+	}
+	return Norm(v), nil
+}
+
+// retry calls f until it succeeds, fails with an error that is not retryable,
+// or runs out of retries: throttling gets ThrottleRetries jittered exponential
+// backoffs; propagation errors are retried until PropagationTimeout, after
+// which the error says what was awaited and what the resource depends on.
+func (e *executor) retry(ctx context.Context, o *op, start time.Time, f func(context.Context) error) error {
+	throttles := 0
+	var propDeadline time.Time
+	for attempt := 1; ; attempt++ {
+		err := f(ctx)
+		if err == nil {
+			return nil
+		}
+		var wait time.Duration
+		switch {
+		case errors.Is(err, ErrThrottled):
+			if throttles >= e.opts.ThrottleRetries {
+				return fmt.Errorf("still throttled after %d retries: %w", throttles, err)
+			}
+			throttles++
+			wait = e.backoff(throttles)
+		case errors.Is(err, ErrPropagating):
+			now := time.Now()
+			if propDeadline.IsZero() {
+				propDeadline = now.Add(e.opts.PropagationTimeout)
+			}
+			if !now.Before(propDeadline) {
+				return e.propagationError(o.change, err)
+			}
+			wait = min(e.backoff(attempt), propDeadline.Sub(now))
+		default:
+			return err
+		}
+		e.event(Event{Addr: o.change.Addr, Op: o.kind, Phase: Retrying, Elapsed: time.Since(start), Attempt: attempt, Err: err})
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
+
+// backoff is the n-th (1-based) jittered exponential delay: a random duration
+// in [d/2, d] with d = Base·2^(n-1) capped at Max, so concurrent retries
+// spread out.
+func (e *executor) backoff(n int) time.Duration {
+	d := e.opts.BaseBackoff
+	for i := 1; i < n && d < e.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, e.opts.MaxBackoff)
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1))
+}
+
+func (e *executor) propagationError(c *Change, err error) error {
+	deps := append([]string(nil), c.Deps...)
+	sort.Strings(deps)
+	on := "nothing else in this deployment"
+	if len(deps) > 0 {
+		on = strings.Join(deps, ", ")
+	}
+	return fmt.Errorf("%w after %s: still %w; it depends on %s",
+		ErrPropagationTimeout, e.opts.PropagationTimeout, err, on)
+}
+
+// ErrPropagationTimeout is wrapped when apply stops waiting for a dependency
+// to become visible.
+var ErrPropagationTimeout = errors.New("gave up waiting")
+
+// outputs evaluates the app's outputs from the applied resources.
+func (e *executor) outputs(outs []*DesiredOutput) (map[string]state.Output, error) {
+	if len(outs) == 0 {
+		return nil, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := make(map[string]state.Output, len(outs))
+	for _, o := range outs {
+		v, err := e.value(o.Value)
+		if err != nil {
+			return nil, fmt.Errorf("output %q: %w", o.Name, err)
+		}
+		m[o.Name] = state.Output{Value: v, Sensitive: o.Sensitive}
+	}
+	return m, nil
+}

@@ -1,0 +1,300 @@
+package planner
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/evdeploy/evdeploy/state"
+)
+
+// deployed applies d from empty against a fresh fake cloud and returns the
+// cloud, the state and the registry.
+func deployed(t *testing.T, d *Desired) (*fakeCloud, *fakeState, Registry) {
+	t.Helper()
+	rec := &recorder{}
+	fc := newFakeCloud(rec)
+	reg := fc.registry()
+	st := newFakeState(rec, nil)
+	plan := mustPlan(t, d, st.snapshot(), reg, true)
+	if _, err := Apply(context.Background(), plan, d, reg, st, ApplyOptions{}); err != nil {
+		t.Fatalf("first apply: %v", err)
+	}
+	return fc, st, reg
+}
+
+func mustPlan(t *testing.T, d *Desired, doc *state.Document, reg Registry, refresh bool) *Plan {
+	t.Helper()
+	var obs map[string]Observation
+	if refresh {
+		var err error
+		obs, err = Refresh(context.Background(), doc, reg, 4)
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+	}
+	p, err := Diff(d, doc, obs, reg)
+	if err != nil {
+		t.Fatalf("diff: %v", err)
+	}
+	return p
+}
+
+func TestDiffFromEmpty(t *testing.T) {
+	reg := newFakeCloud(&recorder{}).registry()
+	p := mustPlan(t, appDesired(128), &state.Document{Lineage: "l", Serial: 3}, reg, true)
+	want := map[string]string{
+		"function.api/fake_role.main":      "create",
+		"function.api/fake_func.main":      "create",
+		"queue.orders/fake_queue.main":     "create",
+		"table.orders/fake_store.main":     "create",
+		"trigger.orders/fake_mapping.main": "create",
+	}
+	if d := cmp.Diff(want, changeActions(p)); d != "" {
+		t.Errorf("actions (-want +got):\n%s", d)
+	}
+	var fn *Change
+	for _, c := range p.Changes {
+		if c.Addr == funcA {
+			fn = c
+		}
+	}
+	wantAfter := Attrs{
+		"name": "shop-dev-api", "role": Unknown{}, "memory": int64(128), "code_path": "/tmp/api.zip",
+		"environment": map[string]any{"QUEUE": Unknown{}, "TABLE": Unknown{}},
+		"arn":         Unknown{},
+	}
+	if d := cmp.Diff(wantAfter, fn.After); d != "" {
+		t.Errorf("function after (-want +got):\n%s", d)
+	}
+	if p.StateSerial != 3 || p.StateLineage != "l" || !p.HasChanges() {
+		t.Errorf("plan header = %d %q %v", p.StateSerial, p.StateLineage, p.HasChanges())
+	}
+}
+
+// TestDiffAfterApply: once applied, every Ref resolves from state and the plan
+// is fully known and empty, with and without refresh.
+func TestDiffAfterApply(t *testing.T) {
+	d := appDesired(128)
+	_, st, reg := deployed(t, d)
+	for _, refresh := range []bool{true, false} {
+		p := mustPlan(t, d, st.snapshot(), reg, refresh)
+		if p.HasChanges() {
+			t.Errorf("refresh=%v: plan after apply has changes: %v", refresh, changeActions(p))
+		}
+		for _, c := range p.Changes {
+			if IsUnknown(c.After) {
+				t.Errorf("refresh=%v: %s has unknown values after apply: %v", refresh, c.Addr, c.After)
+			}
+		}
+	}
+}
+
+func TestDiffDrift(t *testing.T) {
+	tests := map[string]struct {
+		desired  func() *Desired
+		tamper   func(fc *fakeCloud)
+		refresh  bool
+		want     map[string]string // non-noop actions
+		changed  map[string][]string
+		missing  []string
+		dataLoss []string
+	}{
+		"no drift": {refresh: true},
+		"attribute the service does not report is not drift": {
+			refresh: true,
+			tamper:  func(fc *fakeCloud) { fc.omit["fake_mapping"] = []string{"batch"}; fc.omit["fake_queue"] = []string{"visibility"} },
+		},
+		"changed attribute reported is drift": {
+			refresh: true,
+			tamper: func(fc *fakeCloud) {
+				a, _ := fc.get("fake_func", "shop-dev-api")
+				a = overlay(a, Attrs{"memory": int64(512)}, nil)
+				fc.put("fake_func", "shop-dev-api", a)
+			},
+			want:    map[string]string{"function.api/fake_func.main": "update"},
+			changed: map[string][]string{"function.api/fake_func.main": {"memory"}},
+		},
+		"drift is invisible with refresh=false": {
+			refresh: false,
+			tamper: func(fc *fakeCloud) {
+				a, _ := fc.get("fake_func", "shop-dev-api")
+				fc.put("fake_func", "shop-dev-api", overlay(a, Attrs{"memory": int64(512)}, nil))
+			},
+		},
+		"desired change is an update": {
+			refresh: true,
+			desired: func() *Desired { return appDesired(256) },
+			want:    map[string]string{"function.api/fake_func.main": "update"},
+			changed: map[string][]string{"function.api/fake_func.main": {"memory"}},
+		},
+		"write-only attribute compares with last applied": {
+			refresh: true,
+			desired: func() *Desired {
+				d := appDesired(128)
+				for _, r := range d.Resources {
+					if r.Addr == funcA {
+						r.Attrs["code_path"] = "/tmp/other.zip"
+					}
+				}
+				return d
+			},
+			want:    map[string]string{"function.api/fake_func.main": "update"},
+			changed: map[string][]string{"function.api/fake_func.main": {"code_path"}},
+		},
+		"deleted out of band is created again, and its dependents follow": {
+			refresh: true,
+			tamper: func(fc *fakeCloud) {
+				fc.mu.Lock()
+				delete(fc.resources["fake_queue"], "shop-dev-orders")
+				fc.mu.Unlock()
+			},
+			want: map[string]string{
+				"queue.orders/fake_queue.main":     "create",
+				"function.api/fake_func.main":      "update",
+				"trigger.orders/fake_mapping.main": "replace",
+			},
+			changed: map[string][]string{
+				"function.api/fake_func.main":      {"environment"},
+				"trigger.orders/fake_mapping.main": {"source"},
+			},
+			missing: []string{"queue.orders/fake_queue.main"},
+		},
+		"force-new change replaces, flags data loss, and updates dependents": {
+			refresh: true,
+			desired: func() *Desired {
+				d := appDesired(128)
+				for _, r := range d.Resources {
+					if r.Addr == storeA {
+						r.Attrs["size"] = int64(2)
+					}
+				}
+				return d
+			},
+			want: map[string]string{
+				"table.orders/fake_store.main": "replace",
+				"function.api/fake_func.main":  "update",
+			},
+			changed: map[string][]string{
+				"table.orders/fake_store.main": {"size"},
+				"function.api/fake_func.main":  {"environment"},
+			},
+			dataLoss: []string{"table.orders/fake_store.main"},
+		},
+		"removed block is deleted, dependents first": {
+			refresh: true,
+			desired: func() *Desired {
+				d := appDesired(128)
+				var keep []*DesiredResource
+				for _, r := range d.Resources {
+					if r.Addr != mappingA && r.Addr != queueA {
+						keep = append(keep, r)
+					}
+				}
+				d.Resources = keep
+				for _, r := range d.Resources {
+					if r.Addr == funcA {
+						delete(r.Attrs["environment"].(map[string]any), "QUEUE")
+					}
+				}
+				return d
+			},
+			want: map[string]string{
+				"queue.orders/fake_queue.main":     "delete",
+				"trigger.orders/fake_mapping.main": "delete",
+				"function.api/fake_func.main":      "update",
+			},
+			changed:  map[string][]string{"function.api/fake_func.main": {"environment"}},
+			dataLoss: []string{"queue.orders/fake_queue.main"},
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			fc, st, reg := deployed(t, appDesired(128))
+			if tt.tamper != nil {
+				tt.tamper(fc)
+			}
+			d := appDesired(128)
+			if tt.desired != nil {
+				d = tt.desired()
+			}
+			p := mustPlan(t, d, st.snapshot(), reg, tt.refresh)
+			got := map[string]string{}
+			gotChanged := map[string][]string{}
+			var missing, loss []string
+			for _, c := range p.Changes {
+				if c.Action != NoOp {
+					got[c.Addr.String()] = c.Action.String()
+				}
+				if len(c.Changed) > 0 {
+					gotChanged[c.Addr.String()] = c.Changed
+				}
+				if c.Missing {
+					missing = append(missing, c.Addr.String())
+				}
+				if c.DataLoss {
+					loss = append(loss, c.Addr.String())
+				}
+			}
+			if tt.want == nil {
+				tt.want = map[string]string{}
+			}
+			if tt.changed == nil {
+				tt.changed = map[string][]string{}
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("actions (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tt.changed, gotChanged); d != "" {
+				t.Errorf("changed (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tt.missing, missing); d != "" {
+				t.Errorf("missing (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tt.dataLoss, loss); d != "" {
+				t.Errorf("data loss (-want +got):\n%s", d)
+			}
+			// Deletes come after creates/updates, dependents first.
+			var dels []string
+			for _, c := range p.Changes {
+				if c.Action == Delete {
+					dels = append(dels, c.Addr.String())
+				} else if len(dels) > 0 {
+					t.Errorf("%s after a delete", c.Addr)
+				}
+			}
+			if len(dels) == 2 && dels[0] != "trigger.orders/fake_mapping.main" {
+				t.Errorf("delete order %v: the mapping must go before the queue it reads", dels)
+			}
+
+			// Applying the plan converges: the next plan is empty.
+			if _, err := Apply(context.Background(), p, d, reg, st, ApplyOptions{AllowDataLoss: true}); err != nil {
+				t.Fatalf("apply: %v", err)
+			}
+			if tt.tamper != nil && !tt.refresh {
+				return // drift not seen, so not repaired
+			}
+			if again := mustPlan(t, d, st.snapshot(), reg, true); again.HasChanges() {
+				t.Errorf("plan after apply still has changes: %v", changeActions(again))
+			}
+		})
+	}
+}
+
+func TestDiffErrors(t *testing.T) {
+	reg := newFakeCloud(&recorder{}).registry()
+	unknownType := desiredOf(res(addr("x.y", "fake_nope"), Attrs{"name": "n"}))
+	if _, err := Diff(unknownType, nil, nil, reg); err == nil || err.Error() != `x.y/fake_nope.main: no handler for resource type "fake_nope"` {
+		t.Errorf("err = %v", err)
+	}
+	failing := desiredOf(
+		res(roleA, Attrs{"name": "r"}),
+		res(funcA, Attrs{"name": "f", "role": &Expr{Refs: []Ref{{Resource: roleA, Attr: "name"}}, Text: "role.x", Eval: func(map[Ref]any) (any, error) {
+			return nil, errBoom
+		}}}),
+	)
+	if _, err := Diff(failing, nil, nil, reg); err == nil || err.Error() != "function.api/fake_func.main: role: evaluating role.x: boom" {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -1,0 +1,141 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/evdeploy/evdeploy/state"
+)
+
+// Observation is what refresh saw of one resource.
+type Observation struct {
+	Exists bool
+	// Attrs are the attributes the service reported (only those: an attribute
+	// left out is not drift).
+	Attrs Attrs
+
+	// ID is the physical id of an adopted resource (the recorded id otherwise).
+	ID string
+	// FromJournal marks the observation of a journaled create that state does
+	// not record; Adopted is set when that resource was found and is taken
+	// over.
+	FromJournal bool
+	Adopted     bool
+}
+
+// DefaultParallelism is the number of concurrent API operations when the
+// caller does not choose.
+const DefaultParallelism = 10
+
+// Refresh reads every resource in state, at most parallelism at a time, and
+// looks up every journaled create that state does not record (an apply killed
+// between the API call and the state write) by its deterministic name. A
+// journaled resource that exists is adopted: Diff treats it as known, with the
+// found id, so the plan does not create a duplicate. Only journaled names are
+// looked up; nothing else is ever adopted.
+//
+// Errors name the resource address; every read is attempted and all errors are
+// returned together.
+func Refresh(ctx context.Context, doc *state.Document, reg Registry, parallelism int) (map[string]Observation, error) {
+	if parallelism <= 0 {
+		parallelism = DefaultParallelism
+	}
+	obs := map[string]Observation{}
+	if doc == nil {
+		return obs, nil
+	}
+	var (
+		mu   sync.Mutex
+		errs = map[string]error{}
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, parallelism)
+	)
+	run := func(addr string, f func() (Observation, error)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				mu.Lock()
+				errs[addr] = fmt.Errorf("%s: read: %w", addr, ctx.Err())
+				mu.Unlock()
+				return
+			}
+			defer func() { <-sem }()
+			o, err := f()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs[addr] = err
+				return
+			}
+			obs[addr] = o
+		}()
+	}
+
+	inState := map[string]bool{}
+	for _, r := range doc.Resources {
+		inState[r.Addr] = true
+		h, ok := reg[r.Type]
+		if !ok {
+			errs[r.Addr] = fmt.Errorf("%s: no handler for resource type %q", r.Addr, r.Type)
+			continue
+		}
+		run(r.Addr, func() (Observation, error) {
+			actual, exists, err := h.Read(ctx, r.ID, Attrs(r.Attrs).Norm())
+			if err != nil {
+				return Observation{}, fmt.Errorf("%s: read: %w", r.Addr, err)
+			}
+			return Observation{Exists: exists, Attrs: actual.Norm(), ID: r.ID}, nil
+		})
+	}
+	for _, in := range doc.Journal {
+		if inState[in.Addr] {
+			continue // recorded after all; the stale intent is forgotten by apply
+		}
+		h, ok := reg[in.Type]
+		if !ok {
+			errs[in.Addr] = fmt.Errorf("%s: no handler for resource type %q", in.Addr, in.Type)
+			continue
+		}
+		run(in.Addr, func() (Observation, error) {
+			id, actual, found, err := lookupIntent(ctx, h, in)
+			if err != nil {
+				return Observation{}, fmt.Errorf("%s: looking up %q left by an interrupted apply: %w", in.Addr, in.Name, err)
+			}
+			return Observation{Exists: found, Attrs: actual.Norm(), ID: id, FromJournal: true, Adopted: found}, nil
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		addrs := make([]string, 0, len(errs))
+		for a := range errs {
+			addrs = append(addrs, a)
+		}
+		sort.Strings(addrs)
+		list := make([]error, len(addrs))
+		for i, a := range addrs {
+			list[i] = errs[a]
+		}
+		return obs, errors.Join(list...)
+	}
+	return obs, nil
+}
+
+// lookupIntent finds the resource a journaled create may have made: through
+// Finder when the type's id is assigned by the service, else by reading the
+// deterministic name (the id of every other type).
+func lookupIntent(ctx context.Context, h Handler, in state.Intent) (id string, actual Attrs, found bool, err error) {
+	if f, ok := h.(Finder); ok {
+		return f.Find(ctx, Attrs(in.Attrs).Norm())
+	}
+	actual, found, err = h.Read(ctx, in.Name, nil)
+	if err != nil || !found {
+		return "", nil, false, err
+	}
+	return in.Name, actual, true, nil
+}

@@ -1,0 +1,294 @@
+package planner
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// RenderOptions choose the human plan view.
+type RenderOptions struct {
+	// Detail shows every provider resource with its attribute diffs instead
+	// of one line per spec block.
+	Detail bool
+	// Color adds ANSI colours; the caller enables it only for a terminal.
+	Color bool
+}
+
+// KnownAfterApply is how an Unknown value is shown.
+const KnownAfterApply = "(known after apply)"
+
+const (
+	ansiReset   = "\x1b[0m"
+	ansiBold    = "\x1b[1m"
+	ansiRed     = "\x1b[31m"
+	ansiGreen   = "\x1b[32m"
+	ansiYellow  = "\x1b[33m"
+	ansiMagenta = "\x1b[35m"
+	ansiBoldRed = "\x1b[1;31m"
+)
+
+// shortWidth bounds a value in the block view; --detail shows values whole.
+const shortWidth = 40
+
+type painter bool
+
+func (p painter) paint(code, s string) string {
+	if !p || s == "" {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func (p painter) symbol(a Action) string {
+	code := ""
+	switch a {
+	case Create:
+		code = ansiGreen
+	case Update:
+		code = ansiYellow
+	case Delete:
+		code = ansiRed
+	case Replace:
+		code = ansiMagenta
+	}
+	return p.paint(code, a.Symbol())
+}
+
+// Render writes the plan for a person: by default one line per spec block
+// with its symbol and changed attributes (`~ function.api  memory: 128 → 256`),
+// with Detail one entry per provider resource with its attribute diffs. Data
+// loss is called out before the summary line.
+func Render(w io.Writer, p *Plan, opts RenderOptions) error {
+	var b strings.Builder
+	pt := painter(opts.Color)
+	blocks := blockSummaries(p)
+	for _, bs := range blocks {
+		if opts.Detail {
+			renderBlockDetail(&b, pt, bs)
+		} else {
+			renderBlockLine(&b, pt, bs)
+		}
+	}
+	for _, a := range p.ForgetIntents {
+		fmt.Fprintf(&b, "  · %s: nothing was created by the interrupted apply; its journal entry will be cleared\n", a)
+	}
+	if lost := p.DataLossChanges(); len(lost) > 0 {
+		b.WriteString("\n")
+		for _, c := range lost {
+			verb := "deleted"
+			if c.Action == Replace {
+				verb = "replaced (deleted, then created empty)"
+			}
+			b.WriteString(pt.paint(ansiBoldRed, fmt.Sprintf("! DATA LOSS: %s will be %s; the data it holds will be lost.", c.Addr, verb)))
+			b.WriteString("\n")
+		}
+		b.WriteString(pt.paint(ansiBold, "  Apply refuses this plan without --allow-data-loss."))
+		b.WriteString("\n")
+	}
+	if len(blocks) > 0 || len(p.ForgetIntents) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString(SummaryLine(p))
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// SummaryLine is the plan's last line.
+func SummaryLine(p *Plan) string {
+	if !p.HasChanges() {
+		if p.Destroy {
+			return "No changes. Nothing is deployed."
+		}
+		return "No changes. Your deployment matches the spec."
+	}
+	s := p.Summary()
+	line := fmt.Sprintf("Plan: %d to add, %d to change, %d to replace, %d to destroy", s.Add, s.Change, s.Replace, s.Destroy)
+	if s.Adopt > 0 {
+		line += fmt.Sprintf(", %d to adopt", s.Adopt)
+	}
+	return line + "."
+}
+
+func renderBlockLine(b *strings.Builder, pt painter, bs blockSummary) {
+	fmt.Fprintf(b, "%s %s", pt.symbol(bs.Action), bs.Block)
+	var items []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			items = append(items, s)
+		}
+	}
+	for _, c := range sortedChanges(bs.Changes) {
+		switch {
+		case bs.Action == Create || bs.Action == Delete:
+			add(parenless(c.Reason))
+		case c.Action == Update || c.Action == Replace:
+			rb := set(c.ReplaceBecause)
+			for _, a := range c.Changed {
+				s := a + ": " + attrTransition(c, a, shortWidth)
+				if rb[a] {
+					s += " (forces replacement)"
+				}
+				add(s)
+			}
+			if c.Adopted {
+				add("adopting " + localAddr(c))
+			}
+		case c.Action == Create || c.Action == Delete:
+			s := c.Action.Symbol() + " " + localAddr(c)
+			if c.Reason != "" {
+				s += " (" + c.Reason + ")"
+			}
+			add(s)
+		case c.Adopted:
+			add("adopting " + localAddr(c))
+		}
+	}
+	if len(items) > 0 {
+		b.WriteString("  " + strings.Join(items, ", "))
+	}
+	b.WriteString("\n")
+}
+
+func parenless(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return "(" + reason + ")"
+}
+
+func renderBlockDetail(b *strings.Builder, pt painter, bs blockSummary) {
+	fmt.Fprintf(b, "%s %s\n", pt.symbol(bs.Action), bs.Block)
+	for _, c := range sortedChanges(bs.Changes) {
+		if c.Action == NoOp && !c.Adopted {
+			continue
+		}
+		head := fmt.Sprintf("    %s %s", pt.symbol(c.Action), localAddr(c))
+		if c.Action == NoOp {
+			head = "      " + localAddr(c)
+		}
+		if c.ID != "" {
+			head += "  id=" + c.ID
+		} else if c.Name != "" {
+			head += "  name=" + c.Name
+		}
+		var notes []string
+		if c.Reason != "" {
+			notes = append(notes, c.Reason)
+		}
+		if len(c.ReplaceBecause) > 0 {
+			notes = append(notes, "replaced because of "+strings.Join(c.ReplaceBecause, ", "))
+		}
+		if len(notes) > 0 {
+			head += "  (" + strings.Join(notes, "; ") + ")"
+		}
+		b.WriteString(head + "\n")
+
+		var lines [][2]string
+		switch c.Action {
+		case Create:
+			for _, k := range c.After.Keys() {
+				lines = append(lines, [2]string{k, formatValue(c.After[k], 0)})
+			}
+		case Update, Replace:
+			rb := set(c.ReplaceBecause)
+			shown := map[string]bool{}
+			for _, k := range c.Changed {
+				s := attrTransition(c, k, 0)
+				if rb[k] {
+					s += "  # forces replacement"
+				}
+				lines = append(lines, [2]string{k, s})
+				shown[k] = true
+			}
+			if c.Action == Replace {
+				for _, k := range c.After.Keys() {
+					if !shown[k] && IsUnknown(c.After[k]) {
+						lines = append(lines, [2]string{k, KnownAfterApply})
+					}
+				}
+			}
+		}
+		width := 0
+		for _, l := range lines {
+			width = max(width, len(l[0]))
+		}
+		for _, l := range lines {
+			fmt.Fprintf(b, "        %-*s %s\n", width+1, l[0]+":", l[1])
+		}
+	}
+}
+
+func sortedChanges(cs []*Change) []*Change {
+	out := append([]*Change(nil), cs...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Addr.String() < out[j].Addr.String() })
+	return out
+}
+
+func localAddr(c *Change) string { return c.Addr.Type + "." + c.Addr.Name }
+
+// attrTransition shows "before → after" for a changed attribute.
+func attrTransition(c *Change, k string, width int) string {
+	before := "(none)"
+	if v, ok := c.Before[k]; ok {
+		before = formatValue(v, width)
+	}
+	after := "(none)"
+	if v, ok := c.After[k]; ok {
+		after = formatValue(v, width)
+	}
+	return before + " → " + after
+}
+
+// formatValue renders an attribute value compactly: strings quoted, lists in
+// brackets, maps in braces with sorted keys, Unknown as (known after apply).
+// A width > 0 truncates longer renderings with an ellipsis.
+func formatValue(v any, width int) string {
+	s := formatRaw(v)
+	if width > 0 && len([]rune(s)) > width {
+		r := []rune(s)
+		s = string(r[:width-1]) + "…"
+	}
+	return s
+}
+
+func formatRaw(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case Unknown:
+		return KnownAfterApply
+	case string:
+		return strconv.Quote(x)
+	case bool:
+		return strconv.FormatBool(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = formatRaw(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		parts := make([]string, 0, len(x))
+		for _, k := range sortedKeys(x) {
+			parts = append(parts, k+" = "+formatRaw(x[k]))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case Attrs:
+		return formatRaw(map[string]any(x))
+	case Ref:
+		return KnownAfterApply
+	case *Expr:
+		return KnownAfterApply
+	}
+	return formatRaw(Norm(v))
+}
