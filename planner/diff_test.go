@@ -104,7 +104,10 @@ func TestDiffDrift(t *testing.T) {
 		"no drift": {refresh: true},
 		"attribute the service does not report is not drift": {
 			refresh: true,
-			tamper:  func(fc *fakeCloud) { fc.omit["fake_mapping"] = []string{"batch"}; fc.omit["fake_queue"] = []string{"visibility"} },
+			tamper: func(fc *fakeCloud) {
+				fc.omit["fake_mapping"] = []string{"batch"}
+				fc.omit["fake_queue"] = []string{"visibility"}
+			},
 		},
 		"changed attribute reported is drift": {
 			refresh: true,

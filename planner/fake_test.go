@@ -408,7 +408,9 @@ func appDesired(memory int64) *Desired {
 			"environment": map[string]any{
 				"QUEUE": Ref{Resource: queueA, Attr: "url"},
 				"TABLE": &Expr{Refs: []Ref{{Resource: storeA, Attr: "arn"}}, Text: "table.orders.arn",
-					Eval: func(m map[Ref]any) (any, error) { return "table=" + m[Ref{Resource: storeA, Attr: "arn"}].(string), nil }},
+					Eval: func(m map[Ref]any) (any, error) {
+						return "table=" + m[Ref{Resource: storeA, Attr: "arn"}].(string), nil
+					}},
 			},
 		}),
 		res(queueA, Attrs{"name": "shop-dev-orders", "visibility": int64(60)}),
