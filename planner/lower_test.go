@@ -1,0 +1,170 @@
+package planner
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/evdeploy/evdeploy/spec"
+)
+
+// The -update flag may be declared by another test file of this package;
+// declare it only when nobody did (package-level vars initialise before init).
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files")
+	}
+}
+
+func updateGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// TestLowerGolden lowers each project under testdata/lower and compares a
+// readable dump of the desired graph — every resource, its deterministic name,
+// its edges and its attributes, with unknown values shown as <addr.attr> — with
+// the golden file beside it. The dump of the SPEC example is the reference for
+// the least-privilege policies evdeploy generates.
+func TestLowerGolden(t *testing.T) {
+	cases := []struct {
+		dir  string
+		opts LowerOptions
+	}{
+		{"shop", LowerOptions{Account: "123456789012", Region: "us-east-1",
+			Packages: map[spec.Addr]*Package{
+				{Kind: "function", Name: "api"}: {Path: "/tmp/api.zip", SHA256: "c2hhLWFwaQ==", Runtime: "provided.al2023", Handler: "bootstrap"},
+			}}},
+		{"capabilities", LowerOptions{Account: "111111111111", Region: "eu-west-1", LocalEndpoint: "http://127.0.0.1:4566"}},
+	}
+	for _, c := range cases {
+		t.Run(c.dir, func(t *testing.T) {
+			dir := filepath.Join("testdata", "lower", c.dir)
+			app, _, diags := spec.Load(dir, spec.Options{Stage: "dev"})
+			if diags.HasErrors() {
+				t.Fatalf("load: %s", diags.Error())
+			}
+			d, diags := Lower(app, c.opts)
+			if diags.HasErrors() {
+				t.Fatalf("lower: %s", diags.Error())
+			}
+			got := dumpDesired(t, d)
+			golden := filepath.Join(dir, "desired.golden")
+			if updateGolden() {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./planner -run TestLowerGolden -update)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("desired graph differs from %s (-want +got):\n%s", golden, diff)
+			}
+			// Lowering is deterministic.
+			again, _ := Lower(app, c.opts)
+			if diff := cmp.Diff(got, dumpDesired(t, again)); diff != "" {
+				t.Errorf("second Lower differs:\n%s", diff)
+			}
+		})
+	}
+}
+
+// dumpDesired renders d with every Ref resolved to a placeholder.
+func dumpDesired(t *testing.T, d *Desired) string {
+	t.Helper()
+	var b strings.Builder
+	for _, r := range d.Resources {
+		fmt.Fprintf(&b, "%s\n  name: %s\n  id:   %s\n", r.Addr, r.Name, r.ID)
+		deps := map[string]bool{}
+		for _, dep := range r.DependsOn {
+			deps[dep.String()] = true
+		}
+		for _, ref := range lowerRefs(map[string]any(r.Attrs)) {
+			deps[ref.Resource.String()] = true
+		}
+		var ds []string
+		for k := range deps {
+			ds = append(ds, k)
+		}
+		sort.Strings(ds)
+		for _, dep := range ds {
+			fmt.Fprintf(&b, "  after: %s\n", dep)
+		}
+		for _, k := range r.Attrs.Keys() {
+			v, err := placeholders(r.Attrs[k])
+			if err != nil {
+				t.Fatalf("%s.%s: %v", r.Addr, k, err)
+			}
+			fmt.Fprintf(&b, "  %s = %s\n", k, dumpJSON(v))
+		}
+	}
+	for _, o := range d.Outputs {
+		v, err := placeholders(o.Value)
+		if err != nil {
+			t.Fatalf("output %s: %v", o.Name, err)
+		}
+		fmt.Fprintf(&b, "output %s = %s\n", o.Name, dumpJSON(v))
+	}
+	return b.String()
+}
+
+func placeholders(v any) (any, error) {
+	resolved := map[Ref]any{}
+	for _, r := range lowerRefs(v) {
+		resolved[r] = "<" + r.Resource.String() + "." + r.Attr + ">"
+	}
+	return lowerResolve(v, resolved)
+}
+
+// No generated policy statement grants "*".
+func TestLowerPoliciesNameResources(t *testing.T) {
+	app, _, diags := spec.Load(filepath.Join("testdata", "lower", "capabilities"), spec.Options{Stage: "dev"})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	d, _ := Lower(app, LowerOptions{Account: "1", Region: "eu-west-1"})
+	for _, r := range d.Resources {
+		if r.Addr.Type != TypeRolePolicy {
+			continue
+		}
+		doc, err := placeholders(r.Attrs["policy"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pol struct {
+			Statement []struct{ Resource []string }
+		}
+		if err := json.Unmarshal([]byte(doc.(string)), &pol); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range pol.Statement {
+			for _, res := range s.Resource {
+				if res == "*" {
+					t.Errorf("%s grants Resource \"*\"", r.Addr)
+				}
+			}
+		}
+	}
+}
+
+// dumpJSON renders v readably: JSON documents held in strings (policies,
+// patterns) are shown as the documents they are, and nothing is HTML-escaped.
+func dumpJSON(v any) string {
+	if s, ok := v.(string); ok && strings.HasPrefix(s, "{") {
+		return s
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return strings.TrimSuffix(b.String(), "\n")
+}
