@@ -17,6 +17,7 @@ func New(cfg aws.Config) planner.Registry {
 		newLogGroup(c),
 		newSQSQueue(c),
 		newSNSTopic(c),
+		newSNSSubscription(c),
 		newEventBridgeBus(c),
 		newEventBridgeRule(c),
 		newEventBridgeTarget(c),
