@@ -319,6 +319,8 @@ func (s *fakeState) Upsert(r state.Resource) error {
 	return s.write("upsert "+r.Addr, func(d *state.Document) {
 		d.Resources = slices.DeleteFunc(d.Resources, func(e state.Resource) bool { return e.Addr == r.Addr })
 		d.Resources = append(d.Resources, r)
+		// Like state.Session: recording a resource resolves its intent.
+		d.Journal = slices.DeleteFunc(d.Journal, func(in state.Intent) bool { return in.Addr == r.Addr })
 		sort.Slice(d.Resources, func(i, j int) bool { return d.Resources[i].Addr < d.Resources[j].Addr })
 	})
 }
@@ -399,7 +401,7 @@ var (
 // reads both, and a mapping from the queue to the function.
 func appDesired(memory int64) *Desired {
 	return desiredOf(
-		res(roleA, Attrs{"name": "shop-dev-api", "policy": `{"Statement":[]}`}),
+		res(roleA, Attrs{"name": "shop-dev-api-role", "policy": `{"Statement":[]}`}),
 		res(funcA, Attrs{
 			"name":      "shop-dev-api",
 			"role":      Ref{Resource: roleA, Attr: "arn"},
@@ -427,9 +429,11 @@ func changeActions(p *Plan) map[string]string {
 	return m
 }
 
+// indexOf finds s in list; a trailing "*" matches any suffix.
 func indexOf(list []string, s string) int {
+	prefix, isPrefix := strings.CutSuffix(s, "*")
 	for i, e := range list {
-		if e == s || strings.HasPrefix(e, s) {
+		if e == s || isPrefix && strings.HasPrefix(e, prefix) {
 			return i
 		}
 	}
