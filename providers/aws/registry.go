@@ -15,12 +15,15 @@ func New(cfg aws.Config) planner.Registry {
 		newIAMRole(c),
 		newIAMRolePolicy(c),
 		newLogGroup(c),
+		newLambdaFunction(c),
 		newSQSQueue(c),
 		newSNSTopic(c),
 		newSNSSubscription(c),
 		newEventBridgeBus(c),
 		newEventBridgeRule(c),
 		newEventBridgeTarget(c),
+		newS3Bucket(c),
+		newS3BucketNotification(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {

@@ -1,0 +1,160 @@
+package aws
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/evdeploy/evdeploy/planner"
+)
+
+func TestS3BucketLifecycle(t *testing.T) {
+	ctx := testContext(t)
+	h := newS3Bucket(newClients(testConfig(t)))
+	name := uniqueName("bucket")
+	if _, exists, err := h.Read(ctx, name, nil); err != nil || exists {
+		t.Fatalf("Read before Create = %v, %v", exists, err)
+	}
+	desired := planner.Attrs{"name": name, "block_public_access": true, "tags": map[string]any{"evdeploy:app": "demo", "team": "a"}}
+	id, created, err := h.Create(ctx, desired)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if id != name {
+		t.Errorf("id = %q, want %q", id, name)
+	}
+	want := desired.Norm()
+	want["arn"] = "arn:aws:s3:::" + name
+	if d := cmp.Diff(want, created); d != "" {
+		t.Errorf("Create (-want +got):\n%s", d)
+	}
+	got, exists, err := h.Read(ctx, id, nil)
+	if err != nil || !exists {
+		t.Fatalf("Read = %v, %v", exists, err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Read (-want +got):\n%s", d)
+	}
+
+	tests := []struct {
+		name    string
+		desired planner.Attrs
+	}{
+		{"tags changed, public access allowed", planner.Attrs{"name": name, "block_public_access": false, "tags": map[string]any{"evdeploy:app": "demo", "env": "dev"}}},
+		{"no tags, blocked again", planner.Attrs{"name": name, "block_public_access": true}},
+	}
+	for _, tt := range tests {
+		after, err := h.Update(ctx, id, got, tt.desired)
+		if err != nil {
+			t.Fatalf("%s: Update: %v", tt.name, err)
+		}
+		want := tt.desired.Norm()
+		want["arn"] = "arn:aws:s3:::" + name
+		if d := cmp.Diff(want, after); d != "" {
+			t.Errorf("%s: Update (-want +got):\n%s", tt.name, d)
+		}
+		got, _, err = h.Read(ctx, id, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("%s: Read after Update (-want +got):\n%s", tt.name, d)
+		}
+	}
+
+	s := h.Schema()
+	if !slices.Contains(s.ForceNew, "name") || !s.HoldsData {
+		t.Errorf("schema %+v: want name ForceNew and HoldsData", s)
+	}
+	if err := h.Delete(ctx, id, got); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
+		t.Fatalf("Read after Delete = %v, %v", exists, err)
+	}
+	if err := h.Delete(ctx, id, got); err != nil {
+		t.Errorf("second Delete: %v", err)
+	}
+}
+
+func TestS3BucketDeleteNonEmpty(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newS3Bucket(c)
+	name, _, err := h.Create(ctx, planner.Attrs{"name": uniqueName("bucket"), "block_public_access": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		_, err := c.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(name), Key: aws.String(fmt.Sprintf("k/%d", i)), Body: strings.NewReader("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	err = h.Delete(ctx, name, nil)
+	if !errors.Is(err, errBucketNotEmpty) || !strings.Contains(err.Error(), "3 objects") || !strings.Contains(err.Error(), "--allow-data-loss") {
+		t.Fatalf("Delete of a non-empty bucket without consent = %v, want a refusal naming 3 objects and --allow-data-loss", err)
+	}
+	if _, exists, err := h.Read(ctx, name, nil); err != nil || !exists {
+		t.Fatalf("bucket gone after a refused Delete: %v, %v", exists, err)
+	}
+
+	if err := h.Delete(planner.WithAllowDataLoss(ctx), name, nil); err != nil {
+		t.Fatalf("Delete with consent: %v", err)
+	}
+	if _, exists, err := h.Read(ctx, name, nil); err != nil || exists {
+		t.Fatalf("Read after Delete = %v, %v", exists, err)
+	}
+}
+
+func TestS3BucketErrors(t *testing.T) {
+	ctx := testContext(t)
+	h := newS3Bucket(newClients(testConfig(t)))
+	name := uniqueName("bucket")
+	if _, _, err := h.Create(ctx, planner.Attrs{"name": name}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Delete(ctx, name, nil) })
+	if _, _, err := h.Create(ctx, planner.Attrs{"name": name}); !errors.Is(err, planner.ErrAlreadyExists) {
+		t.Errorf("Create of an existing bucket = %v, want ErrAlreadyExists", err)
+	}
+}
+
+func TestS3BucketMalformedName(t *testing.T) {
+	ctx := testContext(t)
+	h := newS3Bucket(newClients(testConfig(t)))
+	name := "Bad_Bucket_" + strings.ReplaceAll(uniqueName("x"), "-", "_")
+	_, _, err := h.Create(ctx, planner.Attrs{"name": name})
+	if err == nil {
+		// kumo gap: CreateBucket accepts names AWS rejects (InvalidBucketName).
+		t.Logf("kumo gap: CreateBucket accepted the invalid name %q", name)
+		h.Delete(ctx, name, nil)
+		return
+	}
+	if errors.Is(err, planner.ErrThrottled) || errors.Is(err, planner.ErrAlreadyExists) {
+		t.Errorf("invalid bucket name: Create = %v, want a non-retryable error", err)
+	}
+}
+
+// Outside us-east-1 the bucket is created with its region as location
+// constraint (AWS rejects the request otherwise).
+func TestS3BucketOtherRegion(t *testing.T) {
+	ctx := testContext(t)
+	cfg := testConfig(t)
+	cfg.Region = "eu-west-1"
+	h := newS3Bucket(newClients(cfg))
+	name, _, err := h.Create(ctx, planner.Attrs{"name": uniqueName("bucket"), "block_public_access": true})
+	if err != nil {
+		t.Fatalf("Create in eu-west-1: %v", err)
+	}
+	if err := h.Delete(ctx, name, nil); err != nil {
+		t.Fatal(err)
+	}
+}
