@@ -2,6 +2,9 @@ package aws
 
 import (
 	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,9 +23,16 @@ import (
 type faultProxy struct {
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	throttle map[string]int // operation name → requests still to throttle
-	seen     []string       // every operation that reached the proxy
+	mu     sync.Mutex
+	faults map[string][]fault // operation name → errors to answer its next requests with
+	seen   []string           // every operation that reached the proxy
+}
+
+// fault is one injected error response.
+type fault struct {
+	status  int
+	code    string
+	message string
 }
 
 // newFaultProxy starts a proxy to the shared emulator, closed with the test.
@@ -32,19 +42,19 @@ func newFaultProxy(t *testing.T) *faultProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &faultProxy{throttle: map[string]int{}}
+	p := &faultProxy{faults: map[string][]fault{}}
 	rp := httputil.NewSingleHostReverseProxy(target)
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op := operation(r)
 		p.mu.Lock()
 		p.seen = append(p.seen, op)
-		n := p.throttle[op]
-		if n > 0 {
-			p.throttle[op] = n - 1
+		var f *fault
+		if q := p.faults[op]; len(q) > 0 {
+			f, p.faults[op] = &q[0], q[1:]
 		}
 		p.mu.Unlock()
-		if n > 0 {
-			writeThrottle(w, r)
+		if f != nil {
+			writeFault(w, r, *f)
 			return
 		}
 		rp.ServeHTTP(w, r)
@@ -53,11 +63,29 @@ func newFaultProxy(t *testing.T) *faultProxy {
 	return p
 }
 
-// throttleNext makes the next n calls of op fail with throttling.
+// throttleNext makes the next n calls of op fail with the throttling error
+// of the call's protocol.
 func (p *faultProxy) throttleNext(op string, n int) {
+	for range n {
+		p.failNext(op, 0, "", "Rate exceeded")
+	}
+}
+
+// failNext makes the next call of op fail with an API error; status 0 and
+// code "" mean the protocol's throttling error.
+func (p *faultProxy) failNext(op string, status int, code, message string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.throttle[op] = n
+	p.faults[op] = append(p.faults[op], fault{status, code, message})
+}
+
+// calls returns the operations that reached the proxy since the last call.
+func (p *faultProxy) calls() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	seen := p.seen
+	p.seen = nil
+	return seen
 }
 
 // config is testConfig aimed at the proxy, with the SDK's own retries off so
@@ -86,21 +114,41 @@ func operation(r *http.Request) string {
 	return r.Method + " " + r.URL.Path
 }
 
-// writeThrottle answers with the throttling error each protocol uses.
-func writeThrottle(w http.ResponseWriter, r *http.Request) {
+// writeFault answers with f in the error shape of the request's protocol.
+func writeFault(w http.ResponseWriter, r *http.Request, f fault) {
+	jsonMsg, _ := json.Marshal(f.message)
 	switch {
-	case r.Header.Get("X-Amz-Target") != "": // AWS JSON 1.0/1.1 (SQS, Logs…)
+	case r.Header.Get("X-Amz-Target") != "": // AWS JSON 1.0/1.1 (SQS, SNS, Logs…)
+		code, status := or(f.code, "ThrottlingException"), orInt(f.status, http.StatusBadRequest)
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, `{"__type":"ThrottlingException","message":"Rate exceeded"}`)
-	case strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"): // query (IAM, SNS)
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"__type":%q,"message":%s}`, code, jsonMsg)
+	case strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"): // query (IAM)
+		code, status := or(f.code, "Throttling"), orInt(f.status, http.StatusBadRequest)
 		w.Header().Set("Content-Type", "text/xml")
-		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>fault</RequestId></ErrorResponse>`)
+		w.WriteHeader(status)
+		var msg bytes.Buffer
+		xml.EscapeText(&msg, []byte(f.message))
+		fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>fault</RequestId></ErrorResponse>`, code, msg.String())
 	default: // REST-JSON (Lambda)
+		code, status := or(f.code, "TooManyRequestsException"), orInt(f.status, http.StatusTooManyRequests)
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Amzn-ErrorType", "TooManyRequestsException")
-		w.WriteHeader(http.StatusTooManyRequests)
-		io.WriteString(w, `{"Type":"User","message":"Rate exceeded"}`)
+		w.Header().Set("X-Amzn-ErrorType", code)
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"Type":"User","message":%s}`, jsonMsg)
 	}
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func orInt(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
 }

@@ -1,0 +1,353 @@
+package aws
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/evdeploy/evdeploy/planner"
+)
+
+// lambdaFunctionAPI is the part of the Lambda API the function handler uses.
+type lambdaFunctionAPI interface {
+	lambda.GetFunctionAPIClient
+	CreateFunction(context.Context, *lambda.CreateFunctionInput, ...func(*lambda.Options)) (*lambda.CreateFunctionOutput, error)
+	UpdateFunctionConfiguration(context.Context, *lambda.UpdateFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error)
+	UpdateFunctionCode(context.Context, *lambda.UpdateFunctionCodeInput, ...func(*lambda.Options)) (*lambda.UpdateFunctionCodeOutput, error)
+	TagResource(context.Context, *lambda.TagResourceInput, ...func(*lambda.Options)) (*lambda.TagResourceOutput, error)
+	UntagResource(context.Context, *lambda.UntagResourceInput, ...func(*lambda.Options)) (*lambda.UntagResourceOutput, error)
+	DeleteFunction(context.Context, *lambda.DeleteFunctionInput, ...func(*lambda.Options)) (*lambda.DeleteFunctionOutput, error)
+}
+
+// functionWait bounds how long Create and Update wait for a function to
+// become Active and for an update to finish.
+const functionWait = 5 * time.Minute
+
+// lambdaFunction manages aws_lambda_function; its physical id is the function name.
+type lambdaFunction struct {
+	api     lambdaFunctionAPI
+	waitMin time.Duration // the waiters' first poll interval
+}
+
+func newLambdaFunction(c *clients) *lambdaFunction {
+	return &lambdaFunction{api: c.lambda, waitMin: time.Second}
+}
+
+func (*lambdaFunction) Schema() planner.Schema {
+	return planner.Schema{
+		Type:      "aws_lambda_function",
+		ForceNew:  []string{"function_name"},
+		Computed:  []string{"arn", "invoke_arn"},
+		WriteOnly: []string{"code_path", "s3_bucket", "s3_key"},
+	}
+}
+
+func isLambdaNotFound(err error) bool {
+	var nf *lambdatypes.ResourceNotFoundException
+	return errors.As(err, &nf)
+}
+
+// roleNotAssumable recognises Lambda's answer to a role IAM has not yet
+// propagated. Lambda reports it as InvalidParameterValueException, the same
+// code as real parameter errors; only the message tells them apart, so this
+// is the one place that matches message text (code first, then the
+// documented message prefix).
+func roleNotAssumable(err error) bool {
+	var ipv *lambdatypes.InvalidParameterValueException
+	if !errors.As(err, &ipv) {
+		return false
+	}
+	return strings.HasPrefix(ipv.ErrorMessage(), "The role defined for the function cannot be assumed by Lambda")
+}
+
+// lambdaError classifies a Lambda write error.
+func lambdaError(err error) error {
+	if roleNotAssumable(err) {
+		return propagating(err)
+	}
+	return classify(err)
+}
+
+// invokeARN is the URI API Gateway integrations invoke the function through.
+func invokeARN(functionARN string) string {
+	parts := strings.SplitN(functionARN, ":", 5) // arn:partition:lambda:region:...
+	if len(parts) < 5 {
+		return ""
+	}
+	return fmt.Sprintf("arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", parts[1], parts[3], functionARN)
+}
+
+// functionAttrs is what GetFunction reports, in attribute form.
+func functionAttrs(out *lambda.GetFunctionOutput) planner.Attrs {
+	c := out.Configuration
+	arn := aws.ToString(c.FunctionArn)
+	a := planner.Attrs{
+		"function_name": aws.ToString(c.FunctionName),
+		"role":          aws.ToString(c.Role),
+		"handler":       aws.ToString(c.Handler),
+		"code_sha256":   aws.ToString(c.CodeSha256),
+		"arn":           arn,
+		"invoke_arn":    invokeARN(arn),
+	}
+	if c.Runtime != "" {
+		a["runtime"] = string(c.Runtime)
+	}
+	if c.MemorySize != nil {
+		a["memory"] = int64(*c.MemorySize)
+	}
+	if c.Timeout != nil {
+		a["timeout"] = int64(*c.Timeout)
+	}
+	if len(c.Architectures) > 0 {
+		a["architecture"] = string(c.Architectures[0])
+	}
+	if c.Environment != nil {
+		setMap(a, "environment", c.Environment.Variables)
+	}
+	setMap(a, "tags", out.Tags)
+	return a
+}
+
+// withInputs adds the write-only inputs desired names to attrs: Create and
+// Update return everything they know.
+func withInputs(attrs, desired planner.Attrs, keys ...string) planner.Attrs {
+	for _, k := range keys {
+		if v, ok := desired[k]; ok {
+			attrs[k] = v
+		}
+	}
+	return attrs
+}
+
+// functionCode reads the package desired names: a local zip (code_path) or an
+// object in an artifacts bucket (s3_bucket, s3_key).
+func functionCode(desired planner.Attrs) (zip []byte, bucket, key string, err error) {
+	if p := desired.String("code_path"); p != "" {
+		zip, err = os.ReadFile(p)
+		if err != nil {
+			return nil, "", "", fmt.Errorf("reading the function package: %w", err)
+		}
+		return zip, "", "", nil
+	}
+	bucket, key = desired.String("s3_bucket"), desired.String("s3_key")
+	if bucket == "" || key == "" {
+		return nil, "", "", errors.New("no function package: need code_path, or s3_bucket and s3_key")
+	}
+	return nil, bucket, key, nil
+}
+
+// codeSHA256 is Lambda's CodeSha256 of a package: base64 of its SHA-256.
+func codeSHA256(zip []byte) string {
+	sum := sha256.Sum256(zip)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+func (h *lambdaFunction) get(ctx context.Context, name string) (*lambda.GetFunctionOutput, error) {
+	out, err := h.api.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
+	if isLambdaNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	return out, nil
+}
+
+func (h *lambdaFunction) Read(ctx context.Context, id string, _ planner.Attrs) (planner.Attrs, bool, error) {
+	out, err := h.get(ctx, id)
+	if err != nil || out == nil {
+		return nil, false, err
+	}
+	return functionAttrs(out), true, nil
+}
+
+func architectures(desired planner.Attrs) []lambdatypes.Architecture {
+	if a := desired.String("architecture"); a != "" {
+		return []lambdatypes.Architecture{lambdatypes.Architecture(a)}
+	}
+	return nil
+}
+
+func (h *lambdaFunction) Create(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, error) {
+	name := desired.String("function_name")
+	role := desired.String("role")
+	// A role that is not an ARN can never work: fail before calling AWS
+	// (which answers ValidationException) with an error that says so.
+	if !strings.HasPrefix(role, "arn:") || !strings.Contains(role, ":role/") {
+		return "", nil, fmt.Errorf("function %s: role %q is not an IAM role ARN", name, role)
+	}
+	zip, bucket, key, err := functionCode(desired)
+	if err != nil {
+		return "", nil, fmt.Errorf("function %s: %w", name, err)
+	}
+	code := &lambdatypes.FunctionCode{ZipFile: zip}
+	if zip == nil {
+		code = &lambdatypes.FunctionCode{S3Bucket: aws.String(bucket), S3Key: aws.String(key)}
+	}
+	in := &lambda.CreateFunctionInput{
+		FunctionName:  aws.String(name),
+		Role:          aws.String(role),
+		Runtime:       lambdatypes.Runtime(desired.String("runtime")),
+		Handler:       aws.String(desired.String("handler")),
+		PackageType:   lambdatypes.PackageTypeZip,
+		Architectures: architectures(desired),
+		Code:          code,
+	}
+	if desired.Has("memory") {
+		in.MemorySize = aws.Int32(int32(desired.Int("memory")))
+	}
+	if desired.Has("timeout") {
+		in.Timeout = aws.Int32(int32(desired.Int("timeout")))
+	}
+	if env := desired.StringMap("environment"); len(env) > 0 {
+		in.Environment = &lambdatypes.Environment{Variables: env}
+	}
+	if tags := desired.StringMap("tags"); len(tags) > 0 {
+		in.Tags = tags
+	}
+	if _, err := h.api.CreateFunction(ctx, in); err != nil {
+		var conflict *lambdatypes.ResourceConflictException
+		if errors.As(err, &conflict) {
+			return "", nil, fmt.Errorf("function %s: %w", name, errors.Join(planner.ErrAlreadyExists, err))
+		}
+		return "", nil, lambdaError(err)
+	}
+	out, err := lambda.NewFunctionActiveV2Waiter(h.api, func(o *lambda.FunctionActiveV2WaiterOptions) { o.MinDelay = h.waitMin }).
+		WaitForOutput(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, functionWait)
+	if err != nil {
+		return "", nil, fmt.Errorf("waiting up to %s for function %s to become Active: %w", functionWait, name, classify(err))
+	}
+	return name, withInputs(functionAttrs(out), desired, "code_path", "s3_bucket", "s3_key"), nil
+}
+
+// waitUpdated waits for the function's last update to finish (LastUpdateStatus
+// Successful); Lambda rejects a second update while one is in progress.
+func (h *lambdaFunction) waitUpdated(ctx context.Context, name, what string) error {
+	err := lambda.NewFunctionUpdatedV2Waiter(h.api, func(o *lambda.FunctionUpdatedV2WaiterOptions) { o.MinDelay = h.waitMin }).
+		Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, functionWait)
+	if err != nil {
+		return fmt.Errorf("waiting up to %s for the %s update of function %s to finish: %w", functionWait, what, name, classify(err))
+	}
+	return nil
+}
+
+func (h *lambdaFunction) Update(ctx context.Context, id string, _, desired planner.Attrs) (planner.Attrs, error) {
+	// Compare with what is deployed (not the prior state) so a no-change
+	// apply makes no write call and drift is repaired.
+	cur, err := h.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		return nil, fmt.Errorf("function %s does not exist", id)
+	}
+	have := functionAttrs(cur)
+
+	wrote := false
+	configChanged := false
+	for _, k := range []string{"role", "runtime", "handler", "memory", "timeout", "environment"} {
+		if desired.Has(k) && !planner.Equal(desired[k], have[k]) || !desired.Has(k) && k == "environment" && have.Has(k) {
+			configChanged = true
+		}
+	}
+	if configChanged {
+		in := &lambda.UpdateFunctionConfigurationInput{
+			FunctionName: aws.String(id),
+			Runtime:      lambdatypes.Runtime(desired.String("runtime")),
+			// The environment is replaced whole; an empty map clears it.
+			Environment: &lambdatypes.Environment{Variables: desired.StringMap("environment")},
+		}
+		if r := desired.String("role"); r != "" {
+			in.Role = aws.String(r)
+		}
+		if hd := desired.String("handler"); hd != "" {
+			in.Handler = aws.String(hd)
+		}
+		if in.Environment.Variables == nil {
+			in.Environment.Variables = map[string]string{}
+		}
+		if desired.Has("memory") {
+			in.MemorySize = aws.Int32(int32(desired.Int("memory")))
+		}
+		if desired.Has("timeout") {
+			in.Timeout = aws.Int32(int32(desired.Int("timeout")))
+		}
+		if _, err := h.api.UpdateFunctionConfiguration(ctx, in); err != nil {
+			return nil, lambdaError(err)
+		}
+		wrote = true
+		if err := h.waitUpdated(ctx, id, "configuration"); err != nil {
+			return nil, err
+		}
+	}
+
+	// Code (and architecture, which Lambda changes with the code) only when
+	// the package differs from the deployed one.
+	zip, bucket, key, codeErr := functionCode(desired)
+	wantSHA := desired.String("code_sha256")
+	if wantSHA == "" && zip != nil {
+		wantSHA = codeSHA256(zip)
+	}
+	archChanged := desired.Has("architecture") && desired.String("architecture") != have.String("architecture")
+	if archChanged || wantSHA != "" && wantSHA != have.String("code_sha256") {
+		if codeErr != nil {
+			return nil, fmt.Errorf("function %s: %w", id, codeErr)
+		}
+		in := &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(id), Architectures: architectures(desired)}
+		if zip != nil {
+			in.ZipFile = zip
+		} else {
+			in.S3Bucket, in.S3Key = aws.String(bucket), aws.String(key)
+		}
+		if _, err := h.api.UpdateFunctionCode(ctx, in); err != nil {
+			return nil, lambdaError(err)
+		}
+		wrote = true
+		if err := h.waitUpdated(ctx, id, "code"); err != nil {
+			return nil, err
+		}
+	}
+
+	set, remove := tagDiff(cur.Tags, desired.StringMap("tags"))
+	wrote = wrote || len(set) > 0 || len(remove) > 0
+	arn := cur.Configuration.FunctionArn
+	if len(set) > 0 {
+		if _, err := h.api.TagResource(ctx, &lambda.TagResourceInput{Resource: arn, Tags: set}); err != nil {
+			return nil, classify(err)
+		}
+	}
+	if len(remove) > 0 {
+		if _, err := h.api.UntagResource(ctx, &lambda.UntagResourceInput{Resource: arn, TagKeys: remove}); err != nil {
+			return nil, classify(err)
+		}
+	}
+
+	if !wrote {
+		return withInputs(have, desired, "code_path", "s3_bucket", "s3_key"), nil
+	}
+	out, err := h.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return nil, fmt.Errorf("function %s disappeared during update", id)
+	}
+	return withInputs(functionAttrs(out), desired, "code_path", "s3_bucket", "s3_key"), nil
+}
+
+func (h *lambdaFunction) Delete(ctx context.Context, id string, _ planner.Attrs) error {
+	_, err := h.api.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(id)})
+	if err != nil && !isLambdaNotFound(err) {
+		return classify(err)
+	}
+	return nil
+}
