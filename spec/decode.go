@@ -11,6 +11,7 @@ import (
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -19,7 +20,8 @@ import (
 // context (every block attribute unknown), the declared names that references
 // may resolve to, and the diagnostics collected so far.
 type decoder struct {
-	dir    string
+	dir    string // absolute project folder
+	relDir string // the project folder as given, for messages
 	ctx    *hcl.EvalContext
 	vars   map[string]bool
 	locals map[string]*local
@@ -337,6 +339,10 @@ func (d *decoder) tags(attrs hcl.Attributes) map[string]string {
 // enum decodes a string that must be one of allowed (compared case-
 // insensitively); it returns the allowed spelling.
 func (d *decoder) enum(attrs hcl.Attributes, name, def string, allowed []string) string {
+	return d.enumSummary(attrs, name, def, allowed, "Invalid value")
+}
+
+func (d *decoder) enumSummary(attrs hcl.Attributes, name, def string, allowed []string, summary string) string {
 	attr := attrs[name]
 	if attr == nil {
 		return def
@@ -350,7 +356,7 @@ func (d *decoder) enum(attrs hcl.Attributes, name, def string, allowed []string)
 			return a
 		}
 	}
-	d.errorf(attr.Expr.Range(), "Invalid value", "%q must be one of %s; got %q.%s", name, quoteList(allowed), s, suggest(s, allowed))
+	d.errorf(attr.Expr.Range(), summary, "%q must be one of %s; got %q.%s", name, quoteList(allowed), s, suggest(s, allowed))
 	return def
 }
 
@@ -506,3 +512,21 @@ func keys[V any](m map[string]V) []string {
 func localNames(m map[string]*local) []string { return keys(m) }
 
 func kindNames() []string { return keys(RefAttrs) }
+
+// keyRange finds the range of key's item in an object constructor expression
+// ({ KEY = value }), so a diagnostic about one entry points at that entry; it
+// falls back to the whole expression.
+func keyRange(expr hcl.Expression, key string) hcl.Range {
+	if obj, ok := expr.(*hclsyntax.ObjectConsExpr); ok {
+		for _, item := range obj.Items {
+			kv, diags := item.KeyExpr.Value(nil)
+			if diags.HasErrors() || !kv.IsKnown() || kv.IsNull() || kv.Type() != cty.String {
+				continue
+			}
+			if kv.AsString() == key {
+				return hcl.RangeBetween(item.KeyExpr.Range(), item.ValueExpr.Range())
+			}
+		}
+	}
+	return expr.Range()
+}

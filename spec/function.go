@@ -102,7 +102,7 @@ func (d *decoder) function(addr Addr, b *hcl.Block) (*Function, []dep) {
 		Tags:         d.tags(a),
 	}
 	d.physicalName(a, KindFunction, false, &fn.PhysicalName)
-	fn.Runtime = d.enum(a, "runtime", "", Runtimes)
+	fn.Runtime = d.enumSummary(a, "runtime", "", Runtimes, "Unsupported runtime")
 	if attr := a["log_retention"]; attr != nil {
 		days := d.integer(a, "log_retention", DefaultLogRetention, 1, 3653, "days")
 		if !containsInt(LogRetentionDays, days) {
@@ -121,7 +121,11 @@ func (d *decoder) function(addr Addr, b *hcl.Block) (*Function, []dep) {
 			st, err := os.Stat(path)
 			switch {
 			case err != nil:
-				d.errorf(attr.Expr.Range(), "Source folder not found", "The source folder %q does not exist (looked in %s).", src, fn.Source)
+				shown := path
+				if !filepath.IsAbs(src) {
+					shown = filepath.Join(d.relDir, src)
+				}
+				d.errorf(attr.Expr.Range(), "Source folder not found", "The source folder %q does not exist (looked for %s).", src, shown)
 			case !st.IsDir():
 				d.errorf(attr.Expr.Range(), "Source is not a folder", "%q is a file; \"source\" names the folder that holds the function's code.", src)
 			}
@@ -197,22 +201,25 @@ func (d *decoder) environment(attr *hcl.Attribute) {
 		return
 	}
 	size := 0
-	for k, e := range v.AsValueMap() {
+	m := v.AsValueMap()
+	for _, k := range keys(m) {
+		e := m[k]
 		size += len(k)
+		at := keyRange(attr.Expr, k)
 		switch {
 		case !envKeyRE.MatchString(k):
-			d.errorf(attr.Expr.Range(), "Invalid environment variable name", "%q: names start with a letter and contain only letters, digits and underscores.", k)
+			d.errorf(at, "Invalid environment variable name", "%q: names start with a letter and contain only letters, digits and underscores.", k)
 			continue
 		case contains(reservedEnv, k):
-			d.errorf(attr.Expr.Range(), "Reserved environment variable", "Lambda sets %s itself; choose another name.", k)
+			d.errorf(at, "Reserved environment variable", "Lambda sets %s itself; choose another name.", k)
 			continue
 		}
 		if e.IsNull() {
-			d.errorf(attr.Expr.Range(), "Invalid environment value", "%s is null; environment values are strings.", k)
+			d.errorf(at, "Invalid environment value", "%s is null; environment values are strings.", k)
 			continue
 		}
 		if !e.Type().IsPrimitiveType() && e.Type() != cty.DynamicPseudoType {
-			d.errorf(attr.Expr.Range(), "Invalid environment value", "%s must be a string, not %s. Use jsonencode() for structured values.", k, e.Type().FriendlyName())
+			d.errorf(at, "Invalid environment value", "%s must be a string, not %s. Use jsonencode() for structured values.", k, e.Type().FriendlyName())
 			continue
 		}
 		if e.IsKnown() {

@@ -151,7 +151,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 			byType[b.Type] = append(byType[b.Type], b)
 		}
 	}
-	d := &decoder{dir: absDir, declared: map[Addr]hcl.Range{}, locals: map[string]*local{}}
+	d := &decoder{dir: absDir, relDir: dir, declared: map[Addr]hcl.Range{}, locals: map[string]*local{}}
 	if len(srcs) > 0 {
 		d.start = hcl.Range{Filename: srcs[0].name, Start: hcl.InitialPos, End: hcl.InitialPos}
 	}
@@ -234,10 +234,8 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 	sortApp(app)
 
 	// Phase 5: checks across blocks.
-	if !d.diags.HasErrors() {
-		d.validate(app, deps)
-	}
-	diags = append(diags, d.diags...)
+	d.validate(app, deps)
+	diags = append(diags, sortDiags(d.diags)...)
 	if diags.HasErrors() {
 		return nil, parser.Files(), diags
 	}
@@ -262,4 +260,20 @@ func sortApp(a *App) {
 
 func sortBy[T any](s []T, key func(T) string) {
 	sort.SliceStable(s, func(i, j int) bool { return key(s[i]) < key(s[j]) })
+}
+
+// sortDiags orders diagnostics by file and position, so they read top to
+// bottom whatever phase found them; those without a subject come first.
+func sortDiags(diags hcl.Diagnostics) hcl.Diagnostics {
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i].Subject, diags[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a == nil && b != nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		}
+		return a.Start.Byte < b.Start.Byte
+	})
+	return diags
 }

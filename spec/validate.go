@@ -38,6 +38,9 @@ func (d *decoder) validate(app *App, deps map[Addr][]dep) {
 		fn := fns[t.Function]
 		switch {
 		case t.HTTP != nil:
+			if t.HTTP.API.IsZero() || t.HTTP.Route == "" {
+				break
+			}
 			key := t.HTTP.API.String() + " " + t.HTTP.Route
 			if first := routes[key]; first != nil {
 				d.errorf(t.HTTP.Range, "Duplicate route",
@@ -92,6 +95,9 @@ func (d *decoder) validate(app *App, deps map[Addr][]dep) {
 // mapping reports a second event source mapping between the same source and
 // function, which Lambda rejects as a conflict.
 func (d *decoder) mapping(seen map[string]*Trigger, t *Trigger, src Addr, rng hcl.Range) {
+	if src.IsZero() || t.Function.IsZero() {
+		return
+	}
 	key := src.String() + " " + t.Function.String()
 	if first := seen[key]; first != nil {
 		d.errorf(rng, "Duplicate event source mapping",

@@ -64,10 +64,13 @@ func (d *decoder) variables(blocks []*hcl.Block, parser *hclparse.Parser, stage 
 		if attr := c.Attributes["default"]; attr != nil {
 			val, diags := attr.Expr.Value(nil)
 			d.diags = append(d.diags, diags...)
-			if !diags.HasErrors() {
+			if diags.HasErrors() {
+				v.def = cty.DynamicVal
+			} else {
 				cv, err := convert.Convert(val, v.ty)
 				if err != nil {
 					d.errorf(attr.Expr.Range(), "Invalid default value", "The default of variable %q does not match its type: %v.", name, err)
+					v.def = cty.DynamicVal // reported; not also "no value"
 				} else {
 					v.def = cv
 				}

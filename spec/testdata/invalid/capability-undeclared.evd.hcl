@@ -1,0 +1,7 @@
+app "bad" {}
+
+function "fn" {
+  runtime = "go"
+  source  = "./src"
+  uses    = [table.orders.write] # ERROR: Reference to undeclared table
+}

@@ -1,0 +1,3 @@
+app "bad" {}
+
+app "again" {} # ERROR: Duplicate app block

@@ -1,0 +1,7 @@
+app "bad" {}
+
+queue "orders" {}
+
+queue "orders" { # ERROR: Duplicate queue block
+  fifo = true
+}

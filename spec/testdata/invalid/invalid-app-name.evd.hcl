@@ -1,0 +1,1 @@
+app "My Shop" {} # ERROR: Invalid app name

@@ -1,0 +1,3 @@
+app "bad" {}
+
+queue "my orders" {} # ERROR: Invalid block name

@@ -1,0 +1,2 @@
+# ERROR: Missing app block
+queue "orders" {}

@@ -1,0 +1,5 @@
+app "bad" {}
+
+function "fn" { # ERROR: Missing required argument
+  runtime = "go"
+}

@@ -1,0 +1,3 @@
+app "bad" {}
+
+queue "orders" {}

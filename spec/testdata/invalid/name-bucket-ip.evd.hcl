@@ -1,0 +1,5 @@
+app "bad" {}
+
+bucket "b" {
+  name = "192.168.5.4" # ERROR: Invalid name
+}

@@ -1,0 +1,5 @@
+app "bad" {}
+
+bucket "b" {
+  name = "My_Bucket" # ERROR: Invalid name
+}

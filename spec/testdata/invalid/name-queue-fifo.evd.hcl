@@ -1,0 +1,6 @@
+app "bad" {}
+
+queue "q" {
+  name = "orders" # ERROR: Invalid name
+  fifo = true
+}

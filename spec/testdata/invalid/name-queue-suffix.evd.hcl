@@ -1,0 +1,5 @@
+app "bad" {}
+
+queue "q" {
+  name = "orders.fifo" # ERROR: Invalid name
+}

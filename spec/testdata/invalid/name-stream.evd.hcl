@@ -1,0 +1,5 @@
+app "bad" {}
+
+stream "s" {
+  name = "clicks:raw" # ERROR: Invalid name
+}

@@ -1,0 +1,6 @@
+app "bad" {}
+
+table "t" {
+  name     = "ab" # ERROR: Invalid name
+  hash_key = "id"
+}

@@ -1,0 +1,5 @@
+app "bad" {}
+
+topic "t" {
+  name = "alerts!" # ERROR: Invalid name
+}

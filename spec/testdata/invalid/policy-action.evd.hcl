@@ -1,0 +1,10 @@
+app "bad" {}
+
+function "fn" {
+  runtime = "go"
+  source  = "./src"
+  policy {
+    actions   = ["GetObject"] # ERROR: Invalid IAM action
+    resources = ["*"]
+  }
+}

@@ -1,0 +1,5 @@
+app "bad" {}
+
+queue "q" {
+  delay = "16m" # ERROR: Value out of range
+}

@@ -1,0 +1,5 @@
+app "bad" {}
+
+queue "q" {
+  retention = "30s" # ERROR: Value out of range
+}

@@ -1,0 +1,20 @@
+app "bad" {}
+
+function "fn" {
+  runtime = "go"
+  source  = "./src"
+}
+
+api "web" {}
+
+trigger "t" {
+  function = function.fn
+  http {
+    api   = api.web
+    route = "GET /"
+  }
+}
+
+output "o" {
+  value = trigger.t # ERROR: Invalid reference
+}

@@ -1,0 +1,9 @@
+app "bad" {}
+
+function "fn" {
+  runtime = "go"
+  source  = "./src"
+  environment = {
+    QUEUE = queues.orders.url # ERROR: Unknown variable
+  }
+}

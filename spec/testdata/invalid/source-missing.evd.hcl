@@ -1,0 +1,6 @@
+app "bad" {}
+
+function "fn" {
+  runtime = "go"
+  source  = "./functions/nope" # ERROR: Source folder not found
+}

@@ -1,0 +1,5 @@
+app "bad" {}
+
+queue "q" {
+  fifo = = true # ERROR: Invalid expression
+}

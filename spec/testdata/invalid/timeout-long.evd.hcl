@@ -1,0 +1,7 @@
+app "bad" {}
+
+function "fn" {
+  runtime = "go"
+  source  = "./src"
+  timeout = "16m" # ERROR: Value out of range
+}

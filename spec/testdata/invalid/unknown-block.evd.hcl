@@ -1,0 +1,3 @@
+app "bad" {}
+
+queu "orders" {} # ERROR: Unsupported block type

@@ -1,0 +1,6 @@
+app "bad" {}
+
+variable "size" {
+  type    = number
+  default = "big" # ERROR: Invalid default value
+}

@@ -1,0 +1,3 @@
+app "bad" {}
+
+variable "token" {} # ERROR: No value for required variable
