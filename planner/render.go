@@ -130,11 +130,13 @@ func renderBlockLine(b *strings.Builder, pt painter, bs blockSummary) {
 		case c.Action == Update || c.Action == Replace:
 			rb := set(c.ReplaceBecause)
 			for _, a := range c.Changed {
-				s := a + ": " + attrTransition(c, a, shortWidth)
-				if rb[a] {
-					s += " (forces replacement)"
+				for _, ad := range attrDiffs(c, a) {
+					s := ad.path + ": " + ad.transition(shortWidth)
+					if rb[a] {
+						s += " (forces replacement)"
+					}
+					add(s)
 				}
-				add(s)
 			}
 			if c.Adopted {
 				add("adopting " + localAddr(c))
@@ -199,11 +201,13 @@ func renderBlockDetail(b *strings.Builder, pt painter, bs blockSummary) {
 			rb := set(c.ReplaceBecause)
 			shown := map[string]bool{}
 			for _, k := range c.Changed {
-				s := attrTransition(c, k, 0)
-				if rb[k] {
-					s += "  # forces replacement"
+				for _, ad := range attrDiffs(c, k) {
+					s := ad.transition(0)
+					if rb[k] {
+						s += "  # forces replacement"
+					}
+					lines = append(lines, [2]string{ad.path, s})
 				}
-				lines = append(lines, [2]string{k, s})
 				shown[k] = true
 			}
 			if c.Action == Replace {
@@ -232,17 +236,51 @@ func sortedChanges(cs []*Change) []*Change {
 
 func localAddr(c *Change) string { return c.Addr.Type + "." + c.Addr.Name }
 
-// attrTransition shows "before → after" for a changed attribute.
-func attrTransition(c *Change, k string, width int) string {
-	before := "(none)"
-	if v, ok := c.Before[k]; ok {
-		before = formatValue(v, width)
+// attrDiff is one displayed difference: an attribute, or one key of a map
+// attribute (environment.QUEUE), so a one-key change in a large map reads as
+// that one key.
+type attrDiff struct {
+	path                string
+	before, after       any
+	hasBefore, hasAfter bool
+}
+
+func (d attrDiff) transition(width int) string {
+	before, after := "(none)", "(none)"
+	if d.hasBefore {
+		before = formatValue(d.before, width)
 	}
-	after := "(none)"
-	if v, ok := c.After[k]; ok {
-		after = formatValue(v, width)
+	if d.hasAfter {
+		after = formatValue(d.after, width)
 	}
 	return before + " → " + after
+}
+
+func attrDiffs(c *Change, k string) []attrDiff {
+	b, hb := c.Before[k]
+	a, ha := c.After[k]
+	return valueDiffs(k, b, a, hb, ha)
+}
+
+func valueDiffs(path string, b, a any, hb, ha bool) []attrDiff {
+	bm, bok := b.(map[string]any)
+	am, aok := a.(map[string]any)
+	if !hb || !ha || !bok || !aok {
+		return []attrDiff{{path: path, before: b, after: a, hasBefore: hb, hasAfter: ha}}
+	}
+	var out []attrDiff
+	for _, key := range sortedKeys(overlay(Attrs(bm), Attrs(am), nil)) {
+		bv, hbv := bm[key]
+		av, hav := am[key]
+		if hbv && hav && Equal(bv, av) {
+			continue
+		}
+		out = append(out, valueDiffs(path+"."+key, bv, av, hbv, hav)...)
+	}
+	if len(out) == 0 { // equal after all (the change came from elsewhere)
+		return []attrDiff{{path: path, before: b, after: a, hasBefore: hb, hasAfter: ha}}
+	}
+	return out
 }
 
 // formatValue renders an attribute value compactly: strings quoted, lists in
