@@ -16,6 +16,7 @@ func New(cfg aws.Config) planner.Registry {
 		newIAMRolePolicy(c),
 		newLogGroup(c),
 		newLambdaFunction(c),
+		newLambdaPermission(c),
 		newSQSQueue(c),
 		newSNSTopic(c),
 		newSNSSubscription(c),
