@@ -40,16 +40,26 @@ type Artifact struct {
 	Cached bool   // true when no build happened: the inputs' hash was already built
 	// Runtime and Handler are what to deploy: a "go" function is deployed as
 	// provided.al2023 with handler bootstrap.
-	Runtime  string
-	Handler  string
-	Warnings []string // e.g. undeclared-but-not-vendored dependencies, already logged
+	Runtime string
+	Handler string
+	// Warnings are problems the package would have at runtime (dependencies
+	// declared but not vendored); the caller shows them. Cached builds repeat them.
+	Warnings []string
 }
+
+// DirectUploadLimit is the largest zip Lambda accepts inline (ZipFile); a
+// bigger package must be uploaded through S3.
+const DirectUploadLimit = 50 << 20
+
+// NeedsBucket reports whether a must go through an artifacts bucket.
+func (a *Artifact) NeedsBucket() bool { return a.Size > DirectUploadLimit }
 
 // Builder builds functions into a per-project cache.
 type Builder struct {
 	Dir   string // project folder; the cache is Dir/.evdeploy/build
 	GoCmd string // the go command; "go" when empty
-	// Log, when set, receives progress lines (printf-style).
+	// Log, when set, receives progress lines (printf-style); warnings are not
+	// logged but returned in Artifact.Warnings.
 	Log func(format string, args ...any)
 }
 
@@ -142,9 +152,7 @@ func (b *Builder) build(ctx context.Context, fn Function) (*Artifact, error) {
 	if m, ok := readManifest(manPath, zipPath); ok {
 		now := time.Now()
 		os.Chtimes(manPath, now, now) // pruneCache keeps the most recently used
-		for _, w := range m.Warnings {
-			b.logf("warning: %s", w)
-		}
+		b.logf("%s: cached %s", fn.Addr, m.Hex[:12])
 		return artifact(fn, m, zipPath, true), nil
 	}
 
@@ -179,9 +187,6 @@ func (b *Builder) build(ctx context.Context, fn Function) (*Artifact, error) {
 		Addr: fn.Addr, Runtime: fn.Runtime, Architecture: arch, Kind: p.kind,
 		Size: cw.n, SHA256: base64.StdEncoding.EncodeToString(sum), Hex: hex.EncodeToString(sum),
 		Inputs: p.inputs, GoVersion: p.goVersion, Warnings: p.warnings,
-	}
-	for _, w := range m.Warnings {
-		b.logf("warning: %s", w)
 	}
 	// The zip lands before its manifest, so a manifest always describes a
 	// complete zip; both renames are atomic.
@@ -338,7 +343,7 @@ func readManifest(manPath, zipPath string) (manifest, bool) {
 		return manifest{}, false
 	}
 	var m manifest
-	if json.Unmarshal(data, &m) != nil || m.SHA256 == "" {
+	if json.Unmarshal(data, &m) != nil || m.SHA256 == "" || len(m.Hex) != sha256.Size*2 {
 		return manifest{}, false
 	}
 	// A zip truncated or replaced behind our back is rebuilt.

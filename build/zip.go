@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"sync"
 )
 
 // Zip format decisions; changing any of them changes every package's bytes, so
@@ -21,6 +22,14 @@ const (
 	// the zip epoch; the time field is 00:00:00.
 	dosDate1980 = 0<<9 | 1<<5 | 1
 )
+
+var flatePool = sync.Pool{New: func() any {
+	fw, err := flate.NewWriter(nil, deflateLevel)
+	if err != nil {
+		panic(err) // only for an invalid level
+	}
+	return fw
+}}
 
 // zipEntry is one file in a package: read from Path, or Data when Path is "".
 type zipEntry struct {
@@ -44,10 +53,9 @@ func writeZip(w io.Writer, entries []zipEntry) error {
 	}
 	zw := zip.NewWriter(w)
 	var comp bytes.Buffer
-	fw, err := flate.NewWriter(&comp, deflateLevel)
-	if err != nil {
-		return err
-	}
+	fw := flatePool.Get().(*flate.Writer) // about 1 MB of state: reuse it
+	defer flatePool.Put(fw)
+	var err error
 	for _, e := range entries {
 		data := e.Data
 		if e.Path != "" {
