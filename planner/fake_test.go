@@ -317,11 +317,14 @@ func (s *fakeState) write(what string, f func(d *state.Document)) error {
 
 func (s *fakeState) Upsert(r state.Resource) error {
 	return s.write("upsert "+r.Addr, func(d *state.Document) {
-		d.Resources = slices.DeleteFunc(d.Resources, func(e state.Resource) bool { return e.Addr == r.Addr })
-		d.Resources = append(d.Resources, r)
+		i, found := slices.BinarySearchFunc(d.Resources, r.Addr, func(e state.Resource, a string) int { return strings.Compare(e.Addr, a) })
+		if found {
+			d.Resources[i] = r
+		} else {
+			d.Resources = slices.Insert(d.Resources, i, r)
+		}
 		// Like state.Session: recording a resource resolves its intent.
 		d.Journal = slices.DeleteFunc(d.Journal, func(in state.Intent) bool { return in.Addr == r.Addr })
-		sort.Slice(d.Resources, func(i, j int) bool { return d.Resources[i].Addr < d.Resources[j].Addr })
 	})
 }
 
