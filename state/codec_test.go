@@ -21,7 +21,7 @@ func sampleDoc() *Document {
 		Target:  "local:http://127.0.0.1:4566",
 		Resources: []Resource{
 			{
-				Addr: "queue.orders/aws_sqs_queue", Block: "queue.orders", Type: "aws_sqs_queue",
+				Addr: "queue.orders/aws_sqs_queue.main", Block: "queue.orders", Type: "aws_sqs_queue",
 				ID: "https://sqs.us-east-1.amazonaws.com/000000000000/shop-dev-orders",
 				Attrs: map[string]any{
 					"name": "shop-dev-orders", "visibility_timeout": int64(30), "fifo": false,
@@ -29,13 +29,13 @@ func sampleDoc() *Document {
 				},
 			},
 			{
-				Addr: "function.api/aws_lambda_function", Block: "function.api", Type: "aws_lambda_function",
+				Addr: "function.api/aws_lambda_function.main", Block: "function.api", Type: "aws_lambda_function",
 				ID: "shop-dev-api", Attrs: map[string]any{"memory": int64(256), "policy": "<a&b>"},
-				Deps: []string{"function.api/aws_iam_role"},
+				Deps: []string{"function.api/aws_iam_role.main"},
 			},
 		},
 		Journal: []Intent{{
-			Addr: "table.t/aws_dynamodb_table", Block: "table.t", Type: "aws_dynamodb_table", Name: "shop-dev-t",
+			Addr: "table.t/aws_dynamodb_table.main", Block: "table.t", Type: "aws_dynamodb_table", Name: "shop-dev-t",
 			Attrs: map[string]any{"hash_key": "id"}, Started: time.Date(2026, 11, 26, 21, 0, 0, 0, time.UTC),
 		}},
 		Outputs: map[string]Output{
