@@ -25,6 +25,8 @@ func New(cfg aws.Config) planner.Registry {
 		newEventBridgeTarget(c),
 		newS3Bucket(c),
 		newS3BucketNotification(c),
+		newDynamoDBTable(c),
+		newKinesisStream(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {

@@ -1,0 +1,336 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/evdeploy/evdeploy/planner"
+)
+
+// dynamoTableAPI is the part of the DynamoDB API the table handler uses.
+type dynamoTableAPI interface {
+	CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	UpdateTable(context.Context, *dynamodb.UpdateTableInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateTableOutput, error)
+	DeleteTable(context.Context, *dynamodb.DeleteTableInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteTableOutput, error)
+	DescribeTimeToLive(context.Context, *dynamodb.DescribeTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error)
+	UpdateTimeToLive(context.Context, *dynamodb.UpdateTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error)
+	ListTagsOfResource(context.Context, *dynamodb.ListTagsOfResourceInput, ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error)
+	TagResource(context.Context, *dynamodb.TagResourceInput, ...func(*dynamodb.Options)) (*dynamodb.TagResourceOutput, error)
+	UntagResource(context.Context, *dynamodb.UntagResourceInput, ...func(*dynamodb.Options)) (*dynamodb.UntagResourceOutput, error)
+}
+
+// dynamoDBTable manages aws_dynamodb_table, id = table name.
+type dynamoDBTable struct {
+	api dynamoTableAPI
+	// wait bounds each wait for the table to become ACTIVE or to disappear.
+	wait time.Duration
+}
+
+func newDynamoDBTable(c *clients) planner.Handler {
+	return &dynamoDBTable{api: c.ddb, wait: 10 * time.Minute}
+}
+
+func (h *dynamoDBTable) Schema() planner.Schema {
+	return planner.Schema{
+		Type:      "aws_dynamodb_table",
+		ForceNew:  []string{"name", "hash_key", "hash_key_type", "range_key", "range_key_type"},
+		Computed:  []string{"arn", "stream_arn"},
+		HoldsData: true,
+	}
+}
+
+func (h *dynamoDBTable) Read(ctx context.Context, id string, _ planner.Attrs) (planner.Attrs, bool, error) {
+	out, err := h.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(id)})
+	if hasCode(err, "ResourceNotFoundException") {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, classify(err)
+	}
+	t := out.Table
+	if t.TableStatus == ddbtypes.TableStatusDeleting {
+		return nil, false, nil
+	}
+	arn := aws.ToString(t.TableArn)
+	attrs := planner.Attrs{"name": aws.ToString(t.TableName), "arn": arn}
+	types := map[string]string{}
+	for _, d := range t.AttributeDefinitions {
+		types[aws.ToString(d.AttributeName)] = string(d.AttributeType)
+	}
+	for _, k := range t.KeySchema {
+		name := aws.ToString(k.AttributeName)
+		prefix := "hash_key"
+		if k.KeyType == ddbtypes.KeyTypeRange {
+			prefix = "range_key"
+		}
+		attrs[prefix] = name
+		if typ, ok := types[name]; ok {
+			attrs[prefix+"_type"] = typ
+		}
+	}
+	// A table created before on-demand existed has no BillingModeSummary: it
+	// is provisioned.
+	mode := string(ddbtypes.BillingModeProvisioned)
+	if t.BillingModeSummary != nil && t.BillingModeSummary.BillingMode != "" {
+		mode = string(t.BillingModeSummary.BillingMode)
+	}
+	attrs["billing_mode"] = mode
+	if mode == string(ddbtypes.BillingModeProvisioned) && t.ProvisionedThroughput != nil {
+		attrs["read_capacity"] = ptrOr(t.ProvisionedThroughput.ReadCapacityUnits, 0)
+		attrs["write_capacity"] = ptrOr(t.ProvisionedThroughput.WriteCapacityUnits, 0)
+	}
+	attrs["stream_view_type"] = "" // "" = no stream, as docs/resources.md fixes
+	if s := t.StreamSpecification; s != nil && aws.ToBool(s.StreamEnabled) {
+		attrs["stream_view_type"] = string(s.StreamViewType)
+		if a := aws.ToString(t.LatestStreamArn); a != "" {
+			attrs["stream_arn"] = a
+		}
+	}
+
+	ttl, err := h.api.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(id)})
+	if hasCode(err, "ResourceNotFoundException") {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, classify(err)
+	}
+	attrs["ttl_attribute"] = ""
+	if d := ttl.TimeToLiveDescription; d != nil &&
+		(d.TimeToLiveStatus == ddbtypes.TimeToLiveStatusEnabled || d.TimeToLiveStatus == ddbtypes.TimeToLiveStatusEnabling) {
+		attrs["ttl_attribute"] = aws.ToString(d.AttributeName)
+	}
+
+	tags, err := h.tags(ctx, arn)
+	if hasCode(err, "ResourceNotFoundException") {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	setMap(attrs, "tags", tags)
+	return attrs, true, nil
+}
+
+func (h *dynamoDBTable) tags(ctx context.Context, arn string) (map[string]string, error) {
+	tags := map[string]string{}
+	var token *string
+	for {
+		out, err := h.api.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: aws.String(arn), NextToken: token})
+		if err != nil {
+			return nil, classify(err)
+		}
+		for _, t := range out.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		if token = out.NextToken; token == nil {
+			return tags, nil
+		}
+	}
+}
+
+// throughput is the provisioned capacity desired asks for, nil on demand.
+func throughput(desired planner.Attrs) (ddbtypes.BillingMode, *ddbtypes.ProvisionedThroughput, error) {
+	mode := ddbtypes.BillingMode(desired.String("billing_mode"))
+	switch mode {
+	case "", ddbtypes.BillingModePayPerRequest:
+		return ddbtypes.BillingModePayPerRequest, nil, nil
+	case ddbtypes.BillingModeProvisioned:
+		r, w := desired.Int("read_capacity"), desired.Int("write_capacity")
+		if r < 1 || w < 1 {
+			return "", nil, fmt.Errorf("billing_mode PROVISIONED needs read_capacity and write_capacity of at least 1 (got %d, %d)", r, w)
+		}
+		return mode, &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(r), WriteCapacityUnits: aws.Int64(w)}, nil
+	}
+	return "", nil, fmt.Errorf("billing_mode %q: want PAY_PER_REQUEST or PROVISIONED", mode)
+}
+
+func (h *dynamoDBTable) Create(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, error) {
+	name := desired.String("name")
+	mode, pt, err := throughput(desired)
+	if err != nil {
+		return "", nil, err
+	}
+	in := &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: mode,
+		KeySchema: []ddbtypes.KeySchemaElement{
+			{AttributeName: aws.String(desired.String("hash_key")), KeyType: ddbtypes.KeyTypeHash},
+		},
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{
+			{AttributeName: aws.String(desired.String("hash_key")), AttributeType: ddbtypes.ScalarAttributeType(desired.String("hash_key_type"))},
+		},
+		ProvisionedThroughput: pt,
+	}
+	if rk := desired.String("range_key"); rk != "" {
+		in.KeySchema = append(in.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(rk), KeyType: ddbtypes.KeyTypeRange})
+		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{
+			AttributeName: aws.String(rk), AttributeType: ddbtypes.ScalarAttributeType(desired.String("range_key_type")),
+		})
+	}
+	if v := desired.String("stream_view_type"); v != "" {
+		in.StreamSpecification = &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewType(v)}
+	}
+	for k, v := range desired.StringMap("tags") {
+		in.Tags = append(in.Tags, ddbtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	if _, err := h.api.CreateTable(ctx, in); err != nil {
+		if hasCode(err, "ResourceInUseException") {
+			return "", nil, fmt.Errorf("table %q: %w", name, planner.ErrAlreadyExists)
+		}
+		return "", nil, classify(err)
+	}
+	// The table exists from here on: errors still return its id.
+	if err := h.waitActive(ctx, name); err != nil {
+		return name, nil, err
+	}
+	if ttl := desired.String("ttl_attribute"); ttl != "" {
+		if err := h.setTTL(ctx, name, ttl, true); err != nil {
+			return name, nil, err
+		}
+	}
+	actual, ok, err := h.Read(ctx, name, nil)
+	if err != nil {
+		return name, nil, err
+	}
+	if !ok {
+		return name, nil, fmt.Errorf("table %q disappeared right after it was created", name)
+	}
+	return name, actual, nil
+}
+
+// waitActive waits for the table (and any index change) to be ACTIVE.
+func (h *dynamoDBTable) waitActive(ctx context.Context, name string) error {
+	w := dynamodb.NewTableExistsWaiter(h.api, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 2*time.Second, 20*time.Second
+	})
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, h.wait); err != nil {
+		return fmt.Errorf("waiting for table %s to become ACTIVE: %w", name, classify(err))
+	}
+	return nil
+}
+
+func (h *dynamoDBTable) setTTL(ctx context.Context, name, attr string, enabled bool) error {
+	_, err := h.api.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(name),
+		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(attr), Enabled: aws.Bool(enabled)},
+	})
+	if err != nil {
+		return fmt.Errorf("setting TTL on %s: %w", attr, classify(err))
+	}
+	return nil
+}
+
+// Update applies billing, stream, TTL and tag changes. DynamoDB takes one kind
+// of change per UpdateTable call and only on an ACTIVE table, so each is a
+// separate call followed by a wait.
+func (h *dynamoDBTable) Update(ctx context.Context, id string, prior, desired planner.Attrs) (planner.Attrs, error) {
+	mode, pt, err := throughput(desired)
+	if err != nil {
+		return nil, err
+	}
+	priorMode, priorPT, _ := throughput(prior)
+	if mode != priorMode || (pt != nil && (priorPT == nil || *pt.ReadCapacityUnits != *priorPT.ReadCapacityUnits || *pt.WriteCapacityUnits != *priorPT.WriteCapacityUnits)) {
+		if err := h.update(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(id), BillingMode: mode, ProvisionedThroughput: pt}); err != nil {
+			return nil, err
+		}
+	}
+
+	// A stream's view type cannot be changed in place: disable, then enable
+	// (the table gets a new stream ARN).
+	from, to := prior.String("stream_view_type"), desired.String("stream_view_type")
+	if from != to {
+		if from != "" {
+			if err := h.update(ctx, &dynamodb.UpdateTableInput{
+				TableName: aws.String(id), StreamSpecification: &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(false)},
+			}); err != nil {
+				return nil, err
+			}
+		}
+		if to != "" {
+			if err := h.update(ctx, &dynamodb.UpdateTableInput{
+				TableName:           aws.String(id),
+				StreamSpecification: &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewType(to)},
+			}); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	// TTL has one attribute at a time: disable the old before enabling a new
+	// one. (AWS refuses a second TTL change on a table within an hour.)
+	if from, to := prior.String("ttl_attribute"), desired.String("ttl_attribute"); from != to {
+		if from != "" {
+			if err := h.setTTL(ctx, id, from, false); err != nil {
+				return nil, err
+			}
+		}
+		if to != "" {
+			if err := h.setTTL(ctx, id, to, true); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	arn := prior.String("arn")
+	if arn == "" {
+		out, err := h.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(id)})
+		if err != nil {
+			return nil, classify(err)
+		}
+		arn = aws.ToString(out.Table.TableArn)
+	}
+	set, remove := tagDiff(prior.StringMap("tags"), desired.StringMap("tags"))
+	if len(remove) > 0 {
+		if _, err := h.api.UntagResource(ctx, &dynamodb.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: remove}); err != nil {
+			return nil, classify(err)
+		}
+	}
+	if len(set) > 0 {
+		var tags []ddbtypes.Tag
+		for k, v := range set {
+			tags = append(tags, ddbtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+		if _, err := h.api.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: aws.String(arn), Tags: tags}); err != nil {
+			return nil, classify(err)
+		}
+	}
+
+	actual, ok, err := h.Read(ctx, id, prior)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("table %q disappeared during update", id)
+	}
+	return actual, nil
+}
+
+func (h *dynamoDBTable) update(ctx context.Context, in *dynamodb.UpdateTableInput) error {
+	if _, err := h.api.UpdateTable(ctx, in); err != nil {
+		return classify(err)
+	}
+	return h.waitActive(ctx, aws.ToString(in.TableName))
+}
+
+func (h *dynamoDBTable) Delete(ctx context.Context, id string, _ planner.Attrs) error {
+	_, err := h.api.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(id)})
+	if hasCode(err, "ResourceNotFoundException") {
+		return nil
+	}
+	if err != nil {
+		return classify(err)
+	}
+	w := dynamodb.NewTableNotExistsWaiter(h.api, func(o *dynamodb.TableNotExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 2*time.Second, 20*time.Second
+	})
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(id)}, h.wait); err != nil {
+		return fmt.Errorf("waiting for table %s to be deleted: %w", id, classify(err))
+	}
+	return nil
+}
