@@ -204,12 +204,14 @@ func writeFile(root *os.Root, rel string, data []byte) error {
 
 const appNameRule = "an app name has lowercase letters, digits and hyphens, starts with a letter, and is at most 32 characters"
 
-// maxAppName keeps <app>-<stage>-<name> physical names readable within the
-// shortest service limits (IAM roles: 64).
+// maxAppName is the spec's limit: the app name prefixes every physical name.
 const maxAppName = 32
 
+// validAppName is the spec's app naming rule (spec/names.go), restated here
+// because templates imports no evdeploy package; a cmd test checks that
+// scaffolded projects validate.
 func validAppName(s string) bool {
-	if s == "" || len(s) > maxAppName || s[0] < 'a' || s[0] > 'z' || strings.HasSuffix(s, "-") {
+	if s == "" || len(s) > maxAppName || s[0] < 'a' || s[0] > 'z' {
 		return false
 	}
 	for _, r := range s {

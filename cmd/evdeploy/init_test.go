@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/evdeploy/evdeploy/spec"
+	"github.com/evdeploy/evdeploy/templates"
+)
+
+func TestNewCmdInit(t *testing.T) {
+	tests := []struct {
+		name    string
+		global  string // --dir
+		args    []string
+		want    InitOptions
+		wantErr bool
+	}{
+		{name: "defaults", global: ".", args: nil, want: InitOptions{Dir: "."}},
+		{name: "template and folder", global: ".", args: []string{"--template", "cron", "shop"}, want: InitOptions{Template: "cron", Dir: "shop"}},
+		{name: "folder below --dir", global: "work", args: []string{"-t", "cron", "shop"}, want: InitOptions{Template: "cron", Dir: "work/shop"}},
+		{name: "absolute folder", global: "work", args: []string{"-t", "cron", "/srv/shop"}, want: InitOptions{Template: "cron", Dir: "/srv/shop"}},
+		{name: "--dir alone", global: "work", args: []string{"-t", "cron"}, want: InitOptions{Template: "cron", Dir: "work"}},
+		{name: "list", global: ".", args: []string{"--list"}, want: InitOptions{List: true, Dir: "."}},
+		{name: "force and name", global: ".", args: []string{"-t", "http-api", "--force", "--name", "my-api", "x"},
+			want: InitOptions{Template: "http-api", Force: true, Name: "my-api", Dir: "x"}},
+		{name: "two folders", global: ".", args: []string{"a", "b"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &Factory{IO: &IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}, Global: &GlobalOptions{Dir: tt.global}}
+			var got *InitOptions
+			cmd := newCmdInit(f, func(o *InitOptions) error { got = o; return nil })
+			cmd.SetArgs(tt.args)
+			cmd.SetOut(&bytes.Buffer{})
+			cmd.SetErr(&bytes.Buffer{})
+			err := cmd.Execute()
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Execute error = %v, want error: %v", err, tt.wantErr)
+			}
+			if tt.wantErr {
+				return
+			}
+			got.IO = nil
+			if d := cmp.Diff(tt.want, *got); d != "" {
+				t.Errorf("options (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestInitList(t *testing.T) {
+	var out bytes.Buffer
+	if err := initRun(&InitOptions{IO: &IOStreams{Out: &out}, List: true}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	if len(lines) != len(templates.List()) {
+		t.Fatalf("%d lines, want one per template:\n%s", len(lines), out.String())
+	}
+	for i, tmpl := range templates.List() {
+		fields := strings.Fields(lines[i])
+		if fields[0] != tmpl.Name || !strings.HasSuffix(lines[i], tmpl.Description) {
+			t.Errorf("line %d = %q, want %s and its description", i+1, lines[i], tmpl.Name)
+		}
+	}
+	// Descriptions line up in one column.
+	col := strings.Index(lines[0], templates.List()[0].Description)
+	for i, tmpl := range templates.List() {
+		if strings.Index(lines[i], tmpl.Description) != col {
+			t.Errorf("line %d: description not in column %d: %q", i+1, col, lines[i])
+		}
+	}
+}
+
+func TestInitRun(t *testing.T) {
+	tests := []struct {
+		name      string
+		folder    string // below a temp dir
+		setup     func(t *testing.T, base, dir string)
+		opts      InitOptions
+		stdin     string
+		tty       bool
+		wantErr   string // substring
+		wantApp   string // app name in the written spec
+		wantOut   string // substring of stdout
+		wantFiles []string
+	}{
+		{
+			name: "template into a new folder", folder: "My Shop", opts: InitOptions{Template: "cron"},
+			wantApp: "my-shop", wantOut: "Created the cron project \"my-shop\" in My Shop (9 files).\n\nNext steps:\n  cd 'My Shop'\n",
+			wantFiles: []string{"evdeploy.evd.hcl", "go.mod", "functions/report/main.go"},
+		},
+		{
+			name: "explicit app name", folder: "x", opts: InitOptions{Template: "http-api", Name: "orders-api"},
+			wantApp: "orders-api", wantFiles: []string{"functions/api/handler.go"},
+		},
+		{name: "invalid app name", folder: "x", opts: InitOptions{Template: "cron", Name: "Orders"}, wantErr: "app name \"Orders\""},
+		{
+			name: "non-empty folder refused", folder: "busy",
+			setup:   func(t *testing.T, base, dir string) { writeTestFile(t, filepath.Join(dir, "main.go"), "package main") },
+			opts:    InitOptions{Template: "cron"},
+			wantErr: "folder is not empty (it has main.go); use --force",
+		},
+		{
+			name: "non-empty folder with --force", folder: "busy",
+			setup:   func(t *testing.T, base, dir string) { writeTestFile(t, filepath.Join(dir, "notes.md"), "keep") },
+			opts:    InitOptions{Template: "cron", Force: true},
+			wantApp: "busy", wantFiles: []string{"notes.md", "evdeploy.evd.hcl"},
+		},
+		{
+			name: "symlink escaping the folder", folder: "trap",
+			setup: func(t *testing.T, base, dir string) {
+				if err := os.MkdirAll(filepath.Join(base, "outside"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(filepath.Join(base, "outside"), filepath.Join(dir, "functions")); err != nil {
+					t.Skip(err)
+				}
+			},
+			opts:    InitOptions{Template: "cron", Force: true},
+			wantErr: "escapes",
+		},
+		{name: "no template, not a terminal", folder: "x", wantErr: "no template named; choose one with --template NAME:\n  cron "},
+		{name: "unknown template", folder: "x", opts: InitOptions{Template: "crud"}, wantErr: "unknown template \"crud\"; the templates are:\n  cron "},
+		{
+			name: "terminal: choose by number", folder: "picked", tty: true, stdin: "4\n",
+			wantApp: "picked", wantFiles: []string{"functions/api/main.go"}, // 4th in name order: http-api
+		},
+		{
+			name: "terminal: wrong answer, then a name", folder: "picked", tty: true, stdin: "99\nqueue-worker\n",
+			wantApp: "picked", wantFiles: []string{"functions/worker/main.go"},
+		},
+		{name: "terminal: no answer", folder: "x", tty: true, stdin: "", wantErr: "no template chosen"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := t.TempDir()
+			dir := filepath.Join(base, tt.folder)
+			if tt.setup != nil {
+				tt.setup(t, base, dir)
+			}
+			var out, errOut bytes.Buffer
+			opts := tt.opts
+			opts.IO = &IOStreams{In: strings.NewReader(tt.stdin), Out: &out, ErrOut: &errOut, InTTY: tt.tty}
+			opts.Dir = dir
+			opts.Cwd = base
+			err := initRun(&opts)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("initRun error = %v, want it to contain %q", err, tt.wantErr)
+				}
+				if outside, _ := os.ReadDir(filepath.Join(base, "outside")); len(outside) != 0 {
+					t.Errorf("wrote outside the target folder: %v", outside)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("initRun: %v\nstderr: %s", err, errOut.String())
+			}
+			if !strings.Contains(out.String(), tt.wantOut) || !strings.Contains(out.String(), "evdeploy apply --target local") {
+				t.Errorf("stdout = %q, want %q and the next steps", out.String(), tt.wantOut)
+			}
+			for _, f := range tt.wantFiles {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("missing %s: %v", f, err)
+				}
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "evdeploy.evd.hcl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := `app "` + tt.wantApp + `" {`; !strings.Contains(string(b), want) {
+				t.Errorf("spec does not contain %s", want)
+			}
+		})
+	}
+}
+
+// TestInitTemplatesValidate scaffolds every template and loads it with the
+// real spec loader: each must be a valid project whose function sources
+// exist.
+func TestInitTemplatesValidate(t *testing.T) {
+	for _, tmpl := range templates.List() {
+		t.Run(tmpl.Name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "tpl-"+tmpl.Name)
+			var out bytes.Buffer
+			if err := initRun(&InitOptions{IO: &IOStreams{Out: &out, ErrOut: &out}, Template: tmpl.Name, Dir: dir}); err != nil {
+				t.Fatal(err)
+			}
+			app, files, diags := spec.Load(dir, spec.Options{Stage: "dev", Getenv: func(string) string { return "" }})
+			if len(diags) > 0 {
+				var b bytes.Buffer
+				writeDiagnostics(&Factory{IO: &IOStreams{ErrOut: &b}}, files, diags)
+				t.Fatalf("spec.Load reported:\n%s", b.String())
+			}
+			if app.Name != "tpl-"+tmpl.Name {
+				t.Errorf("app name = %q, want %q", app.Name, "tpl-"+tmpl.Name)
+			}
+			if len(app.Functions) == 0 || len(app.Triggers) == 0 || len(app.Outputs) == 0 {
+				t.Errorf("%d functions, %d triggers, %d outputs; want some of each", len(app.Functions), len(app.Triggers), len(app.Outputs))
+			}
+			for _, fn := range app.Functions {
+				if _, err := os.Stat(filepath.Join(fn.Source, "main.go")); err != nil {
+					t.Errorf("%s: source %s has no main.go", fn.Addr, fn.Source)
+				}
+			}
+		})
+	}
+}
+
+func writeTestFile(t *testing.T, p, s string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
