@@ -17,6 +17,7 @@ func New(cfg aws.Config) planner.Registry {
 		newLogGroup(c),
 		newLambdaFunction(c),
 		newLambdaPermission(c),
+		newEventSourceMapping(c),
 		newSQSQueue(c),
 		newSNSTopic(c),
 		newSNSSubscription(c),
