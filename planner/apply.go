@@ -511,7 +511,7 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 			// interrupted apply may have created under this name.
 			err = e.retry(ctx, o, start, func(ctx context.Context) error {
 				var err error
-				id, actual, found, err = lookupIntent(ctx, h, state.Intent{Name: d.Name, Attrs: attrs})
+				id, actual, found, err = lookupIntent(ctx, h, state.Intent{Name: journalName(d), Attrs: attrs})
 				return err
 			})
 			if err != nil {
@@ -519,7 +519,7 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 			}
 		}
 		if !found {
-			in := state.Intent{Addr: a, Block: c.Addr.Block, Type: c.Addr.Type, Name: d.Name,
+			in := state.Intent{Addr: a, Block: c.Addr.Block, Type: c.Addr.Type, Name: journalName(d),
 				Attrs: map[string]any(attrs), Deps: c.Deps, Started: time.Now().UTC()}
 			if err := e.st.AddIntent(in); err != nil {
 				return fmt.Errorf("journal: %w", err)
@@ -551,6 +551,17 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 	e.results[a] = recorded
 	e.mu.Unlock()
 	return nil
+}
+
+// journalName is what a journaled create is looked up by: the physical id when
+// it is derivable (a topic's ARN; for most types the id is the name), else the
+// deterministic name (types whose id the service assigns implement Finder,
+// which looks up by the journaled attributes instead).
+func journalName(d *DesiredResource) string {
+	if d.ID != "" {
+		return d.ID
+	}
+	return d.Name
 }
 
 // resolve returns d's attributes with every Ref and Expr replaced by the value

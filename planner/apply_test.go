@@ -126,7 +126,7 @@ func TestApplyParallelismBound(t *testing.T) {
 		t.Run(fmt.Sprint(par), func(t *testing.T) {
 			rec := &recorder{}
 			fc := newFakeCloud(rec)
-			fc.latency = 5 * time.Millisecond
+			fc.latency = 20 * time.Millisecond
 			reg := fc.registry()
 			st := newFakeState(rec, nil)
 			d := manyRoles(12)
@@ -147,7 +147,7 @@ func TestApplyParallelismBound(t *testing.T) {
 func TestApplyStopsOnFirstFailure(t *testing.T) {
 	rec := &recorder{}
 	fc := newFakeCloud(rec)
-	fc.latency = 10 * time.Millisecond
+	fc.latency = 50 * time.Millisecond
 	reg := fc.registry()
 	st := newFakeState(rec, nil)
 	d := manyRoles(6)

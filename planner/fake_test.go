@@ -142,15 +142,17 @@ func (fc *fakeCloud) enter(ctx context.Context, key string, mutating bool) (func
 		fc.inflight--
 		fc.mu.Unlock()
 	}
+	// Injected errors return at once; successful calls take the latency, so
+	// a test knows which of two concurrent calls ends first.
+	if err != nil {
+		leave()
+		return nil, err
+	}
 	if lat > 0 {
 		select {
 		case <-time.After(lat):
 		case <-ctx.Done():
 		}
-	}
-	if err != nil {
-		leave()
-		return nil, err
 	}
 	return leave, nil
 }

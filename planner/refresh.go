@@ -127,8 +127,9 @@ func Refresh(ctx context.Context, doc *state.Document, reg Registry, parallelism
 }
 
 // lookupIntent finds the resource a journaled create may have made: through
-// Finder when the type's id is assigned by the service, else by reading the
-// deterministic name (the id of every other type).
+// Finder when the type implements it, else by reading the journaled name, which
+// apply sets to the expected physical id (see journalName). A type whose id is
+// neither derivable nor its name must implement Finder.
 func lookupIntent(ctx context.Context, h Handler, in state.Intent) (id string, actual Attrs, found bool, err error) {
 	if f, ok := h.(Finder); ok {
 		return f.Find(ctx, Attrs(in.Attrs).Norm())
