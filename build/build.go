@@ -160,19 +160,22 @@ func (b *Builder) build(ctx context.Context, fn Function) (*Artifact, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(dir, ".tmp-")
-	if err != nil {
-		return nil, err
+	tmp := ""
+	if p.needsTmp {
+		if tmp, err = os.MkdirTemp(dir, ".tmp-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
 	}
-	defer os.RemoveAll(tmp)
 	entries, err := p.produce(ctx, tmp)
 	if err != nil {
 		return nil, err
 	}
-	zf, err := os.CreateTemp(tmp, "pkg-*.zip")
+	zf, err := os.CreateTemp(dir, ".tmp-*.zip")
 	if err != nil {
 		return nil, err
 	}
+	defer os.Remove(zf.Name()) // after a successful rename, a no-op
 	h := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(zf, h)}
 	err = writeZip(cw, entries)
@@ -236,6 +239,7 @@ type plan struct {
 	inputs    int
 	goVersion string
 	warnings  []string
+	needsTmp  bool // produce needs a scratch folder
 	produce   func(ctx context.Context, tmp string) ([]zipEntry, error)
 }
 
@@ -381,6 +385,13 @@ func pruneCache(dir, current string, keep int) {
 	}
 	var all []built
 	for _, e := range ents {
+		// Scratch files of a build that was killed.
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
+				os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+			continue
+		}
 		key, ok := strings.CutSuffix(e.Name(), ".json")
 		if !ok || key == current {
 			continue

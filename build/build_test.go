@@ -446,6 +446,10 @@ func TestCaching(t *testing.T) {
 			t.Errorf("%s: rebuilt (-want +got):\n%s", s.name, diff)
 		}
 	}
+	// No scratch files are left behind.
+	if tmps, _ := filepath.Glob(filepath.Join(b.CacheDir(), "*", ".tmp-*")); len(tmps) != 0 {
+		t.Errorf("scratch files left: %v", tmps)
+	}
 	// Manifests sit beside their zips.
 	zips, _ := filepath.Glob(filepath.Join(b.CacheDir(), "b", "*.zip"))
 	mans, _ := filepath.Glob(filepath.Join(b.CacheDir(), "b", "*.json"))

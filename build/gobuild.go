@@ -205,7 +205,7 @@ func (b *Builder) planGo(ctx context.Context, fn Function, arch string) (plan, e
 	}
 
 	return plan{
-		kind: "go", key: k.sum(), inputs: inputs, goVersion: goenv["GOVERSION"],
+		kind: "go", key: k.sum(), inputs: inputs, goVersion: goenv["GOVERSION"], needsTmp: true,
 		produce: func(ctx context.Context, tmp string) ([]zipEntry, error) {
 			bin := filepath.Join(tmp, "bootstrap")
 			args := append([]string{"build"}, goBuildFlags...)
