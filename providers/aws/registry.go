@@ -28,6 +28,10 @@ func New(cfg aws.Config) planner.Registry {
 		newS3BucketNotification(c),
 		newDynamoDBTable(c),
 		newKinesisStream(c),
+		newAPIGatewayAPI(c),
+		newAPIGatewayIntegration(c),
+		newAPIGatewayRoute(c),
+		newAPIGatewayStage(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {

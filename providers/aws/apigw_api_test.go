@@ -1,0 +1,152 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/evdeploy/evdeploy/planner"
+)
+
+// testAPI creates an HTTP API deleted with the test.
+func testAPI(ctx context.Context, t *testing.T, c *clients) string {
+	t.Helper()
+	h := newAPIGatewayAPI(c)
+	id, _, err := h.Create(ctx, planner.Attrs{"name": uniqueName("api"), "protocol_type": "HTTP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Delete(ctx, id, nil) })
+	return id
+}
+
+func TestAPIGatewayAPILifecycle(t *testing.T) {
+	ctx := testContext(t)
+	h := newAPIGatewayAPI(newClients(testConfig(t)))
+	name := uniqueName("api")
+	desired := planner.Attrs{"name": name, "protocol_type": "HTTP", "tags": map[string]any{"evdeploy:app": "demo", "team": "a"}}
+	id, created, err := h.Create(ctx, desired)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if id == "" {
+		t.Fatal("Create returned no id")
+	}
+	want := desired.Norm()
+	want["id"] = id
+	want["execution_arn"] = "arn:aws:execute-api:us-east-1:000000000000:" + id
+	want["api_endpoint"] = created["api_endpoint"]
+	if ep := created.String("api_endpoint"); !strings.Contains(ep, id) {
+		t.Errorf("api_endpoint = %q, want one naming the API id", ep)
+	}
+	if d := cmp.Diff(want, created); d != "" {
+		t.Errorf("Create (-want +got):\n%s", d)
+	}
+	got, exists, err := h.Read(ctx, id, nil)
+	if err != nil || !exists {
+		t.Fatalf("Read = %v, %v", exists, err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Read (-want +got):\n%s", d)
+	}
+
+	// In place: the name (not unique, not identity) and the tags.
+	update := planner.Attrs{"name": name + "-v2", "protocol_type": "HTTP", "tags": map[string]any{"evdeploy:app": "demo", "env": "dev"}}
+	after, err := h.Update(ctx, id, got, update)
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	for k, v := range update.Norm() {
+		want[k] = v
+	}
+	if d := cmp.Diff(want, after); d != "" {
+		t.Errorf("Update (-want +got):\n%s", d)
+	}
+	got, _, err = h.Read(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Read after Update (-want +got):\n%s", d)
+	}
+
+	s := h.Schema()
+	if !slices.Contains(s.ForceNew, "protocol_type") || slices.Contains(s.ForceNew, "name") {
+		t.Errorf("ForceNew = %v, want protocol_type and not name", s.ForceNew)
+	}
+	if err := h.Delete(ctx, id, got); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
+		t.Fatalf("Read after Delete = %v, %v", exists, err)
+	}
+	if err := h.Delete(ctx, id, got); err != nil {
+		t.Errorf("second Delete: %v", err)
+	}
+}
+
+// API names are not unique: Find tells this deployment's API from others with
+// the same name by its evdeploy tags, and refuses to guess between two.
+func TestAPIGatewayAPIFind(t *testing.T) {
+	ctx := testContext(t)
+	h := newAPIGatewayAPI(newClients(testConfig(t)))
+	f := h.(planner.Finder)
+	name := uniqueName("api")
+	mk := func(stage string) planner.Attrs {
+		return planner.Attrs{"name": name, "protocol_type": "HTTP", "tags": map[string]any{
+			"evdeploy:app": "demo", "evdeploy:stage": stage, "evdeploy:block": "api.public",
+		}}
+	}
+	create := func(a planner.Attrs) string {
+		id, _, err := h.Create(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Delete(ctx, id, nil) })
+		return id
+	}
+	if _, _, found, err := f.Find(ctx, mk("dev")); err != nil || found {
+		t.Fatalf("Find before Create = %v, %v", found, err)
+	}
+	dev := create(mk("dev"))
+	prod := create(mk("prod"))
+	// A user tag added since does not hide the API.
+	want := mk("prod")
+	want["tags"].(map[string]any)["owner"] = "someone"
+	id, attrs, found, err := f.Find(ctx, want)
+	if err != nil || !found || id != prod {
+		t.Fatalf("Find(prod) = %q, %v, %v; want %q (dev is %q)", id, found, err, prod, dev)
+	}
+	if attrs.String("id") != prod || attrs.String("execution_arn") == "" {
+		t.Errorf("Find attrs = %v", attrs)
+	}
+	create(mk("prod"))
+	if _, _, _, err := f.Find(ctx, mk("prod")); err == nil || !strings.Contains(err.Error(), "2 APIs") {
+		t.Errorf("Find with two matches = %v, want an error naming both", err)
+	}
+	if _, _, _, err := f.Find(ctx, planner.Attrs{"name": name, "protocol_type": "HTTP"}); err == nil {
+		t.Errorf("Find without evdeploy tags succeeded; any API with the name would match")
+	}
+}
+
+func TestAPIGatewayAPIErrors(t *testing.T) {
+	ctx := testContext(t)
+	h := newAPIGatewayAPI(newClients(testConfig(t)))
+	if _, _, err := h.Create(ctx, planner.Attrs{"name": "", "protocol_type": "HTTP"}); err == nil || errors.Is(err, planner.ErrThrottled) {
+		t.Errorf("Create without a name = %v, want a non-retryable error", err)
+	}
+	if _, exists, err := h.Read(ctx, "nosuchapi", nil); err != nil || exists {
+		t.Errorf("Read of a missing API = %v, %v, want gone", exists, err)
+	}
+
+	p := newFaultProxy(t)
+	h = newAPIGatewayAPI(newClients(p.config(t)))
+	p.throttleNext("POST /v2/apis", 1)
+	if _, _, err := h.Create(ctx, planner.Attrs{"name": uniqueName("api"), "protocol_type": "HTTP"}); !errors.Is(err, planner.ErrThrottled) {
+		t.Errorf("throttled CreateApi = %v, want ErrThrottled", err)
+	}
+}

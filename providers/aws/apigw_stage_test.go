@@ -1,0 +1,101 @@
+package aws
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/evdeploy/evdeploy/planner"
+)
+
+func TestAPIGatewayStageLifecycle(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newAPIGatewayStage(c)
+	api := testAPI(ctx, t, c)
+	id := api + "/$default"
+	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
+		t.Fatalf("Read before Create = %v, %v", exists, err)
+	}
+	desired := planner.Attrs{"api_id": api, "name": "$default", "auto_deploy": true}
+	gotID, created, err := h.Create(ctx, desired)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if gotID != id {
+		t.Errorf("id = %q, want %q", gotID, id)
+	}
+	if d := cmp.Diff(desired.Norm(), created); d != "" {
+		t.Errorf("Create (-want +got):\n%s", d)
+	}
+	got, exists, err := h.Read(ctx, id, nil)
+	if err != nil || !exists {
+		t.Fatalf("Read = %v, %v", exists, err)
+	}
+	if d := cmp.Diff(desired.Norm(), got); d != "" {
+		t.Errorf("Read (-want +got):\n%s", d)
+	}
+
+	update := planner.Attrs{"api_id": api, "name": "$default", "auto_deploy": false}
+	after, err := h.Update(ctx, id, got, update)
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if d := cmp.Diff(update.Norm(), after); d != "" {
+		t.Errorf("Update (-want +got):\n%s", d)
+	}
+	got, _, err = h.Read(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(update.Norm(), got); d != "" {
+		t.Errorf("Read after Update (-want +got):\n%s", d)
+	}
+
+	for _, a := range []string{"api_id", "name"} {
+		if !slices.Contains(h.Schema().ForceNew, a) {
+			t.Errorf("%s is not ForceNew", a)
+		}
+	}
+	if err := h.Delete(ctx, id, got); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
+		t.Fatalf("Read after Delete = %v, %v", exists, err)
+	}
+	if err := h.Delete(ctx, id, got); err != nil {
+		t.Errorf("second Delete: %v", err)
+	}
+}
+
+func TestAPIGatewayStageErrors(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newAPIGatewayStage(c)
+	api := testAPI(ctx, t, c)
+	stage := planner.Attrs{"api_id": api, "name": "$default", "auto_deploy": true}
+	id, _, err := h.Create(ctx, stage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Delete(ctx, id, nil) })
+	if _, _, err := h.Create(ctx, stage); !errors.Is(err, planner.ErrAlreadyExists) {
+		t.Errorf("Create of an existing stage = %v, want ErrAlreadyExists", err)
+	}
+	_, _, err = h.Create(ctx, planner.Attrs{"api_id": "nosuchapi", "name": "$default", "auto_deploy": true})
+	if err == nil || errors.Is(err, planner.ErrThrottled) {
+		t.Errorf("Create on a missing API = %v, want a non-retryable error", err)
+	}
+	// The API gone, its stage is gone too, and deleting it succeeds.
+	if err := newAPIGatewayAPI(c).Delete(ctx, api, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
+		t.Errorf("Read with the API gone = %v, %v", exists, err)
+	}
+	if err := h.Delete(ctx, id, nil); err != nil {
+		t.Errorf("Delete with the API gone: %v", err)
+	}
+}
