@@ -170,8 +170,8 @@ func (rs *resolver) diffOne(d *DesiredResource, sch Schema, rec *state.Resource,
 			return nil, fmt.Errorf("%s: %s: %w", a, k, err)
 		}
 		after[k] = v
-		if IsUnknown(v) {
-			changing[k] = ch
+		if ch {
+			changing[k] = true
 		}
 	}
 
@@ -228,11 +228,15 @@ func (rs *resolver) diffOne(d *DesiredResource, sch Schema, rec *state.Resource,
 		} else if v, ok := last[k]; ok {
 			base, hasBase = v, true
 		}
-		var diff bool
-		if IsUnknown(dv) {
-			diff = changing[k]
-		} else {
+		// A value read from a producer that is being (re)created changes
+		// even when it is known (a derived ARN): the resource it names is
+		// new, and what was bound to the old one must be re-applied.
+		diff := changing[k]
+		if !diff && !IsUnknown(dv) {
 			diff = !hasBase || !Equal(dv, base)
+		}
+		if diff && !IsUnknown(dv) && hasBase && Equal(dv, base) && c.Reason == "" {
+			c.Reason = "reads a resource that is being recreated"
 		}
 		if diff {
 			c.Changed = append(c.Changed, k)
@@ -280,8 +284,8 @@ func set(list []string) map[string]bool {
 }
 
 // value resolves v: Refs and Exprs whose inputs are known become values,
-// others Unknown. changing reports whether an Unknown inside comes from a
-// producer being created or replaced.
+// others Unknown. changing reports whether v reads a producer that is being
+// created or replaced (directly, or through an Unknown that comes from one).
 func (rs *resolver) value(v any) (out any, changing bool, err error) {
 	switch x := v.(type) {
 	case Ref:
@@ -289,15 +293,15 @@ func (rs *resolver) value(v any) (out any, changing bool, err error) {
 		if !known {
 			return Unknown{}, ch, nil
 		}
-		return val, false, nil
+		return val, rs.recreated(x), nil
 	case *Expr:
 		resolved := make(map[Ref]any, len(x.Refs))
 		unknown := false
 		for _, r := range x.Refs {
 			val, known, ch := rs.ref(r)
+			changing = changing || ch || rs.recreated(r)
 			if !known {
 				unknown = true
-				changing = changing || ch
 				continue
 			}
 			resolved[r] = val
@@ -305,7 +309,8 @@ func (rs *resolver) value(v any) (out any, changing bool, err error) {
 		if unknown {
 			return Unknown{}, changing, nil
 		}
-		return evalExpr(x, resolved)
+		val, _, err := evalExpr(x, resolved)
+		return val, changing, err
 	case []any:
 		list := make([]any, len(x))
 		for i, e := range x {
@@ -343,6 +348,12 @@ func evalExpr(x *Expr, resolved map[Ref]any) (any, bool, error) {
 		return nil, false, fmt.Errorf("evaluating %s: %w", x.Text, err)
 	}
 	return Norm(val), false, nil
+}
+
+// recreated reports whether r's producer is being created or replaced.
+func (rs *resolver) recreated(r Ref) bool {
+	c := rs.changes[r.Resource.String()]
+	return c != nil && (c.Action == Create || c.Action == Replace)
 }
 
 // ref resolves one Ref from its producer's planned change.

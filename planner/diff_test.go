@@ -301,3 +301,37 @@ func TestDiffErrors(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestDiffRecreatedProducer: a consumer that reads a recreated producer is
+// re-applied even when the value it reads is known and unchanged (a derived
+// ARN): what was bound to the old resource is gone with it.
+func TestDiffRecreatedProducer(t *testing.T) {
+	mk := func(size int64) *Desired {
+		name := Ref{Resource: storeA, Attr: "name"}
+		return desiredOf(
+			res(storeA, Attrs{"name": "t", "size": size}),
+			res(roleA, Attrs{"name": "r", "policy": name}),
+			res(mappingA, Attrs{"function": "f", "source": name}),
+		)
+	}
+	_, st, reg := deployed(t, mk(1))
+	p := mustPlan(t, mk(2), st.snapshot(), reg, true)
+	got := map[string]string{}
+	for _, c := range p.Changes {
+		got[c.Addr.String()] = c.Action.String() + " " + c.Reason
+	}
+	want := map[string]string{
+		storeA.String():   "replace ",
+		roleA.String():    "update reads a resource that is being recreated",
+		mappingA.String(): "replace reads a resource that is being recreated",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	if _, err := Apply(context.Background(), p, mk(2), reg, st, ApplyOptions{AllowDataLoss: true}); err != nil {
+		t.Fatal(err)
+	}
+	if again := mustPlan(t, mk(2), st.snapshot(), reg, true); again.HasChanges() {
+		t.Errorf("not converged: %v", changeActions(again))
+	}
+}
