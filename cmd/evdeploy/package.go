@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/evdeploy/evdeploy/build"
+	"github.com/evdeploy/evdeploy/spec"
 	"github.com/spf13/cobra"
 )
 
@@ -65,18 +67,11 @@ func packageRun(cmd *cobra.Command, opts *PackageOptions) error {
 	if err != nil {
 		return err
 	}
-	fns := make([]build.Function, len(app.Functions))
-	for i, fn := range app.Functions {
-		fns[i] = build.Function{
-			Addr: fn.Addr.String(), Runtime: fn.Runtime, Source: fn.Source,
-			Handler: fn.Handler, Architecture: fn.Architecture,
-		}
-	}
-	b := &build.Builder{Dir: app.Dir, Log: f.Logger.Infof}
-	arts, err := b.BuildAll(cmd.Context(), fns, opts.Parallel)
+	arts, err := packageApp(cmd.Context(), f, app, opts.Parallel)
 	if err != nil {
 		return err
 	}
+	cacheDir := (&build.Builder{Dir: app.Dir}).CacheDir()
 
 	out := make([]packageJSON, len(arts))
 	for i, a := range arts {
@@ -86,9 +81,6 @@ func packageRun(cmd *cobra.Command, opts *PackageOptions) error {
 			if err := copyFile(a.Path, path); err != nil {
 				return fmt.Errorf("%s: %w", a.Addr, err)
 			}
-		}
-		for _, w := range a.Warnings {
-			f.Logger.Warn(w)
 		}
 		out[i] = packageJSON{
 			Function: a.Addr, Runtime: a.Runtime, Handler: a.Handler, Size: a.Size,
@@ -125,12 +117,36 @@ func packageRun(cmd *cobra.Command, opts *PackageOptions) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	where := "in " + b.CacheDir()
+	where := "in " + cacheDir
 	if opts.Out != "" {
 		where = "written to " + opts.Out
 	}
 	fmt.Fprintf(f.IO.Out, "\n%d packaged (%d built, %d cached), %s.\n", len(out), built, len(out)-built, where)
 	return nil
+}
+
+// packageApp builds every function of app (at most parallel at a time; NumCPU
+// when <= 0) and logs their warnings. The artifacts are in app.Functions'
+// order. apply uses it too, so that what is deployed is what package shows.
+func packageApp(ctx context.Context, f *Factory, app *spec.App, parallel int) ([]*build.Artifact, error) {
+	fns := make([]build.Function, len(app.Functions))
+	for i, fn := range app.Functions {
+		fns[i] = build.Function{
+			Addr: fn.Addr.String(), Runtime: fn.Runtime, Source: fn.Source,
+			Handler: fn.Handler, Architecture: fn.Architecture,
+		}
+	}
+	b := &build.Builder{Dir: app.Dir, Log: f.Logger.Infof}
+	arts, err := b.BuildAll(ctx, fns, parallel)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range arts {
+		for _, w := range a.Warnings {
+			f.Logger.Warn(w)
+		}
+	}
+	return arts, nil
 }
 
 // humanSize formats n bytes with a binary unit.
