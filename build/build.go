@@ -253,7 +253,7 @@ func planZip(fn Function, arch string) (plan, error) {
 	if len(files) == 0 {
 		return plan{}, fmt.Errorf("source folder %s has no files to package", fn.Source)
 	}
-	warnings, err := dependencyWarnings(fn, files)
+	warnings, err := dependencyWarnings(fn, arch, files)
 	if err != nil {
 		return plan{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/base64"
+	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
@@ -340,6 +341,25 @@ func TestDependencyWarnings(t *testing.T) {
 			want:  "npm install --omit=dev",
 		},
 		{
+			name: "python native extension for the function's architecture", runtime: "python3.12",
+			files: tree{"h.py": "", "pkg/_speedups.cpython-312-aarch64-linux-gnu.so": elfFile(elf.EM_AARCH64), "pkg/libz.so.1": elfFile(elf.EM_AARCH64)},
+		},
+		{
+			name: "python native extension for the other architecture", runtime: "python3.12",
+			files: tree{"h.py": "", "pkg/_speedups.cpython-312-x86_64-linux-gnu.so": elfFile(elf.EM_X86_64)},
+			want:  "function.fn: pkg/_speedups.cpython-312-x86_64-linux-gnu.so (x86_64) built for another architecture than the function's arm64",
+		},
+		{
+			name: "python native extension built on a Mac", runtime: "python3.12",
+			files: tree{"h.py": "", "pkg/_speedups.cpython-312-darwin.so": "\xcf\xfa\xed\xfe mach-o"},
+			want:  "function.fn: pkg/_speedups.cpython-312-darwin.so is not a Linux ELF binary",
+		},
+		{
+			name: "node native addon", runtime: "nodejs20.x",
+			files: tree{"index.js": "", "node_modules/sharp/build/Release/sharp.node": elfFile(elf.EM_X86_64), "node_modules/sharp/package.json": ""},
+			want:  "node_modules/sharp/build/Release/sharp.node (x86_64) built for another architecture",
+		},
+		{
 			name: "node no dependencies", runtime: "nodejs20.x",
 			files: tree{"index.js": "", "package.json": `{"name": "x", "devDependencies": {"jest": "1"}}`},
 		},
@@ -368,6 +388,20 @@ func TestDependencyWarnings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// elfFile is a minimal ELF header for machine: enough for debug/elf.
+func elfFile(machine elf.Machine) string {
+	var buf bytes.Buffer
+	h := elf.Header64{Type: uint16(elf.ET_DYN), Machine: uint16(machine), Version: 1, Ehsize: 64, Phentsize: 56, Shentsize: 64}
+	copy(h.Ident[:], elf.ELFMAG)
+	h.Ident[elf.EI_CLASS] = byte(elf.ELFCLASS64)
+	h.Ident[elf.EI_DATA] = byte(elf.ELFDATA2LSB)
+	h.Ident[elf.EI_VERSION] = byte(elf.EV_CURRENT)
+	if err := binary.Write(&buf, binary.LittleEndian, h); err != nil {
+		panic(err)
+	}
+	return buf.String()
 }
 
 // pyFunctions writes n small Python functions under root and returns them.

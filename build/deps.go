@@ -3,9 +3,11 @@ package build
 import (
 	"bufio"
 	"bytes"
+	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -17,14 +19,78 @@ import (
 // missing from the zipped files would fail at import time on Lambda, which does
 // not install anything. files is the package's content after ignore rules, so
 // a vendored folder that .evdignore excludes counts as missing.
-func dependencyWarnings(fn Function, files []sourceFile) ([]string, error) {
+func dependencyWarnings(fn Function, arch string, files []sourceFile) ([]string, error) {
+	var warnings []string
+	var err error
 	switch {
 	case strings.HasPrefix(fn.Runtime, "python"):
-		return pythonWarnings(fn, files)
+		warnings, err = pythonWarnings(fn, files)
 	case strings.HasPrefix(fn.Runtime, "nodejs"):
-		return nodeWarnings(fn, files)
+		warnings, err = nodeWarnings(fn, files)
 	}
-	return nil, nil
+	if err != nil {
+		return nil, err
+	}
+	return append(warnings, nativeWarnings(fn, arch, files)...), nil
+}
+
+// nativeWarnings reports native extensions (Python .so, Node .node) that
+// Lambda cannot load: built for another OS (a wheel installed on a Mac) or
+// for the other architecture. This is the usual way a vendored package works
+// locally and fails on Lambda.
+func nativeWarnings(fn Function, arch string, files []sourceFile) []string {
+	want := elf.EM_AARCH64
+	if arch == "x86_64" {
+		want = elf.EM_X86_64
+	}
+	var foreign, wrongArch []string
+	for _, f := range files {
+		base := path.Base(f.Rel)
+		if !strings.HasSuffix(base, ".so") && !strings.Contains(base, ".so.") && !strings.HasSuffix(base, ".node") {
+			continue
+		}
+		ef, err := elf.Open(f.Abs)
+		if err != nil {
+			foreign = append(foreign, f.Rel)
+			continue
+		}
+		if ef.Machine != want {
+			wrongArch = append(wrongArch, f.Rel+" ("+machineName(ef.Machine)+")")
+		}
+		ef.Close()
+	}
+	var out []string
+	if len(foreign) > 0 {
+		verb := "are not Linux ELF binaries"
+		if len(foreign) == 1 {
+			verb = "is not a Linux ELF binary"
+		}
+		out = append(out, fmt.Sprintf("%s: %s %s (installed on another OS?); Lambda cannot load it. Reinstall the dependencies for Linux (see docs/packaging.md)",
+			fn.Addr, listSome(foreign), verb))
+	}
+	if len(wrongArch) > 0 {
+		out = append(out, fmt.Sprintf("%s: %s built for another architecture than the function's %s; Lambda cannot load it. Reinstall the dependencies for %s (see docs/packaging.md) or change the function's architecture",
+			fn.Addr, listSome(wrongArch), arch, arch))
+	}
+	return out
+}
+
+func machineName(m elf.Machine) string {
+	switch m {
+	case elf.EM_AARCH64:
+		return "arm64"
+	case elf.EM_X86_64:
+		return "x86_64"
+	}
+	return m.String()
+}
+
+// listSome lists up to three names and counts the rest.
+func listSome(names []string) string {
+	if len(names) <= 3 {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
 }
 
 var (
