@@ -25,6 +25,9 @@ type decoder struct {
 	ctx    *hcl.EvalContext
 	vars   map[string]bool
 	locals map[string]*local
+	// badVars and badLocals have no value because of an error already
+	// reported; expressions reading them are not evaluated.
+	badVars, badLocals map[string]bool
 	// declared maps every referenceable block to its declaration.
 	declared map[Addr]hcl.Range
 	diags    hcl.Diagnostics
@@ -80,6 +83,9 @@ func (d *decoder) refs(expr hcl.Expression) (addrs []Addr, locals []string, ok b
 					"There is no variable %q.%s Declare it with a variable %q {} block.", name, suggest(name, keys(d.vars)), name)
 				ok = false
 			}
+			if d.badVars[name] {
+				ok = false
+			}
 		case root == "local":
 			name, nameRng, has := step(tr, 1)
 			if !has {
@@ -92,6 +98,9 @@ func (d *decoder) refs(expr hcl.Expression) (addrs []Addr, locals []string, ok b
 				continue
 			}
 			locals = append(locals, name)
+			if d.badLocals[name] {
+				ok = false
+			}
 		case RefAttrs[root] != nil:
 			name, nameRng, has := step(tr, 1)
 			if !has {

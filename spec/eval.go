@@ -76,7 +76,7 @@ func (a *App) Eval(expr hcl.Expression, blocks map[Addr]map[string]cty.Value) (c
 			Subject:  expr.Range().Ptr(),
 		}}
 	}
-	ctx, diags := a.eval.context(blocks)
+	ctx, diags, _ := a.eval.context(blocks)
 	v, d := expr.Value(ctx)
 	return v, append(diags, d...)
 }
@@ -85,8 +85,10 @@ func (a *App) Eval(expr hcl.Expression, blocks map[Addr]map[string]cty.Value) (c
 // and the function table. Locals are evaluated in dependency order against the
 // same block values, so a local that reads queue.orders.url is known once the
 // planner knows the URL.
-func (e *evaluator) context(blocks map[Addr]map[string]cty.Value) (*hcl.EvalContext, hcl.Diagnostics) {
-	ctx := &hcl.EvalContext{
+//
+// failed names the locals whose evaluation reported errors.
+func (e *evaluator) context(blocks map[Addr]map[string]cty.Value) (ctx *hcl.EvalContext, diags hcl.Diagnostics, failed map[string]bool) {
+	ctx = &hcl.EvalContext{
 		Variables: map[string]cty.Value{},
 		Functions: e.funcs,
 	}
@@ -117,7 +119,7 @@ func (e *evaluator) context(blocks map[Addr]map[string]cty.Value) (*hcl.EvalCont
 			ctx.Variables[kind] = cty.EmptyObjectVal
 		}
 	}
-	var diags hcl.Diagnostics
+	failed = map[string]bool{}
 	locals := map[string]cty.Value{}
 	for _, l := range e.locals {
 		ctx.Variables["local"] = cty.ObjectVal(locals)
@@ -125,11 +127,12 @@ func (e *evaluator) context(blocks map[Addr]map[string]cty.Value) (*hcl.EvalCont
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			v = cty.DynamicVal
+			failed[l.name] = true
 		}
 		locals[l.name] = v
 	}
 	ctx.Variables["local"] = cty.ObjectVal(locals)
-	return ctx, diags
+	return ctx, diags, failed
 }
 
 // stdFunctions is the function table for expressions: cty's standard library

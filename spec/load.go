@@ -151,7 +151,10 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 			byType[b.Type] = append(byType[b.Type], b)
 		}
 	}
-	d := &decoder{dir: absDir, relDir: dir, declared: map[Addr]hcl.Range{}, locals: map[string]*local{}}
+	d := &decoder{
+		dir: absDir, relDir: dir, declared: map[Addr]hcl.Range{}, locals: map[string]*local{},
+		badVars: map[string]bool{}, badLocals: map[string]bool{},
+	}
 	if len(srcs) > 0 {
 		d.start = hcl.Range{Filename: srcs[0].name, Start: hcl.InitialPos, End: hcl.InitialPos}
 	}
@@ -191,9 +194,21 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 	// Phase 3: locals, ordered so each is evaluated after what it reads.
 	ev.locals = d.localValues(byType["locals"])
 
-	ctx, ldiags := ev.context(nil)
+	ctx, ldiags, failed := ev.context(nil)
 	d.diags = append(d.diags, ldiags...)
 	d.ctx = ctx
+	// A local that failed, or reads one that did, is unknown; expressions
+	// reading it are skipped rather than reported again as "not known".
+	for _, l := range ev.locals {
+		if failed[l.name] {
+			d.badLocals[l.name] = true
+		}
+		for _, dep := range l.deps {
+			if d.badLocals[dep] {
+				d.badLocals[l.name] = true
+			}
+		}
+	}
 
 	// Phase 4: blocks.
 	app := &App{Stage: stage, Dir: absDir, eval: ev}

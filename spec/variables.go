@@ -103,6 +103,7 @@ func (d *decoder) variables(blocks []*hcl.Block, parser *hclparse.Parser, stage 
 					Detail:   fmt.Sprintf("%s%s: %v.", EnvVarPrefix, name, err),
 					Subject:  decls[name].rng.Ptr(),
 				})
+				d.badVars[name] = true
 			} else {
 				set[name] = v
 			}
@@ -134,6 +135,7 @@ func (d *decoder) variables(blocks []*hcl.Block, parser *hclparse.Parser, stage 
 				Detail:   fmt.Sprintf("--var %s: %v.", name, err),
 				Subject:  decl.rng.Ptr(),
 			})
+			d.badVars[name] = true
 			continue
 		}
 		set[name] = v
@@ -153,6 +155,12 @@ func (d *decoder) variables(blocks []*hcl.Block, parser *hclparse.Parser, stage 
 			d.errorf(decl.rng, "No value for required variable",
 				"Variable %q has no default. Set it with --var %s=…, --var-file or %s%s.", name, name, EnvVarPrefix, name)
 			vals[name] = cty.UnknownVal(decl.ty)
+			d.badVars[name] = true
+		}
+		if decl.def == cty.DynamicVal && !d.badVars[name] {
+			if _, ok := set[name]; !ok && name != "stage" {
+				d.badVars[name] = true // its default was wrong
+			}
 		}
 	}
 	return vals
@@ -213,6 +221,7 @@ func (d *decoder) varFile(path string, parser *hclparse.Parser, decls map[string
 		cv, err := convert.Convert(v, decl.ty)
 		if err != nil {
 			d.errorf(attr.Expr.Range(), "Invalid value for variable", "Variable %q: %v.", name, err)
+			d.badVars[name] = true
 			continue
 		}
 		set[name] = cv
@@ -284,6 +293,9 @@ func (d *decoder) localValues(blocks []*hcl.Block) []*local {
 		if state[name] == 0 {
 			visit(name)
 		}
+	}
+	for name := range bad {
+		d.badLocals[name] = true
 	}
 	// A local with a wrong reference is still listed (as unknown) so that
 	// expressions reading it do not report a second, misleading error.
