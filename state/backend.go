@@ -137,6 +137,13 @@ func checkSuccessor(where string, prev, next *Document, prevBytes, nextBytes []b
 	return nil
 }
 
+// header copies what checkSuccessor needs from a document just written, so
+// a backend remembers it without decoding its own output again or keeping a
+// pointer the caller may change.
+func header(d *Document) *Document {
+	return &Document{Version: d.Version, Serial: d.Serial, Lineage: d.Lineage, App: d.App, Stage: d.Stage}
+}
+
 // pollInterval is how often a waiting Lock retries.
 const defaultPollInterval = 200 * time.Millisecond
 

@@ -37,7 +37,7 @@ type Local struct {
 // anyone else replaced it without decoding it again on every write.
 type localSnapshot struct {
 	info os.FileInfo
-	doc  *Document
+	doc  *Document // at least the header (see header)
 	data []byte
 }
 
@@ -130,11 +130,7 @@ func (l *Local) Write(ctx context.Context, d *Document) error {
 	if err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
-	doc, err := Decode(data)
-	if err != nil {
-		return err
-	}
-	l.last = &localSnapshot{info: info, doc: doc, data: data}
+	l.last = &localSnapshot{info: info, doc: header(d), data: data}
 	return nil
 }
 

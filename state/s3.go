@@ -52,9 +52,9 @@ type S3 struct {
 	PollInterval time.Duration
 
 	mu   sync.Mutex
-	seen bool   // etag/doc below describe the object as this backend last saw it
-	etag string // "" when the object did not exist
-	doc  *Document
+	seen bool      // etag/doc below describe the object as this backend last saw it
+	etag string    // "" when the object did not exist
+	doc  *Document // at least the header (see header)
 	data []byte
 }
 
@@ -128,11 +128,7 @@ func (s *S3) Write(ctx context.Context, d *Document) error {
 	if err != nil {
 		return fmt.Errorf("write state %s: %w", s, err)
 	}
-	doc, err := Decode(data)
-	if err != nil {
-		return err
-	}
-	s.etag, s.doc, s.data = etag, doc, data
+	s.etag, s.doc, s.data = etag, header(d), data
 	return nil
 }
 

@@ -1,9 +1,10 @@
 package state
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -56,6 +57,11 @@ func (s *Session) Upsert(r Resource) error {
 	if r.Addr == "" || r.Type == "" {
 		return fmt.Errorf("state: upsert: resource needs an address and a type (got %q, %q)", r.Addr, r.Type)
 	}
+	attrs, err := normAttrs(r.Attrs)
+	if err != nil {
+		return fmt.Errorf("state: record %s: %w", r.Addr, err)
+	}
+	r.Attrs, r.Deps = attrs, cloneOrNil(r.Deps)
 	return s.update("record "+r.Addr, func(d *Document) bool {
 		i, found := slices.BinarySearchFunc(d.Resources, r.Addr, func(e Resource, addr string) int { return strings.Compare(e.Addr, addr) })
 		if found {
@@ -88,6 +94,18 @@ func (s *Session) AddIntent(i Intent) error {
 	if i.Started.IsZero() {
 		i.Started = time.Now().UTC()
 	}
+	attrs, err := normAttrs(i.Attrs)
+	if err != nil {
+		return fmt.Errorf("state: journal %s: %w", i.Addr, err)
+	}
+	if len(attrs) == 0 {
+		attrs = nil
+	}
+	i.Attrs, i.Deps = attrs, cloneOrNil(i.Deps)
+	// Through the codec's time encoding, so the session holds what a re-read gives.
+	if i.Started, err = roundTripTime(i.Started); err != nil {
+		return fmt.Errorf("state: journal %s: %w", i.Addr, err)
+	}
 	return s.update("journal "+i.Addr, func(d *Document) bool {
 		d.Journal = slices.DeleteFunc(d.Journal, func(in Intent) bool { return in.Addr == i.Addr })
 		d.Journal = append(d.Journal, i)
@@ -102,41 +120,103 @@ func (s *Session) ResolveIntent(addr string) error {
 	return s.update("resolve intent "+addr, func(d *Document) bool {
 		n := len(d.Journal)
 		d.Journal = slices.DeleteFunc(d.Journal, func(in Intent) bool { return in.Addr == addr })
+		if len(d.Journal) == 0 {
+			d.Journal = nil
+		}
 		return len(d.Journal) != n
 	})
 }
 
 // SetOutputs replaces all recorded outputs.
 func (s *Session) SetOutputs(outputs map[string]Output) error {
+	var norm map[string]Output
+	for name, o := range outputs {
+		v, err := normAny(o.Value)
+		if err != nil {
+			return fmt.Errorf("state: output %s: %w", name, err)
+		}
+		if norm == nil {
+			norm = make(map[string]Output, len(outputs))
+		}
+		norm[name] = Output{Value: v, Sensitive: o.Sensitive}
+	}
 	return s.update("record outputs", func(d *Document) bool {
-		d.Outputs = maps.Clone(outputs)
+		d.Outputs = norm
 		return true
 	})
 }
 
-// update applies change to a copy of the document and writes it; only a
-// successful write makes the copy current. change reports whether it changed
-// anything.
+// update applies change to a new version of the document and writes it; only
+// a successful write makes it current. change reports whether it changed
+// anything. The new version gets its own slices, but shares the resources'
+// attribute maps with the old one: the session never modifies a value it
+// holds (callers' values are normalised into fresh ones first, and Doc hands
+// out deep copies), so a write costs one encode of the document, not a copy.
 func (s *Session) update(what string, change func(*Document) bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	next := copyDoc(s.doc)
-	if !change(next) {
+	next := *s.doc
+	next.Resources = slices.Clone(s.doc.Resources)
+	next.Journal = slices.Clone(s.doc.Journal)
+	if !change(&next) {
 		return nil
 	}
+	if len(next.Journal) == 0 {
+		next.Journal = nil
+	}
 	next.Serial++
-	// Normalise through the codec so the in-memory document has exactly the
-	// types a fresh read gives (int64 numbers, map[string]any objects) and
-	// shares no maps with the caller.
-	norm, err := next.clone()
-	if err != nil {
+	if err := s.backend.Write(s.ctx, &next); err != nil {
 		return fmt.Errorf("state: %s: %w", what, err)
 	}
-	if err := s.backend.Write(s.ctx, norm); err != nil {
-		return fmt.Errorf("state: %s: %w", what, err)
-	}
-	s.doc = norm
+	s.doc = &next
 	return nil
+}
+
+func cloneOrNil(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
+}
+
+// normAttrs converts attribute values into the types the codec decodes them
+// to (whole numbers int64, []string as []any, named map types as
+// map[string]any), deep-copying them, so the session's document equals what a
+// fresh read of the backend gives and shares nothing with the caller.
+func normAttrs(m map[string]any) (map[string]any, error) {
+	if m == nil {
+		return nil, nil
+	}
+	v, err := normAny(m)
+	if err != nil {
+		return nil, err
+	}
+	out, _ := v.(map[string]any)
+	return out, nil
+}
+
+func normAny(v any) (any, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
+		return nil, err
+	}
+	return normValue(out)
+}
+
+func roundTripTime(t time.Time) (time.Time, error) {
+	data, err := json.Marshal(t)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var out time.Time
+	err = json.Unmarshal(data, &out)
+	return out, err
 }
 
 // copyDoc deep-copies a document already in canonical form (decoded or

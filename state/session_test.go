@@ -301,3 +301,35 @@ func TestSessionWritesAfterCancel(t *testing.T) {
 		t.Errorf("Upsert after cancel: %v", err)
 	}
 }
+
+// BenchmarkSessionUpsert measures one recorded change (copy, normalise,
+// encode, atomic write with two fsyncs) on a state of n resources.
+func BenchmarkSessionUpsert(b *testing.B) {
+	for _, n := range []int{10, 200, 1000} {
+		for name, newBackend := range map[string]func() Backend{
+			"local":  func() Backend { return NewLocal(b.TempDir(), "dev") },
+			"memory": func() Backend { return NewS3(NewMemoryStore(), "b", "k") },
+		} {
+			b.Run(fmt.Sprintf("%s/%d", name, n), func(b *testing.B) {
+				s, err := Open(b.Context(), newBackend(), "shop", "dev")
+				if err != nil {
+					b.Fatal(err)
+				}
+				attrs := map[string]any{"name": "shop-dev-x", "memory": 256, "timeout": 30,
+					"environment": map[string]any{"A": "1", "B": "2"}, "arn": "arn:aws:lambda:us-east-1:000000000000:function:shop-dev-x"}
+				for i := range n {
+					if err := s.Upsert(Resource{Addr: fmt.Sprintf("function.f%04d/aws_lambda_function.main", i), Type: "aws_lambda_function", Attrs: attrs}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ResetTimer()
+				for i := range b.N {
+					attrs["memory"] = 128 + i%2
+					if err := s.Upsert(Resource{Addr: "function.f0000/aws_lambda_function.main", Type: "aws_lambda_function", Attrs: attrs}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
