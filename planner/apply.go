@@ -365,6 +365,9 @@ func (e *executor) walk(ctx context.Context, ops []*op, res *ApplyResult) {
 	running := 0
 	stopped := false
 	for {
+		if ctx.Err() != nil {
+			stopped = true
+		}
 		for !stopped && running < e.opts.Parallelism && ready.Len() > 0 {
 			o := heap.Pop(ready).(*op)
 			o.started = true
@@ -392,9 +395,6 @@ func (e *executor) walk(ctx context.Context, ops []*op, res *ApplyResult) {
 			if u.waits == 0 {
 				heap.Push(ready, u)
 			}
-		}
-		if ctx.Err() != nil {
-			stopped = true
 		}
 	}
 	for _, o := range ops {
@@ -638,8 +638,12 @@ func (e *executor) value(v any) (any, error) {
 func (e *executor) retry(ctx context.Context, o *op, start time.Time, f func(context.Context) error) error {
 	throttles := 0
 	var propDeadline time.Time
+	// A call in flight is not cut short by an interruption (Ctrl-C): it
+	// finishes and is recorded, so nothing is left half-made. Only the waits
+	// between retries end early.
+	callCtx := context.WithoutCancel(ctx)
 	for attempt := 1; ; attempt++ {
-		err := f(ctx)
+		err := f(callCtx)
 		if err == nil {
 			return nil
 		}

@@ -463,3 +463,32 @@ func TestEventString(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyInterrupted: cancelling the context (Ctrl-C) starts nothing new but
+// lets the calls in flight finish and be recorded.
+func TestApplyInterrupted(t *testing.T) {
+	rec := &recorder{}
+	fc := newFakeCloud(rec)
+	fc.latency = 30 * time.Millisecond
+	reg := fc.registry()
+	st := newFakeState(rec, nil)
+	d := manyRoles(4)
+	p := mustPlan(t, d, st.snapshot(), reg, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	res, err := Apply(ctx, p, d, reg, st, ApplyOptions{Parallelism: 2, OnEvent: func(e Event) {
+		if e.Phase == Started {
+			once.Do(cancel)
+		}
+	}})
+	if !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "apply interrupted") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(res.Failed) != 0 || len(res.Done) == 0 || len(res.Done)+len(res.NotStarted) != 8 {
+		t.Errorf("done %d, failed %d, not started %d", len(res.Done), len(res.Failed), len(res.NotStarted))
+	}
+	if got := len(st.addrs()); got != len(res.Done) {
+		t.Errorf("state records %d, done %d", got, len(res.Done))
+	}
+}
