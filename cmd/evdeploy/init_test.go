@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/evdeploy/evdeploy/planner"
+	awsprov "github.com/evdeploy/evdeploy/providers/aws"
 	"github.com/evdeploy/evdeploy/spec"
 	"github.com/evdeploy/evdeploy/templates"
 )
@@ -225,4 +229,120 @@ func writeTestFile(t *testing.T, p, s string) {
 	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// getenvRE finds the environment variables a handler's main.go requires.
+var getenvRE = regexp.MustCompile(`os\.Getenv\("([A-Z0-9_]+)"\)`)
+
+// TestInitTemplatesPlan lowers every scaffolded template and plans it against
+// empty state with the real provider registry: the planner can deploy it (all
+// creates, every block lowered), each function's environment sets every
+// variable its main.go reads, and where a handler returns partial batch
+// failures its event source mapping enables ReportBatchItemFailures.
+func TestInitTemplatesPlan(t *testing.T) {
+	reg := awsprov.New(aws.Config{Region: "us-east-1"})
+	for _, tmpl := range templates.List() {
+		t.Run(tmpl.Name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "plan-"+tmpl.Name)
+			var out bytes.Buffer
+			if err := initRun(&InitOptions{IO: &IOStreams{Out: &out, ErrOut: &out}, Template: tmpl.Name, Dir: dir}); err != nil {
+				t.Fatal(err)
+			}
+			app, _, diags := spec.Load(dir, spec.Options{Stage: "dev", Getenv: func(string) string { return "" }})
+			if diags.HasErrors() {
+				t.Fatalf("spec.Load: %s", diags.Error())
+			}
+			desired, diags := planner.Lower(app, planner.LowerOptions{Account: "000000000000", Region: "us-east-1"})
+			if diags.HasErrors() {
+				t.Fatalf("Lower: %s", diags.Error())
+			}
+			plan, err := planner.Diff(desired, nil, nil, reg)
+			if err != nil {
+				t.Fatalf("Diff: %v", err)
+			}
+			handlers, _ := filepath.Glob(filepath.Join(dir, "functions", "*", "handler.go"))
+			partial := false
+			for _, h := range handlers {
+				b, err := os.ReadFile(h)
+				if err != nil {
+					t.Fatal(err)
+				}
+				partial = partial || bytes.Contains(b, []byte("BatchItemFailures"))
+			}
+			blocks := map[string]bool{}
+			for _, c := range plan.Changes {
+				if c.Action != planner.Create {
+					t.Errorf("%s: %s against empty state, want create", c.Addr, c.Action)
+				}
+				blocks[c.Block] = true
+				switch c.Addr.Type {
+				case planner.TypeFunction:
+					fnName := strings.TrimPrefix(c.Block, "function.")
+					src, err := os.ReadFile(filepath.Join(dir, "functions", fnName, "main.go"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					env, _ := c.After["environment"].(map[string]any)
+					if testing.Verbose() {
+						t.Logf("%s environment: %v", c.Block, env)
+					}
+					for _, m := range getenvRE.FindAllStringSubmatch(string(src), -1) {
+						if _, ok := env[m[1]]; !ok {
+							t.Errorf("%s: main.go reads %s, the spec's environment does not set it", c.Block, m[1])
+						}
+					}
+				case planner.TypeMapping:
+					types := c.After.Strings("function_response_types")
+					if partial && (len(types) != 1 || types[0] != "ReportBatchItemFailures") {
+						t.Errorf("%s: function_response_types = %v, want [ReportBatchItemFailures] (the handler reports partial batch failures)", c.Addr, types)
+					}
+				}
+			}
+			for _, b := range specBlocks(app) {
+				if !blocks[b] {
+					t.Errorf("%s produced no resource", b)
+				}
+			}
+			var rendered bytes.Buffer
+			if err := planner.Render(&rendered, plan, planner.RenderOptions{Detail: testing.Verbose()}); err != nil {
+				t.Errorf("Render: %v", err)
+			}
+			if testing.Verbose() {
+				t.Logf("plan:\n%s", rendered.String())
+			}
+		})
+	}
+}
+
+// specBlocks lists the addresses of the blocks that must become resources.
+func specBlocks(app *spec.App) []string {
+	var out []string
+	for _, f := range app.Functions {
+		out = append(out, f.Addr.String())
+	}
+	for _, tr := range app.Triggers {
+		out = append(out, tr.Addr.String())
+	}
+	for _, q := range app.Queues {
+		out = append(out, q.Addr.String())
+	}
+	for _, x := range app.Topics {
+		out = append(out, x.Addr.String())
+	}
+	for _, x := range app.Buses {
+		out = append(out, x.Addr.String())
+	}
+	for _, x := range app.Buckets {
+		out = append(out, x.Addr.String())
+	}
+	for _, x := range app.Tables {
+		out = append(out, x.Addr.String())
+	}
+	for _, x := range app.Streams {
+		out = append(out, x.Addr.String())
+	}
+	for _, x := range app.APIs {
+		out = append(out, x.Addr.String())
+	}
+	return out
 }

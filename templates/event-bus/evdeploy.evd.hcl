@@ -22,6 +22,7 @@ api "public" {}
 function "producer" {
   runtime = "go"
   source  = "./functions/producer"
+  timeout = "10s"
   environment = {
     BUS_NAME     = bus.orders.name
     EVENT_SOURCE = local.event_source
@@ -32,6 +33,7 @@ function "producer" {
 function "billing" {
   runtime = "go"
   source  = "./functions/billing"
+  timeout = "10s"
   environment = {
     TOPIC_ARN = topic.notifications.arn
   }
@@ -41,6 +43,7 @@ function "billing" {
 function "express" {
   runtime = "go"
   source  = "./functions/express"
+  timeout = "10s"
   environment = {
     TOPIC_ARN = topic.notifications.arn
   }
@@ -50,6 +53,7 @@ function "express" {
 function "notifier" {
   runtime = "go"
   source  = "./functions/notifier"
+  timeout = "10s"
 }
 
 trigger "place_order" {
