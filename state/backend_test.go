@@ -276,7 +276,7 @@ func TestLockTimeoutMessage(t *testing.T) {
 			if el := time.Since(start); el < 150*time.Millisecond || le.Waited < 150*time.Millisecond {
 				t.Errorf("gave up after %v (reported %v), before the 150ms timeout", el, le.Waited)
 			}
-			if !strings.Contains(err.Error(), "; waited 15") {
+			if !strings.Contains(err.Error(), "; waited "+le.Waited.Round(time.Millisecond).String()+".") {
 				t.Errorf("message does not say how long it waited: %v", err)
 			}
 		})
