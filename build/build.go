@@ -61,6 +61,9 @@ type Builder struct {
 	// Log, when set, receives progress lines (printf-style); warnings are not
 	// logged but returned in Artifact.Warnings.
 	Log func(format string, args ...any)
+
+	mu    sync.Mutex
+	goenv map[string]map[string]string // goEnv's memo
 }
 
 // GoRuntime is the Lambda runtime a "go" function is deployed on.

@@ -87,15 +87,11 @@ type goModule struct {
 // package does not import do not trigger a rebuild.
 func (b *Builder) planGo(ctx context.Context, fn Function, arch string) (plan, error) {
 	env := append(os.Environ(), "GOOS=linux", "GOARCH="+goArch(arch), "CGO_ENABLED=0")
-	out, err := b.runGo(ctx, fn.Source, env, append([]string{"env", "-json"}, goEnvKeys...)...)
+	goenv, err := b.goEnv(ctx, fn.Source, arch, env)
 	if err != nil {
 		return plan{}, err
 	}
-	var goenv map[string]string
-	if err := json.Unmarshal(out, &goenv); err != nil {
-		return plan{}, fmt.Errorf("go env: %w", err)
-	}
-	out, err = b.runGo(ctx, fn.Source, env, "list", "-e", "-deps", "-tags", "lambda.norpc",
+	out, err := b.runGo(ctx, fn.Source, env, "list", "-e", "-deps", "-tags", "lambda.norpc",
 		"-json=Dir,ImportPath,Name,Standard,DepOnly,GoFiles,SFiles,HFiles,SysoFiles,EmbedFiles,Module,Error", ".")
 	if err != nil {
 		return plan{}, err
@@ -216,6 +212,49 @@ func (b *Builder) planGo(ctx context.Context, fn Function, arch string) (plan, e
 			return []zipEntry{{Name: "bootstrap", Path: bin, Exec: true}}, nil
 		},
 	}, nil
+}
+
+// goEnv returns the goEnvKeys values for building in dir. They are the same
+// for every folder of one module (go env reads the environment, the go env
+// file and go.work found from the module), so they are asked once per module
+// root and architecture.
+func (b *Builder) goEnv(ctx context.Context, dir, arch string, env []string) (map[string]string, error) {
+	key := arch + "\x00" + moduleRoot(dir)
+	b.mu.Lock()
+	cached, ok := b.goenv[key]
+	b.mu.Unlock()
+	if ok {
+		return cached, nil
+	}
+	out, err := b.runGo(ctx, dir, env, append([]string{"env", "-json"}, goEnvKeys...)...)
+	if err != nil {
+		return nil, err
+	}
+	var goenv map[string]string
+	if err := json.Unmarshal(out, &goenv); err != nil {
+		return nil, fmt.Errorf("go env: %w", err)
+	}
+	b.mu.Lock()
+	if b.goenv == nil {
+		b.goenv = map[string]map[string]string{}
+	}
+	b.goenv[key] = goenv
+	b.mu.Unlock()
+	return goenv, nil
+}
+
+// moduleRoot is the nearest folder at or above dir holding a go.mod, or dir.
+func moduleRoot(dir string) string {
+	for d := dir; ; {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return dir
+		}
+		d = parent
+	}
 }
 
 // runGo runs the go command in dir and returns its standard output; on failure
