@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evdeploy/evdeploy/planner"
@@ -148,5 +150,23 @@ func TestAPIGatewayAPIErrors(t *testing.T) {
 	p.throttleNext("POST /v2/apis", 1)
 	if _, _, err := h.Create(ctx, planner.Attrs{"name": uniqueName("api"), "protocol_type": "HTTP"}); !errors.Is(err, planner.ErrThrottled) {
 		t.Errorf("throttled CreateApi = %v, want ErrThrottled", err)
+	}
+}
+
+// A rename outside evdeploy shows in Read.
+func TestAPIGatewayAPIDrift(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newAPIGatewayAPI(c)
+	id := testAPI(ctx, t, c)
+	if _, err := c.apigw.UpdateApi(ctx, &apigatewayv2.UpdateApiInput{ApiId: aws.String(id), Name: aws.String("renamed")}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := h.Read(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String("name") != "renamed" {
+		t.Errorf("name = %q after an outside rename", got.String("name"))
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evdeploy/evdeploy/planner"
@@ -102,5 +104,29 @@ func TestAPIGatewayIntegrationErrors(t *testing.T) {
 	}
 	if _, exists, err := h.Read(ctx, api+"/nosuch", nil); err != nil || exists {
 		t.Errorf("Read of a missing integration = %v, %v, want gone", exists, err)
+	}
+}
+
+// An integration repointed outside evdeploy reads with its new function.
+func TestAPIGatewayIntegrationDrift(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newAPIGatewayIntegration(c)
+	api := testAPI(ctx, t, c)
+	id, created, err := h.Create(ctx, planner.Attrs{"api_id": api, "integration_type": "AWS_PROXY", "integration_uri": fnArnA, "payload_format_version": "2.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.apigw.UpdateIntegration(ctx, &apigatewayv2.UpdateIntegrationInput{
+		ApiId: aws.String(api), IntegrationId: aws.String(created.String("integration_id")), IntegrationUri: aws.String(fnArnB),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := h.Read(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String("integration_uri") != fnArnB {
+		t.Errorf("integration_uri = %q after an outside change, want %s", got.String("integration_uri"), fnArnB)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evdeploy/evdeploy/planner"
@@ -117,5 +119,29 @@ func TestAPIGatewayRouteErrors(t *testing.T) {
 		if err == nil || errors.Is(err, planner.ErrThrottled) {
 			t.Errorf("%s: Create = %v, want a non-retryable error", tt.name, err)
 		}
+	}
+}
+
+// A route whose key was changed outside evdeploy reads with the new key.
+func TestAPIGatewayRouteDrift(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newAPIGatewayRoute(c)
+	api := testAPI(ctx, t, c)
+	id, created, err := h.Create(ctx, planner.Attrs{"api_id": api, "route_key": "GET /a", "target": "integrations/abc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.apigw.UpdateRoute(ctx, &apigatewayv2.UpdateRouteInput{
+		ApiId: aws.String(api), RouteId: aws.String(created.String("route_id")), RouteKey: aws.String("GET /b"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := h.Read(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String("route_key") != "GET /b" {
+		t.Errorf("route_key = %q after an outside change, want GET /b", got.String("route_key"))
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evdeploy/evdeploy/planner"
@@ -97,5 +99,27 @@ func TestAPIGatewayStageErrors(t *testing.T) {
 	}
 	if err := h.Delete(ctx, id, nil); err != nil {
 		t.Errorf("Delete with the API gone: %v", err)
+	}
+}
+
+// Auto-deploy turned off outside evdeploy shows in Read.
+func TestAPIGatewayStageDrift(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newAPIGatewayStage(c)
+	api := testAPI(ctx, t, c)
+	id, _, err := h.Create(ctx, planner.Attrs{"api_id": api, "name": "$default", "auto_deploy": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.apigw.UpdateStage(ctx, &apigatewayv2.UpdateStageInput{ApiId: aws.String(api), StageName: aws.String("$default"), AutoDeploy: aws.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := h.Read(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Bool("auto_deploy") {
+		t.Errorf("auto_deploy still true after an outside change")
 	}
 }

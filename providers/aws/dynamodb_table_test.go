@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evdeploy/evdeploy/planner"
@@ -179,5 +182,40 @@ func TestDynamoDBTableErrors(t *testing.T) {
 	p.throttleNext("DescribeTable", 1)
 	if _, _, err := h.Read(ctx, id, nil); !errors.Is(err, planner.ErrThrottled) {
 		t.Errorf("throttled DescribeTable = %v, want ErrThrottled", err)
+	}
+}
+
+// TTL turned off and a tag added outside evdeploy show in Read.
+func TestDynamoDBTableDrift(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newDynamoDBTable(c)
+	id, created, err := h.Create(ctx, planner.Attrs{
+		"name": uniqueName("table"), "hash_key": "id", "hash_key_type": "S", "billing_mode": "PAY_PER_REQUEST",
+		"stream_view_type": "", "ttl_attribute": "exp", "tags": map[string]any{"evdeploy:app": "demo"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Delete(ctx, id, nil) })
+	if _, err := c.ddb.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: aws.String(id), TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String("exp"), Enabled: aws.Bool(false)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ddb.TagResource(ctx, &dynamodb.TagResourceInput{
+		ResourceArn: aws.String(created.String("arn")), Tags: []ddbtypes.Tag{{Key: aws.String("extra"), Value: aws.String("x")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := h.Read(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String("ttl_attribute") != "" {
+		t.Errorf("ttl_attribute = %q after TTL was disabled, want \"\"", got.String("ttl_attribute"))
+	}
+	if d := cmp.Diff(map[string]any{"evdeploy:app": "demo", "extra": "x"}, got["tags"]); d != "" {
+		t.Errorf("tags after an outside change (-want +got):\n%s", d)
 	}
 }

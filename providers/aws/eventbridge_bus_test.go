@@ -103,3 +103,25 @@ func TestEventBridgeBusErrors(t *testing.T) {
 		t.Errorf("throttled DescribeEventBus = %v, want ErrThrottled", err)
 	}
 }
+
+// A tag changed outside evdeploy shows in Read, so the planner sees drift.
+func TestEventBridgeBusDrift(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newEventBridgeBus(c)
+	name, created, err := h.Create(ctx, planner.Attrs{"name": uniqueName("bus"), "tags": map[string]any{"evdeploy:app": "demo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Delete(ctx, name, nil) })
+	if err := syncEventBridgeTags(ctx, c.events, created.String("arn"), map[string]string{"evdeploy:app": "demo"}, map[string]string{"evdeploy:app": "other"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := h.Read(ctx, name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]any{"evdeploy:app": "other"}, got["tags"]); d != "" {
+		t.Errorf("tags after an outside change (-want +got):\n%s", d)
+	}
+}

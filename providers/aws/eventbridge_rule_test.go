@@ -204,3 +204,29 @@ func TestEventBridgeRuleErrors(t *testing.T) {
 		t.Errorf("throttled PutRule = %v, want ErrThrottled", err)
 	}
 }
+
+// A rule disabled outside evdeploy reads as DISABLED.
+func TestEventBridgeRuleDrift(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newEventBridgeRule(c)
+	bus := testBus(ctx, t, c)
+	name := uniqueName("rule")
+	id, _, err := h.Create(ctx, planner.Attrs{"bus": bus, "name": name, "event_pattern": `{"source":["x"]}`, "state": "ENABLED"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Delete(ctx, id, nil) })
+	if _, err := c.events.PutRule(ctx, &eventbridge.PutRuleInput{
+		Name: aws.String(name), EventBusName: aws.String(bus), EventPattern: aws.String(`{"source":["y"]}`), State: ebtypes.RuleStateDisabled,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := h.Read(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String("state") != "DISABLED" || got.String("event_pattern") != `{"source":["y"]}` {
+		t.Errorf("after an outside change Read = %v, want DISABLED with the new pattern", got)
+	}
+}

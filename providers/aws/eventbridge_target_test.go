@@ -5,6 +5,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evdeploy/evdeploy/planner"
@@ -139,5 +142,38 @@ func TestEventBridgeTargetErrors(t *testing.T) {
 	p.throttleNext("ListTargetsByRule", 1)
 	if _, _, err := h.Read(ctx, bus+"/"+rule+"/t1", nil); !errors.Is(err, planner.ErrThrottled) {
 		t.Errorf("throttled ListTargetsByRule = %v, want ErrThrottled", err)
+	}
+}
+
+// A target repointed outside evdeploy reads with its new ARN.
+func TestEventBridgeTargetDrift(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newEventBridgeTarget(c)
+	rules := newEventBridgeRule(c)
+	bus := testBus(ctx, t, c)
+	rule := uniqueName("rule")
+	ruleID, _, err := rules.Create(ctx, planner.Attrs{"bus": bus, "name": rule, "event_pattern": `{"source":["shop"]}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rules.Delete(ctx, ruleID, nil) })
+	id, _, err := h.Create(ctx, planner.Attrs{"bus": bus, "rule": rule, "target_id": "fn", "arn": fnArnA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.events.PutTargets(ctx, &eventbridge.PutTargetsInput{
+		Rule: aws.String(rule), EventBusName: aws.String(bus),
+		Targets: []ebtypes.Target{{Id: aws.String("fn"), Arn: aws.String(fnArnB), Input: aws.String(`{"x":1}`)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := h.Read(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := planner.Attrs{"bus": bus, "rule": rule, "target_id": "fn", "arn": fnArnB, "input": `{"x":1}`}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Read after an outside change (-want +got):\n%s", d)
 	}
 }

@@ -253,3 +253,41 @@ func TestS3BucketNotificationErrors(t *testing.T) {
 		t.Errorf("Read on a missing bucket = %v, %v, want gone", exists, err)
 	}
 }
+
+// A configuration of ours removed outside evdeploy (the document rewritten)
+// reads as gone; one changed reads with the change.
+func TestS3BucketNotificationDrift(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newS3BucketNotification(c)
+	bucket := testBucket(ctx, t, c)
+	id, created, err := h.Create(ctx, planner.Attrs{"bucket": bucket, "owned": true, "lambda": []any{
+		map[string]any{"id": "up", "function_arn": fnArnA, "events": []any{"s3:ObjectCreated:*"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(cfgs ...s3types.LambdaFunctionConfiguration) {
+		t.Helper()
+		if _, err := c.s3.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{
+			Bucket: aws.String(bucket), NotificationConfiguration: &s3types.NotificationConfiguration{LambdaFunctionConfigurations: cfgs},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(s3types.LambdaFunctionConfiguration{Id: aws.String("up"), LambdaFunctionArn: aws.String(fnArnB), Events: []s3types.Event{"s3:ObjectCreated:Put"}})
+	got, exists, err := h.Read(ctx, id, created)
+	if err != nil || !exists {
+		t.Fatalf("Read = %v, %v", exists, err)
+	}
+	want := planner.Attrs{"bucket": bucket, "lambda": []any{
+		map[string]any{"id": "up", "function_arn": fnArnB, "events": []any{"s3:ObjectCreated:Put"}},
+	}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Read after an outside change (-want +got):\n%s", d)
+	}
+	put()
+	if _, exists, err := h.Read(ctx, id, created); err != nil || exists {
+		t.Errorf("Read after the document was cleared = %v, %v, want gone", exists, err)
+	}
+}

@@ -3,6 +3,9 @@ package aws
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -156,5 +159,54 @@ func TestS3BucketOtherRegion(t *testing.T) {
 	}
 	if err := h.Delete(ctx, name, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Public access unblocked and tags removed outside evdeploy show in Read.
+func TestS3BucketDrift(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newS3Bucket(c)
+	name, _, err := h.Create(ctx, planner.Attrs{"name": uniqueName("bucket"), "block_public_access": true, "tags": map[string]any{"evdeploy:app": "demo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Delete(ctx, name, nil) })
+	if _, err := c.s3.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.s3.DeleteBucketTagging(ctx, &s3.DeleteBucketTaggingInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := h.Read(ctx, name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := planner.Attrs{"name": name, "arn": "arn:aws:s3:::" + name, "block_public_access": false}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Read after outside changes (-want +got):\n%s", d)
+	}
+}
+
+// S3 throttles with 503 SlowDown in its XML error shape; the handler
+// classifies it as retryable once the SDK gives up.
+func TestS3BucketThrottled(t *testing.T) {
+	ctx := testContext(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead { // HeadBucket: no such bucket yet
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>fault</RequestId></Error>`)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig(t)
+	cfg.BaseEndpoint = aws.String(srv.URL)
+	cfg.RetryMaxAttempts = 1
+	h := newS3Bucket(newClients(cfg))
+	if _, _, err := h.Create(ctx, planner.Attrs{"name": uniqueName("bucket")}); !errors.Is(err, planner.ErrThrottled) {
+		t.Errorf("throttled CreateBucket = %v, want ErrThrottled", err)
 	}
 }
