@@ -35,6 +35,10 @@ type EngineInfo struct {
 	PID           int       `json:"pid"`
 	Started       time.Time `json:"started"`
 	Endpoint      string    `json:"endpoint"`
+	// Functions maps each function the engine has seen deployed to whether
+	// its handler runs ("running (pid N)") or why not; absent when the
+	// engine does not run functions.
+	Functions map[string]string `json:"functions,omitempty"`
 }
 
 // ServeOptions tune Serve.
@@ -45,6 +49,9 @@ type ServeOptions struct {
 	Ready func(endpoint string)
 	// Logger receives one line per start/stop and proxy failures (nil: stderr).
 	Logger *log.Logger
+	// RunFunctions makes the engine execute deployed functions whose
+	// bootstrap runs on this machine (see runner).
+	RunFunctions bool
 }
 
 // Serve runs the embedded engine in this process until ctx is done: kumo
@@ -92,12 +99,27 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 		lg.Printf("proxy %s %s: %v", r.Method, r.URL.Path, err)
 		w.WriteHeader(http.StatusBadGateway)
 	}
+	var handler http.Handler = proxy
+	var run *runner
+	if opts.RunFunctions {
+		run, err = newRunner(srv.URL, endpoint, lg)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer run.close()
+		handler = run.wrap(proxy)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(HealthPath, func(w http.ResponseWriter, r *http.Request) {
+		doc := info
+		if run != nil {
+			doc.Functions = run.functions()
+		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(info)
+		_ = json.NewEncoder(w).Encode(doc)
 	})
-	mux.Handle("/", proxy)
+	mux.Handle("/", handler)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
 
 	done := make(chan struct{})

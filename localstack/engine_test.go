@@ -41,7 +41,7 @@ func init() {
 			}
 		}
 	}()
-	if err := Serve(ctx, "127.0.0.1:"+os.Args[4], ServeOptions{Version: "test"}); err != nil {
+	if err := Serve(ctx, "127.0.0.1:"+os.Args[4], ServeOptions{Version: "test", RunFunctions: true}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -36,6 +36,9 @@ type Status struct {
 	PID             int       `json:"pid,omitempty"`
 	Started         time.Time `json:"started,omitzero"`
 	EvdeployVersion string    `json:"evdeploy_version,omitempty"`
+	// Functions: each deployed function and whether the embedded engine runs
+	// its handler ("running (pid N)") or why not.
+	Functions map[string]string `json:"functions,omitempty"`
 }
 
 // Describe names the engine for people: "LocalStack 4.9.2 (community)".
@@ -108,6 +111,7 @@ func Probe(ctx context.Context, endpoint string) (*Status, error) {
 	if err == nil {
 		st.Kind, st.Version, st.Edition = KindEmbedded, info.EngineVersion, info.Engine
 		st.PID, st.Started, st.EvdeployVersion = info.PID, info.Started, info.Version
+		st.Functions = info.Functions
 		st.Account = accountOr(ctx, endpoint, DefaultAccount)
 		return st, nil
 	}

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -300,6 +301,17 @@ func printLocalStatus(w io.Writer, rep *localStatusReport) {
 		} else if st.Kind == localstack.KindEmbedded {
 			fmt.Fprintln(w, "  services: all served in-process (see docs/local.md for what runs)")
 		}
+		if len(st.Functions) > 0 {
+			fmt.Fprintln(w, "  functions:")
+			names := make([]string, 0, len(st.Functions))
+			for n := range st.Functions {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				fmt.Fprintf(w, "    %s: %s\n", n, st.Functions[n])
+			}
+		}
 		fmt.Fprintf(w, "  use it: evdeploy apply --target local   (or export AWS_ENDPOINT_URL=%s)\n", st.Endpoint)
 	}
 	if first {
@@ -308,7 +320,10 @@ func printLocalStatus(w io.Writer, rep *localStatusReport) {
 }
 
 func newCmdLocalServe(f *Factory) *cobra.Command {
-	var port int
+	var (
+		port         int
+		runFunctions bool
+	)
 	cmd := &cobra.Command{
 		Use:    "serve",
 		Short:  "Run the embedded engine in the foreground (what `local up` runs in the background)",
@@ -330,11 +345,12 @@ func newCmdLocalServe(f *Factory) *cobra.Command {
 			}
 			lg := log.New(f.IO.ErrOut, "", log.LstdFlags)
 			return localstack.Serve(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), localstack.ServeOptions{
-				Version: evdeployVersion(), Logger: lg,
+				Version: evdeployVersion(), Logger: lg, RunFunctions: runFunctions,
 			})
 		},
 	}
 	cmd.Flags().IntVar(&port, "port", 0, "loopback port (default 4566, or $EVDEPLOY_LOCAL_PORT)")
+	cmd.Flags().BoolVar(&runFunctions, "run-functions", true, "run deployed functions whose bootstrap this machine can execute")
 	return cmd
 }
 

@@ -1,0 +1,561 @@
+package localstack
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"debug/elf"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// runner executes deployed functions for the embedded engine. kumo implements
+// the Lambda Runtime API but starts nothing; the runner watches the Lambda
+// control-plane calls that pass through the engine's proxy (create, update
+// code or configuration, delete) and keeps one handler process per function
+// polling kumo at AWS_LAMBDA_RUNTIME_API=<kumo>/_runtime/<name>.
+//
+// Only bootstraps the host can execute are run: provided.* (and go1.x)
+// packages whose executable is built for this OS and architecture. Other
+// functions are deployed but not executed; the health document says why.
+type runner struct {
+	kumoURL  string // kumo's own URL (the runtime API and control-plane reads)
+	endpoint string // the engine's endpoint, given to functions as AWS_ENDPOINT_URL
+	root     string // unpacked code lives here
+	lg       *log.Logger
+
+	mu     sync.Mutex
+	fns    map[string]*fnRun
+	closed bool
+}
+
+type fnRun struct {
+	name   string
+	region string
+	zip    []byte
+	conf   lambdaConf
+	gen    int       // bumped on every (re)start so a stale exit is ignored
+	cmd    *exec.Cmd // nil when not running
+	done   chan struct{}
+	status string // for the health document
+	quick  int    // consecutive exits shortly after start
+}
+
+// lambdaConf is the part of a function's configuration the runner needs, as
+// GetFunction returns it.
+type lambdaConf struct {
+	FunctionName  string   `json:"FunctionName"`
+	Runtime       string   `json:"Runtime"`
+	Handler       string   `json:"Handler"`
+	Architectures []string `json:"Architectures"`
+	Timeout       int      `json:"Timeout"`
+	MemorySize    int      `json:"MemorySize"`
+	Environment   *struct {
+		Variables map[string]string `json:"Variables"`
+	} `json:"Environment"`
+}
+
+func newRunner(kumoURL, endpoint string, lg *log.Logger) (*runner, error) {
+	root, err := os.MkdirTemp("", "evdeploy-functions-")
+	if err != nil {
+		return nil, err
+	}
+	return &runner{kumoURL: kumoURL, endpoint: endpoint, root: root, lg: lg, fns: map[string]*fnRun{}}, nil
+}
+
+const lambdaPrefix = "/2015-03-31/functions"
+
+// lambdaOp classifies a request: "create", "code", "config", "delete" or ""
+// (not one the runner follows), and the function name in the path.
+func lambdaOp(method, path string) (op, name string) {
+	if !strings.HasPrefix(path, lambdaPrefix) {
+		return "", ""
+	}
+	rest := strings.Trim(strings.TrimPrefix(path, lambdaPrefix), "/")
+	parts := strings.Split(rest, "/")
+	switch {
+	case method == http.MethodPost && rest == "":
+		return "create", ""
+	case method == http.MethodPut && len(parts) == 2 && parts[1] == "code":
+		return "code", functionName(parts[0])
+	case method == http.MethodPut && len(parts) == 2 && parts[1] == "configuration":
+		return "config", functionName(parts[0])
+	case method == http.MethodDelete && len(parts) == 1 && parts[0] != "":
+		return "delete", functionName(parts[0])
+	}
+	return "", ""
+}
+
+// functionName accepts a name or an ARN (arn:aws:lambda:r:a:function:name[:q]).
+func functionName(s string) string {
+	if strings.HasPrefix(s, "arn:") {
+		p := strings.Split(s, ":")
+		if len(p) >= 7 {
+			return p[6]
+		}
+	}
+	return s
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// wrap follows successful Lambda control-plane calls on their way to next.
+func (r *runner) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		op, name := lambdaOp(req.Method, req.URL.Path)
+		if op == "" {
+			next.ServeHTTP(w, req)
+			return
+		}
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, req)
+		if rec.status < 200 || rec.status > 299 {
+			return
+		}
+		// The client may hang up once it has the answer: keep going.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), 30*time.Second)
+		defer cancel()
+		if err := r.follow(req.WithContext(ctx), op, name, body); err != nil {
+			r.lg.Printf("function runner: %v", err)
+		}
+	})
+}
+
+// follow brings the function's process in line with what was just deployed.
+func (r *runner) follow(req *http.Request, op, name string, body []byte) error {
+	var in struct {
+		FunctionName string `json:"FunctionName"`
+		Code         *struct {
+			ZipFile  []byte `json:"ZipFile"`
+			S3Bucket string `json:"S3Bucket"`
+			S3Key    string `json:"S3Key"`
+		} `json:"Code"`
+		ZipFile  []byte `json:"ZipFile"`
+		S3Bucket string `json:"S3Bucket"`
+		S3Key    string `json:"S3Key"`
+	}
+	if op != "delete" {
+		if err := json.Unmarshal(body, &in); err != nil {
+			return fmt.Errorf("reading the %s request: %w", op, err)
+		}
+	}
+	if op == "create" {
+		name = functionName(in.FunctionName)
+		if name == "" {
+			return fmt.Errorf("create request names no function")
+		}
+		if in.Code != nil {
+			in.ZipFile, in.S3Bucket, in.S3Key = in.Code.ZipFile, in.Code.S3Bucket, in.Code.S3Key
+		}
+	}
+	if op == "delete" {
+		r.remove(name)
+		return nil
+	}
+	var zipBytes []byte
+	switch {
+	case len(in.ZipFile) > 0:
+		zipBytes = in.ZipFile
+	case in.S3Bucket != "" && in.S3Key != "":
+		b, err := r.get(req, "/"+in.S3Bucket+"/"+strings.TrimPrefix(in.S3Key, "/"))
+		if err != nil {
+			return fmt.Errorf("%s: code s3://%s/%s: %w", name, in.S3Bucket, in.S3Key, err)
+		}
+		zipBytes = b
+	}
+	b, err := r.get(req, lambdaPrefix+"/"+url.PathEscape(name))
+	if err != nil {
+		return fmt.Errorf("%s: reading its configuration: %w", name, err)
+	}
+	var got struct {
+		Configuration lambdaConf `json:"Configuration"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		return fmt.Errorf("%s: reading its configuration: %w", name, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	fn := r.fns[name]
+	if fn == nil {
+		fn = &fnRun{name: name}
+		r.fns[name] = fn
+	}
+	if zipBytes != nil {
+		fn.zip = zipBytes
+	}
+	fn.conf = got.Configuration
+	fn.region = signingRegion(req)
+	fn.quick = 0
+	r.restartLocked(fn)
+	return nil
+}
+
+// get reads path from kumo, signed like the request that triggered it (kumo
+// does not check signatures, but routes some services by them).
+func (r *runner) get(req *http.Request, path string) ([]byte, error) {
+	out, err := http.NewRequestWithContext(req.Context(), http.MethodGet, r.kumoURL+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if a := req.Header.Get("Authorization"); a != "" && !strings.HasPrefix(path, lambdaPrefix) {
+		// An S3 read: sign it as S3 so kumo routes it there.
+		out.Header.Set("Authorization", strings.Replace(a, "/lambda/", "/s3/", 1))
+	} else if a != "" {
+		out.Header.Set("Authorization", a)
+	}
+	resp, err := http.DefaultClient.Do(out)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return b, nil
+}
+
+// signingRegion is the region in a SigV4 Authorization header's scope.
+func signingRegion(req *http.Request) string {
+	a := req.Header.Get("Authorization")
+	if i := strings.Index(a, "Credential="); i >= 0 {
+		p := strings.Split(strings.SplitN(a[i+len("Credential="):], ",", 2)[0], "/")
+		if len(p) >= 3 && p[2] != "" {
+			return p[2]
+		}
+	}
+	return "us-east-1"
+}
+
+func (r *runner) remove(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if fn := r.fns[name]; fn != nil {
+		delete(r.fns, name)
+		stopFn(fn)
+		os.RemoveAll(filepath.Join(r.root, name))
+		r.lg.Printf("function %s: deleted; handler stopped", name)
+	}
+}
+
+// restartLocked stops fn's process, unpacks its code and starts it again.
+// r.mu is held.
+func (r *runner) restartLocked(fn *fnRun) {
+	stopFn(fn)
+	fn.gen++
+	if fn.zip == nil {
+		fn.status = "not run: its code was not seen by this engine (deployed before it started?)"
+		return
+	}
+	dir := filepath.Join(r.root, fn.name, strconv.Itoa(fn.gen))
+	os.RemoveAll(filepath.Join(r.root, fn.name))
+	if err := unzip(fn.zip, dir); err != nil {
+		fn.status = "not run: " + err.Error()
+		r.lg.Printf("function %s: %s", fn.name, fn.status)
+		return
+	}
+	exe, why := executable(fn.conf, dir)
+	if exe == "" {
+		fn.status = "not run: " + why
+		r.lg.Printf("function %s: %s", fn.name, fn.status)
+		return
+	}
+	host := strings.TrimPrefix(r.kumoURL, "http://")
+	env := []string{
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"TZ=:UTC",
+		"LAMBDA_TASK_ROOT=" + dir,
+		"_HANDLER=" + fn.conf.Handler,
+		"AWS_LAMBDA_RUNTIME_API=" + host + "/_runtime/" + fn.name,
+		"AWS_LAMBDA_FUNCTION_NAME=" + fn.name,
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(fn.conf.MemorySize),
+		"AWS_REGION=" + fn.region,
+		"AWS_DEFAULT_REGION=" + fn.region,
+		"AWS_ACCESS_KEY_ID=test",
+		"AWS_SECRET_ACCESS_KEY=test",
+		"AWS_ENDPOINT_URL=" + r.endpoint,
+	}
+	if fn.conf.Environment != nil {
+		keys := make([]string, 0, len(fn.conf.Environment.Variables))
+		for k := range fn.conf.Environment.Variables {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			env = append(env, k+"="+fn.conf.Environment.Variables[k])
+		}
+	}
+	cmd := exec.Command(exe)
+	cmd.Dir = dir
+	cmd.Env = env
+	// Own process group (stop kills helpers too); die with the engine.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	out := &lineLogger{lg: r.lg, prefix: "[" + fn.name + "] "}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		fn.status = "not run: " + err.Error()
+		r.lg.Printf("function %s: %s", fn.name, fn.status)
+		return
+	}
+	fn.cmd, fn.done = cmd, make(chan struct{})
+	fn.status = fmt.Sprintf("running (pid %d)", cmd.Process.Pid)
+	r.lg.Printf("function %s: started %s, pid %d", fn.name, filepath.Base(exe), cmd.Process.Pid)
+	gen, done, started := fn.gen, fn.done, time.Now()
+	go func() {
+		err := cmd.Wait()
+		out.flush()
+		close(done)
+		r.exited(fn, gen, started, err)
+	}()
+}
+
+// exited restarts a handler that died on its own, unless it keeps dying.
+func (r *runner) exited(fn *fnRun, gen int, started time.Time, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || fn.gen != gen || r.fns[fn.name] != fn {
+		return // stopped on purpose
+	}
+	fn.cmd = nil
+	if time.Since(started) < 5*time.Second {
+		fn.quick++
+	} else {
+		fn.quick = 0
+	}
+	if fn.quick >= 3 {
+		fn.status = fmt.Sprintf("not run: exited %d times in a row at start (%v)", fn.quick, err)
+		r.lg.Printf("function %s: %s; not restarted until it is deployed again", fn.name, fn.status)
+		return
+	}
+	r.lg.Printf("function %s: handler exited (%v); restarting", fn.name, err)
+	time.AfterFunc(time.Duration(fn.quick)*500*time.Millisecond, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if !r.closed && fn.gen == gen && r.fns[fn.name] == fn {
+			r.restartLocked(fn)
+		}
+	})
+}
+
+// stopFn ends fn's process (its whole group): SIGTERM, then SIGKILL.
+func stopFn(fn *fnRun) {
+	if fn.cmd == nil {
+		return
+	}
+	cmd, done := fn.cmd, fn.done
+	fn.cmd = nil
+	fn.gen++ // the exit that follows is intended
+	pgid := cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-done
+	}
+}
+
+// close stops every handler and removes the unpacked code.
+func (r *runner) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	for _, fn := range r.fns {
+		stopFn(fn)
+	}
+	r.fns = map[string]*fnRun{}
+	os.RemoveAll(r.root)
+}
+
+// functions reports each function's state for the health document.
+func (r *runner) functions() map[string]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := make(map[string]string, len(r.fns))
+	for n, fn := range r.fns {
+		m[n] = fn.status
+	}
+	return m
+}
+
+// executable finds what to run for conf in dir, or says why nothing can run.
+func executable(conf lambdaConf, dir string) (string, string) {
+	var exe string
+	switch {
+	case strings.HasPrefix(conf.Runtime, "provided"):
+		exe = filepath.Join(dir, "bootstrap")
+	case conf.Runtime == "go1.x":
+		exe = filepath.Join(dir, conf.Handler)
+	default:
+		return "", fmt.Sprintf("runtime %s is not executed by the embedded engine (only provided.* bootstraps; use LocalStack to run it)", conf.Runtime)
+	}
+	st, err := os.Stat(exe)
+	if err != nil {
+		return "", fmt.Sprintf("no %s in the package", filepath.Base(exe))
+	}
+	if st.Mode()&0o111 == 0 {
+		return "", fmt.Sprintf("%s is not executable", filepath.Base(exe))
+	}
+	if err := runsHere(exe); err != nil {
+		return "", err.Error()
+	}
+	return exe, ""
+}
+
+// runsHere checks that an ELF executable is for this machine. Scripts and
+// other formats are left to exec to judge.
+func runsHere(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		var fe *elf.FormatError
+		if errors.As(err, &fe) {
+			return nil // not ELF (a #! script?)
+		}
+		return err
+	}
+	defer f.Close()
+	if runtime.GOOS != "linux" {
+		return fmt.Errorf("%s is a Linux executable and this engine runs on %s", filepath.Base(path), runtime.GOOS)
+	}
+	want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64, "386": elf.EM_386, "arm": elf.EM_ARM}[runtime.GOARCH]
+	if f.Machine != want {
+		arch := map[elf.Machine]string{elf.EM_X86_64: "x86_64", elf.EM_AARCH64: "arm64"}[f.Machine]
+		if arch == "" {
+			arch = f.Machine.String()
+		}
+		return fmt.Errorf("%s is built for %s and this machine is %s (build it with architecture = %q to run it here)",
+			filepath.Base(path), arch, runtime.GOARCH, map[string]string{"amd64": "x86_64", "arm64": "arm64"}[runtime.GOARCH])
+	}
+	return nil
+}
+
+// unzip extracts a deployment package into dir, keeping file modes and
+// refusing paths that leave dir.
+func unzip(b []byte, dir string) error {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return fmt.Errorf("the package is not a zip: %w", err)
+	}
+	for _, f := range zr.File {
+		p := filepath.Join(dir, f.Name)
+		if !strings.HasPrefix(p, filepath.Clean(dir)+string(os.PathSeparator)) {
+			return fmt.Errorf("the package has a path outside its root: %s", f.Name)
+		}
+		if f.FileInfo().IsDir() {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		mode := f.Mode().Perm()
+		if mode == 0 {
+			mode = 0o644
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return err
+		}
+		w, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode|0o200)
+		if err != nil {
+			rc.Close()
+			return err
+		}
+		_, err = io.Copy(w, rc)
+		rc.Close()
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lineLogger writes a handler's output to the engine log, line by line.
+type lineLogger struct {
+	mu     sync.Mutex
+	lg     *log.Logger
+	prefix string
+	buf    []byte
+}
+
+func (l *lineLogger) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			break
+		}
+		l.lg.Print(l.prefix + string(l.buf[:i]))
+		l.buf = l.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+func (l *lineLogger) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.buf) > 0 {
+		sc := bufio.NewScanner(bytes.NewReader(l.buf))
+		for sc.Scan() {
+			l.lg.Print(l.prefix + sc.Text())
+		}
+		l.buf = nil
+	}
+}

@@ -1,0 +1,288 @@
+package localstack
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+// echoZip builds testdata/echo for this machine and packages it as a
+// provided.al2023 deployment package (bootstrap at the root, mode 0755).
+func echoZip(t *testing.T) []byte {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-o", bin, "./testdata/echo")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build testdata/echo: %v\n%s", err, out)
+	}
+	return zipOf(t, map[string][]byte{"bootstrap": mustRead(t, bin)}, 0o755)
+}
+
+func zipOf(t *testing.T, files map[string][]byte, mode os.FileMode) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, b := range files {
+		h := &zip.FileHeader{Name: name, Method: zip.Deflate}
+		h.SetMode(mode)
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// serveRunning runs Serve with the function runner on a random port; the
+// engine's log goes to logBuf.
+func serveRunning(t *testing.T, logBuf io.Writer) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, "127.0.0.1:0", ServeOptions{Version: "test", RunFunctions: true,
+			Logger: log.New(logBuf, "", 0), Ready: func(ep string) { ready <- ep }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	select {
+	case ep := <-ready:
+		return ep
+	case err := <-done:
+		t.Fatalf("Serve: %v", err)
+	}
+	return ""
+}
+
+type echoReply struct {
+	Event    map[string]string `json:"event"`
+	Greeting string            `json:"greeting"`
+	Endpoint string            `json:"endpoint"`
+	Region   string            `json:"region"`
+	Function string            `json:"function"`
+	PID      int               `json:"pid"`
+}
+
+// invokeUntil invokes fn synchronously until ok accepts the reply (a handler
+// that has not polled yet answers 502; a restarted one may lag), bounded.
+func invokeUntil(t *testing.T, c *lambda.Client, fn string, ok func(echoReply) bool) echoReply {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		out, err := c.Invoke(t.Context(), &lambda.InvokeInput{FunctionName: aws.String(fn), Payload: []byte(`{"hello":"world"}`)})
+		if err == nil && out.FunctionError == nil {
+			var r echoReply
+			if err := json.Unmarshal(out.Payload, &r); err != nil {
+				t.Fatalf("reply %s: %v", out.Payload, err)
+			}
+			if ok(r) {
+				return r
+			}
+			last = string(out.Payload)
+		} else if err != nil {
+			last = err.Error()
+		} else {
+			last = aws.ToString(out.FunctionError) + ": " + string(out.Payload)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("invoking %s: no acceptable reply within 15s; last: %s", fn, last)
+	return echoReply{}
+}
+
+func TestRunnerExecutesFunctions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a handler and runs it")
+	}
+	code := echoZip(t)
+	var logBuf lockedBuffer
+	ep := serveRunning(t, &logBuf)
+	cfg := localConfig(ep, "eu-west-1")
+	c := lambda.NewFromConfig(cfg)
+	ctx := t.Context()
+	name := fmt.Sprintf("evd-runner-%d", os.Getpid())
+
+	_, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/r"),
+		Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"),
+		Code:        &lambdatypes.FunctionCode{ZipFile: code},
+		Environment: &lambdatypes.Environment{Variables: map[string]string{"GREETING": "hello"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := invokeUntil(t, c, name, func(echoReply) bool { return true })
+	if r.Event["hello"] != "world" || r.Greeting != "hello" || r.Endpoint != ep || r.Region != "eu-west-1" || r.Function != name {
+		t.Errorf("first reply = %+v", r)
+	}
+	first := r.PID
+
+	// New environment: the handler restarts with it.
+	if _, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
+		FunctionName: aws.String(name),
+		Environment:  &lambdatypes.Environment{Variables: map[string]string{"GREETING": "bye"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r = invokeUntil(t, c, name, func(r echoReply) bool { return r.Greeting == "bye" })
+	if r.PID == first {
+		t.Errorf("configuration change did not restart the handler (pid %d)", r.PID)
+	}
+	second := r.PID
+
+	// New code (the same bytes here): restarted again, configuration kept.
+	if _, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), ZipFile: code}); err != nil {
+		t.Fatal(err)
+	}
+	r = invokeUntil(t, c, name, func(r echoReply) bool { return r.PID != second })
+	if r.Greeting != "bye" {
+		t.Errorf("after a code update, greeting = %q", r.Greeting)
+	}
+
+	// A runtime the engine cannot execute is deployed and reported, not run.
+	py := name + "-py"
+	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(py), Role: aws.String("arn:aws:iam::000000000000:role/r"),
+		Runtime: lambdatypes.RuntimePython312, Handler: aws.String("app.handler"),
+		Code: &lambdatypes.FunctionCode{ZipFile: zipOf(t, map[string][]byte{"app.py": []byte("def handler(e, c):\n  return e\n")}, 0o644)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var info EngineInfo
+	if err := getJSON(ctx, ep+HealthPath, &info); err != nil {
+		t.Fatal(err)
+	}
+	if s := info.Functions[name]; s != fmt.Sprintf("running (pid %d)", r.PID) {
+		t.Errorf("health says %s is %q", name, s)
+	}
+	if s := info.Functions[py]; !strings.Contains(s, "runtime python3.12 is not executed") {
+		t.Errorf("health says %s is %q", py, s)
+	}
+
+	if _, err := c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	if processAlive(r.PID) {
+		t.Errorf("handler pid %d alive after DeleteFunction", r.PID)
+	}
+	var after EngineInfo // a fresh one: decoding merges into existing maps
+	if err := getJSON(ctx, ep+HealthPath, &after); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := after.Functions[name]; ok {
+		t.Errorf("deleted function still reported: %v\n%s", after.Functions, logBuf.String())
+	}
+	if !strings.Contains(logBuf.String(), "function "+name+": started bootstrap") {
+		t.Errorf("engine log does not record the start:\n%s", logBuf.String())
+	}
+}
+
+func TestExecutableChecks(t *testing.T) {
+	dir := t.TempDir()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), mustRead(t, self), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "handler"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		conf    lambdaConf
+		wantExe bool
+		why     string
+	}{
+		{lambdaConf{Runtime: "provided.al2023", Handler: "bootstrap"}, true, ""},
+		{lambdaConf{Runtime: "go1.x", Handler: "handler"}, false, "handler is not executable"},
+		{lambdaConf{Runtime: "go1.x", Handler: "missing"}, false, "no missing in the package"},
+		{lambdaConf{Runtime: "nodejs20.x", Handler: "index.handler"}, false, "runtime nodejs20.x is not executed"},
+	}
+	for _, tt := range tests {
+		exe, why := executable(tt.conf, dir)
+		if (exe != "") != tt.wantExe || !strings.Contains(why, tt.why) {
+			t.Errorf("executable(%+v) = %q, %q; want exe %v, why %q", tt.conf, exe, why, tt.wantExe, tt.why)
+		}
+	}
+}
+
+func TestUnzipRefusesEscapes(t *testing.T) {
+	z := zipOf(t, map[string][]byte{"../evil": []byte("x")}, 0o644)
+	if err := unzip(z, t.TempDir()); err == nil || !strings.Contains(err.Error(), "outside its root") {
+		t.Errorf("unzip: %v", err)
+	}
+}
+
+func TestLambdaOp(t *testing.T) {
+	tests := []struct{ method, path, op, name string }{
+		{"POST", "/2015-03-31/functions", "create", ""},
+		{"POST", "/2015-03-31/functions/", "create", ""},
+		{"PUT", "/2015-03-31/functions/f/code", "code", "f"},
+		{"PUT", "/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:f/configuration", "config", "f"},
+		{"DELETE", "/2015-03-31/functions/f", "delete", "f"},
+		{"GET", "/2015-03-31/functions/f", "", ""},
+		{"POST", "/2015-03-31/functions/f/invocations", "", ""},
+		{"POST", "/2015-03-31/event-source-mappings", "", ""},
+	}
+	for _, tt := range tests {
+		if op, name := lambdaOp(tt.method, tt.path); op != tt.op || name != tt.name {
+			t.Errorf("lambdaOp(%s %s) = %q, %q; want %q, %q", tt.method, tt.path, op, name, tt.op, tt.name)
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the engine's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
