@@ -180,7 +180,7 @@ func (h *apiGatewayV2API) Find(ctx context.Context, desired planner.Attrs) (stri
 			return "", nil, false, classify(err)
 		}
 		for _, a := range out.Items {
-			if aws.ToString(a.Name) == name && hasTags(a.Tags, ours) {
+			if aws.ToString(a.Name) == name && tagsInclude(a.Tags, ours) {
 				matches = append(matches, a)
 			}
 		}
@@ -208,8 +208,8 @@ func (h *apiGatewayV2API) Find(ctx context.Context, desired planner.Attrs) (stri
 	return "", nil, false, fmt.Errorf("finding API %q: %d APIs carry its name and evdeploy tags (%s); delete the extra ones", name, len(ids), strings.Join(ids, ", "))
 }
 
-// hasTags reports whether have holds every key of want with the same value.
-func hasTags(have, want map[string]string) bool {
+// tagsInclude reports whether have holds every key of want with the same value.
+func tagsInclude(have, want map[string]string) bool {
 	for k, v := range want {
 		if hv, ok := have[k]; !ok || hv != v {
 			return false

@@ -134,8 +134,8 @@ func (h *dynamoDBTable) tags(ctx context.Context, arn string) (map[string]string
 	}
 }
 
-// throughput is the provisioned capacity desired asks for, nil on demand.
-func throughput(desired planner.Attrs) (ddbtypes.BillingMode, *ddbtypes.ProvisionedThroughput, error) {
+// ddbThroughput is the provisioned capacity desired asks for, nil on demand.
+func ddbThroughput(desired planner.Attrs) (ddbtypes.BillingMode, *ddbtypes.ProvisionedThroughput, error) {
 	mode := ddbtypes.BillingMode(desired.String("billing_mode"))
 	switch mode {
 	case "", ddbtypes.BillingModePayPerRequest:
@@ -152,7 +152,7 @@ func throughput(desired planner.Attrs) (ddbtypes.BillingMode, *ddbtypes.Provisio
 
 func (h *dynamoDBTable) Create(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, error) {
 	name := desired.String("name")
-	mode, pt, err := throughput(desired)
+	mode, pt, err := ddbThroughput(desired)
 	if err != nil {
 		return "", nil, err
 	}
@@ -230,11 +230,11 @@ func (h *dynamoDBTable) setTTL(ctx context.Context, name, attr string, enabled b
 // of change per UpdateTable call and only on an ACTIVE table, so each is a
 // separate call followed by a wait.
 func (h *dynamoDBTable) Update(ctx context.Context, id string, prior, desired planner.Attrs) (planner.Attrs, error) {
-	mode, pt, err := throughput(desired)
+	mode, pt, err := ddbThroughput(desired)
 	if err != nil {
 		return nil, err
 	}
-	priorMode, priorPT, _ := throughput(prior)
+	priorMode, priorPT, _ := ddbThroughput(prior)
 	if mode != priorMode || (pt != nil && (priorPT == nil || *pt.ReadCapacityUnits != *priorPT.ReadCapacityUnits || *pt.WriteCapacityUnits != *priorPT.WriteCapacityUnits)) {
 		if err := h.update(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(id), BillingMode: mode, ProvisionedThroughput: pt}); err != nil {
 			return nil, err

@@ -113,7 +113,7 @@ func (h *kinesisStream) tags(ctx context.Context, name string) (map[string]strin
 	}
 }
 
-func streamMode(desired planner.Attrs) (kintypes.StreamMode, error) {
+func kinesisStreamMode(desired planner.Attrs) (kintypes.StreamMode, error) {
 	switch m := kintypes.StreamMode(desired.String("stream_mode")); m {
 	case "", kintypes.StreamModeProvisioned:
 		if desired.Int("shard_count") < 1 {
@@ -129,7 +129,7 @@ func streamMode(desired planner.Attrs) (kintypes.StreamMode, error) {
 
 func (h *kinesisStream) Create(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, error) {
 	name := desired.String("name")
-	mode, err := streamMode(desired)
+	mode, err := kinesisStreamMode(desired)
 	if err != nil {
 		return "", nil, err
 	}
@@ -201,7 +201,7 @@ func (h *kinesisStream) setRetention(ctx context.Context, name string, from, to 
 // Update applies mode, shard count, retention and tag changes, one call each
 // (Kinesis takes one change at a time and only on an ACTIVE stream).
 func (h *kinesisStream) Update(ctx context.Context, id string, prior, desired planner.Attrs) (planner.Attrs, error) {
-	mode, err := streamMode(desired)
+	mode, err := kinesisStreamMode(desired)
 	if err != nil {
 		return nil, err
 	}

@@ -42,10 +42,10 @@ func (h *s3BucketNotification) get(ctx context.Context, bucket string) (*s3.GetB
 	return h.api.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String(bucket)})
 }
 
-// ourIDs is the set of configuration ids this resource manages: those last
+// notificationIDs is the set of configuration ids this resource manages: those last
 // applied. nil means "all Lambda configurations" (the document is owned, or
 // nothing is known about it).
-func ourIDs(prior planner.Attrs) map[string]bool {
+func notificationIDs(prior planner.Attrs) map[string]bool {
 	if prior == nil || !prior.Has("owned") || prior.Bool("owned") {
 		return nil
 	}
@@ -64,11 +64,11 @@ func (h *s3BucketNotification) Read(ctx context.Context, id string, prior planne
 	if err != nil {
 		return nil, false, classify(err)
 	}
-	mine := ourIDs(prior)
+	mine := notificationIDs(prior)
 	var configs []planner.Attrs
 	for _, c := range out.LambdaFunctionConfigurations {
 		if mine == nil || mine[aws.ToString(c.Id)] {
-			configs = append(configs, lambdaConfigAttrs(c))
+			configs = append(configs, s3LambdaConfigAttrs(c))
 		}
 	}
 	if len(configs) == 0 {
@@ -78,12 +78,12 @@ func (h *s3BucketNotification) Read(ctx context.Context, id string, prior planne
 	}
 	// "owned" is evdeploy's own setting, never reported by S3: left out so the
 	// planner keeps the applied value.
-	return planner.Attrs{"bucket": id, "lambda": orderLike(configs, prior.List("lambda"))}, true, nil
+	return planner.Attrs{"bucket": id, "lambda": orderLikePrior(configs, prior.List("lambda"))}, true, nil
 }
 
-// orderLike orders configurations as in the last applied list (lists compare
+// orderLikePrior orders configurations as in the last applied list (lists compare
 // in order), then any others by id.
-func orderLike(configs, prior []planner.Attrs) []any {
+func orderLikePrior(configs, prior []planner.Attrs) []any {
 	pos := map[string]int{}
 	for i, c := range prior {
 		pos[c.String("id")] = i
@@ -107,9 +107,9 @@ func orderLike(configs, prior []planner.Attrs) []any {
 	return out
 }
 
-// lambdaConfigAttrs is one configuration in attribute form; prefix and suffix
+// s3LambdaConfigAttrs is one configuration in attribute form; prefix and suffix
 // only when the filter has them.
-func lambdaConfigAttrs(c s3types.LambdaFunctionConfiguration) planner.Attrs {
+func s3LambdaConfigAttrs(c s3types.LambdaFunctionConfiguration) planner.Attrs {
 	a := planner.Attrs{
 		"id":           aws.ToString(c.Id),
 		"function_arn": aws.ToString(c.LambdaFunctionArn),
@@ -129,7 +129,7 @@ func lambdaConfigAttrs(c s3types.LambdaFunctionConfiguration) planner.Attrs {
 	return a
 }
 
-func lambdaConfig(a planner.Attrs) (s3types.LambdaFunctionConfiguration, error) {
+func s3LambdaConfig(a planner.Attrs) (s3types.LambdaFunctionConfiguration, error) {
 	id := a.String("id")
 	if id == "" {
 		return s3types.LambdaFunctionConfiguration{}, fmt.Errorf("lambda configuration without an id")
@@ -166,7 +166,7 @@ func (h *s3BucketNotification) apply(ctx context.Context, desired planner.Attrs,
 	var ours []s3types.LambdaFunctionConfiguration
 	ids := map[string]bool{}
 	for _, a := range desired.List("lambda") {
-		c, err := lambdaConfig(a)
+		c, err := s3LambdaConfig(a)
 		if err != nil {
 			return nil, fmt.Errorf("bucket %s notification: %w", bucket, err)
 		}
@@ -191,7 +191,7 @@ func (h *s3BucketNotification) apply(ctx context.Context, desired planner.Attrs,
 	}
 	configs := make([]any, len(ours))
 	for i, c := range ours {
-		configs[i] = map[string]any(lambdaConfigAttrs(c))
+		configs[i] = map[string]any(s3LambdaConfigAttrs(c))
 	}
 	return planner.Attrs{"bucket": bucket, "owned": desired.Bool("owned"), "lambda": configs}, nil
 }
@@ -253,7 +253,7 @@ func (h *s3BucketNotification) Delete(ctx context.Context, id string, prior plan
 		// is ours to clear: refuse rather than wipe someone else's.
 		return fmt.Errorf("bucket %s notification: deleting needs the last applied attributes (owned, lambda)", id)
 	}
-	mine := ourIDs(prior)
+	mine := notificationIDs(prior)
 	var doc *s3types.NotificationConfiguration
 	if mine == nil {
 		doc = &s3types.NotificationConfiguration{} // owned: the empty document
