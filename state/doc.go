@@ -4,5 +4,10 @@
 // applies cannot run at once. Backends: a local file (default) and S3 (through a
 // narrow interface, so this package does not import the AWS SDK).
 //
+// The pieces: Decode and Encode (the versioned codec; docs/state.md describes
+// the format), Backend with Local and S3 (ObjectStore is the S3 side, built in
+// providers/aws; MemoryStore is an in-memory one for tests), and Session, the
+// apply executor's handle, which writes the document after every change.
+//
 // state imports no other evdeploy package.
 package state
