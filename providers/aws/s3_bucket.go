@@ -278,6 +278,7 @@ func (h *s3Bucket) count(ctx context.Context, bucket string) (n int, more bool, 
 // Each round lists from the start again: what was deleted is gone, so the
 // listing advances without markers and ends on an empty page.
 func (h *s3Bucket) empty(ctx context.Context, bucket string) error {
+	var last string // first version of the previous round: seen again = no progress
 	for {
 		out, err := h.api.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(bucket)})
 		if err != nil {
@@ -293,6 +294,11 @@ func (h *s3Bucket) empty(ctx context.Context, bucket string) error {
 		if len(ids) == 0 {
 			return nil
 		}
+		first := aws.ToString(ids[0].Key) + "\x00" + aws.ToString(ids[0].VersionId)
+		if first == last {
+			return fmt.Errorf("emptying bucket %s: %s is still listed after it was deleted", bucket, aws.ToString(ids[0].Key))
+		}
+		last = first
 		for len(ids) > 0 {
 			batch := ids[:min(len(ids), 1000)] // DeleteObjects takes at most 1000 keys
 			ids = ids[len(batch):]

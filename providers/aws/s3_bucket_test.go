@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evdeploy/evdeploy/planner"
@@ -208,5 +209,46 @@ func TestS3BucketThrottled(t *testing.T) {
 	h := newS3Bucket(newClients(cfg))
 	if _, _, err := h.Create(ctx, planner.Attrs{"name": uniqueName("bucket")}); !errors.Is(err, planner.ErrThrottled) {
 		t.Errorf("throttled CreateBucket = %v, want ErrThrottled", err)
+	}
+}
+
+// With consent, a versioned bucket is emptied of every version, not only of
+// its current objects.
+func TestS3BucketDeleteVersioned(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newS3Bucket(c)
+	name, _, err := h.Create(ctx, planner.Attrs{"name": uniqueName("bucket"), "block_public_access": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{
+		Bucket: aws.String(name), VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{"v1", "v2"} {
+		if _, err := c.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(name), Key: aws.String("k"), Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Delete(ctx, name, nil); !errors.Is(err, errBucketNotEmpty) || !strings.Contains(err.Error(), "1 objects") {
+		t.Fatalf("Delete without consent = %v, want a refusal naming 1 object", err)
+	}
+	if err := h.(*s3Bucket).empty(ctx, name); err != nil {
+		t.Fatalf("empty: %v", err)
+	}
+	out, err := c.s3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(out.Versions) + len(out.DeleteMarkers); n != 0 {
+		t.Errorf("%d versions left after emptying", n)
+	}
+	if err := h.Delete(planner.WithAllowDataLoss(ctx), name, nil); err != nil {
+		t.Fatalf("Delete with consent: %v", err)
+	}
+	if _, exists, err := h.Read(ctx, name, nil); err != nil || exists {
+		t.Fatalf("Read after Delete = %v, %v", exists, err)
 	}
 }
