@@ -57,6 +57,11 @@ func Encode(d *Document) ([]byte, error) {
 	if len(out.Journal) == 0 {
 		out.Journal = nil
 	}
+	// Never write what Decode would refuse: the next run could not read it,
+	// and the backends refuse to overwrite a state they cannot read.
+	if err := out.validate(); err != nil {
+		return nil, err
+	}
 
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

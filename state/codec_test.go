@@ -182,11 +182,27 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
-func TestEncodeRefusesOtherVersion(t *testing.T) {
-	d := New("a", "s")
-	d.Version = FormatVersion + 1
-	if _, err := Encode(d); err == nil {
-		t.Error("Encode of a future version succeeded")
+func TestEncodeRefusesInvalid(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(d *Document)
+		want   string
+	}{
+		{"future version", func(d *Document) { d.Version = FormatVersion + 1 }, "document version 2, this evdeploy writes version 1"},
+		{"no lineage", func(d *Document) { d.Lineage = "" }, "no lineage"},
+		{"no stage", func(d *Document) { d.Stage = "" }, "no stage"},
+		{"duplicate address", func(d *Document) { d.Resources = append(d.Resources, d.Resources[0]) }, "is recorded twice"},
+		{"resource without type", func(d *Document) { d.Resources[0].Type = "" }, "has no type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := sampleDoc()
+			tt.change(d)
+			_, err := Encode(d)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Encode: err = %v, want %q", err, tt.want)
+			}
+		})
 	}
 }
 
