@@ -448,7 +448,8 @@ func ParseDuration(s string) (time.Duration, error) {
 			continue
 		}
 		n, err := strconv.ParseInt(m[i+1], 10, 64)
-		if err != nil || n > 1e6 {
+		// 100000 of each unit keeps the sum within time.Duration.
+		if err != nil || n > 100000 {
 			return 0, fmt.Errorf("%q is too long", s)
 		}
 		total += time.Duration(n) * u

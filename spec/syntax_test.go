@@ -47,7 +47,7 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("FormatDuration(%v) = %q does not round-trip", got, FormatDuration(got))
 		}
 	}
-	for _, in := range []string{"", "10", "10 s", "1.5h", "1m1h", "10ms", "-1s", "1w", "99999999999d"} {
+	for _, in := range []string{"", "10", "10 s", "1.5h", "1m1h", "10ms", "-1s", "1w", "99999999999d", "100001d", "1000000d"} {
 		if d, err := ParseDuration(in); err == nil {
 			t.Errorf("ParseDuration(%q) = %v, want an error", in, d)
 		}

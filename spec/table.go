@@ -37,22 +37,15 @@ func (d *decoder) table(addr Addr, b *hcl.Block) *Table {
 	t := &Table{
 		Addr:         addr,
 		DeclRange:    b.DefRange,
-		HashKey:      d.str(a, "hash_key", ""),
-		RangeKey:     d.str(a, "range_key", ""),
+		HashKey:      d.attrName(a, "hash_key"),
+		RangeKey:     d.attrName(a, "range_key"),
 		BillingMode:  d.enum(a, "billing_mode", "PAY_PER_REQUEST", []string{"PAY_PER_REQUEST", "PROVISIONED"}),
-		TTLAttribute: d.str(a, "ttl_attribute", ""),
+		TTLAttribute: d.attrName(a, "ttl_attribute"),
 		Tags:         d.tags(a),
 	}
 	d.physicalName(a, KindTable, false, &t.PhysicalName)
 	if v := d.enum(a, "stream", "", keys(streamViews)); v != "" {
 		t.StreamView = streamViews[v]
-	}
-	for _, n := range []string{"hash_key", "range_key", "ttl_attribute"} {
-		if attr := a[n]; attr != nil {
-			if s := d.str(a, n, "x"); s == "" || len(s) > 255 {
-				d.errorf(attr.Expr.Range(), "Invalid value", "%q must be an attribute name of 1 to 255 characters.", n)
-			}
-		}
 	}
 	if t.RangeKey != "" && t.RangeKey == t.HashKey {
 		d.errorf(a["range_key"].Expr.Range(), "Invalid key schema", "The range key must differ from the hash key %q.", t.HashKey)
@@ -100,4 +93,21 @@ func (d *decoder) table(addr Addr, b *hcl.Block) *Table {
 		}
 	}
 	return t
+}
+
+// attrName decodes a DynamoDB attribute name (1 to 255 characters).
+func (d *decoder) attrName(a hcl.Attributes, name string) string {
+	attr := a[name]
+	if attr == nil {
+		return ""
+	}
+	s := d.str(a, name, "\x00")
+	switch {
+	case s == "\x00":
+		return "" // reported
+	case s == "" || len(s) > 255:
+		d.errorf(attr.Expr.Range(), "Invalid value", "%q must be an attribute name of 1 to 255 characters.", name)
+		return ""
+	}
+	return s
 }

@@ -110,9 +110,9 @@ func (d *decoder) trigger(addr Addr, b *hcl.Block) *Trigger {
 			if attr := a["events"]; attr != nil {
 				s.Events = d.s3Events(attr, d.strList(a, "events"))
 			}
-			for _, n := range []string{"prefix", "suffix"} {
-				if attr := a[n]; attr != nil && len(d.str(a, n, "")) > 1024 {
-					d.errorf(attr.Expr.Range(), "Invalid value", "An S3 key %s is at most 1024 characters.", n)
+			for n, v := range map[string]string{"prefix": s.Prefix, "suffix": s.Suffix} {
+				if len(v) > 1024 {
+					d.errorf(a[n].Expr.Range(), "Invalid value", "An S3 key %s is at most 1024 characters.", n)
 				}
 			}
 			t.S3 = s
