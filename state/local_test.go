@@ -302,8 +302,8 @@ func TestLockHelperProcess(t *testing.T) {
 		os.Exit(1)
 	}
 	fmt.Println("locked")
-	hold, _ := time.ParseDuration(os.Getenv(helperEnv + "_HOLD"))
-	time.Sleep(hold)
+	// Hold the lock until the parent closes our stdin (or kills us).
+	_, _ = io.Copy(io.Discard, os.Stdin)
 	if err := unlock(); err != nil {
 		fmt.Println("error:", err)
 		os.Exit(1)
@@ -311,13 +311,17 @@ func TestLockHelperProcess(t *testing.T) {
 	os.Exit(0)
 }
 
-// startHolder starts a helper process holding the lock of path for hold and
-// returns once it has the lock.
-func startHolder(t *testing.T, path string, hold time.Duration) *exec.Cmd {
+// startHolder starts a helper process holding the lock of path and returns
+// once it has the lock; closing release makes it unlock and exit.
+func startHolder(t *testing.T, path string) (cmd *exec.Cmd, release io.Closer) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHelperProcess$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+path, helperEnv+"_HOLD="+hold.String())
+	cmd = exec.Command(os.Args[0], "-test.run=^TestLockHelperProcess$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+path)
 	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +334,7 @@ func startHolder(t *testing.T, path string, hold time.Duration) *exec.Cmd {
 	if err != nil || line != "locked\n" {
 		t.Fatalf("helper: %q, %v", line, err)
 	}
-	return cmd
+	return cmd, in
 }
 
 func TestLocalLockProcesses(t *testing.T) {
@@ -342,19 +346,33 @@ func TestLocalLockProcesses(t *testing.T) {
 	t.Run("live holder blocks, then releases", func(t *testing.T) {
 		l := NewLocal(t.TempDir(), "dev")
 		l.PollInterval = 20 * time.Millisecond
-		cmd := startHolder(t, l.Path(), 700*time.Millisecond)
+		cmd, release := startHolder(t, l.Path())
 		_, err := l.Lock(ctx, NewLockInfo(OpPlan), 0)
 		var le *LockedError
 		if !errors.As(err, &le) || le.Holder.PID != cmd.Process.Pid {
 			t.Fatalf("Lock while a live process holds it: %v; want a LockedError naming pid %d", err, cmd.Process.Pid)
 		}
-		start := time.Now()
-		unlock, err := l.Lock(ctx, NewLockInfo(OpPlan), 10*time.Second)
-		if err != nil {
-			t.Fatalf("Lock after the holder releases: %v", err)
-		}
-		if time.Since(start) < 200*time.Millisecond {
-			t.Errorf("got the lock after %v, while the helper still held it", time.Since(start))
+		var mu sync.Mutex
+		released := false
+		got := make(chan error, 1)
+		var unlock func() error
+		go func() {
+			var err error
+			unlock, err = l.Lock(ctx, NewLockInfo(OpPlan), 30*time.Second)
+			mu.Lock()
+			if err == nil && !released {
+				err = errors.New("got the lock while the helper still held it")
+			}
+			mu.Unlock()
+			got <- err
+		}()
+		time.Sleep(200 * time.Millisecond) // the waiter polls meanwhile
+		mu.Lock()
+		released = true
+		mu.Unlock()
+		release.Close()
+		if err := <-got; err != nil {
+			t.Fatalf("waiting Lock: %v", err)
 		}
 		if err := unlock(); err != nil {
 			t.Error(err)
@@ -368,7 +386,7 @@ func TestLocalLockProcesses(t *testing.T) {
 		l := NewLocal(t.TempDir(), "dev")
 		var warnings []string
 		l.Warn = func(msg string) { warnings = append(warnings, msg) }
-		cmd := startHolder(t, l.Path(), time.Hour)
+		cmd, _ := startHolder(t, l.Path())
 		pid := cmd.Process.Pid
 		if _, err := l.Lock(ctx, NewLockInfo(OpPlan), 0); !errors.Is(err, ErrLocked) {
 			t.Fatalf("Lock while the helper lives: %v", err)
