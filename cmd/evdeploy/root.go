@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/log"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes. plan --detailed-exitcode uses exitChanges for "changes present".
@@ -140,7 +141,7 @@ func run(args []string, io *IOStreams) int {
 		Logger: log.NewWithOptions(io.ErrOut, log.Options{Prefix: "evdeploy"}),
 	}
 	root := newRootCmd(f)
-	root.SetArgs(args)
+	root.SetArgs(terraformStyleFlags(root, args))
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
@@ -161,4 +162,36 @@ func run(args []string, io *IOStreams) int {
 	}
 	fmt.Fprint(io.ErrOut, "Error: ", msg)
 	return exitError
+}
+
+// terraformStyleFlags accepts the single-dash long flags Terraform users type
+// (`plan -out FILE`, `output -json`): "-name" or "-name=v" becomes "--name…"
+// when name is a long flag of some command. Shorthand clusters ("-C dir") are
+// left alone because no long flag is one letter.
+func terraformStyleFlags(root *cobra.Command, args []string) []string {
+	long := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) { long[f.Name] = true })
+		c.PersistentFlags().VisitAll(func(f *pflag.Flag) { long[f.Name] = true })
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if a == "--" {
+			copy(out[i:], args[i:])
+			break
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+			name, _, _ := strings.Cut(a[1:], "=")
+			if len(name) > 1 && long[name] {
+				out[i] = "-" + a
+			}
+		}
+	}
+	return out
 }

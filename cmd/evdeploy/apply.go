@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evdeploy/evdeploy/planner"
+	"github.com/evdeploy/evdeploy/state"
+)
+
+func init() { registerVerb(newCmdApply) }
+
+// ApplyOptions are apply's flags.
+type ApplyOptions struct {
+	engineOptions
+	PlanFile      string
+	AutoApprove   bool
+	AllowDataLoss bool
+}
+
+func newCmdApply(f *Factory) *cobra.Command {
+	opts := &ApplyOptions{}
+	cmd := &cobra.Command{
+		Use:   "apply [PLANFILE]",
+		Short: "Make the deployment match the spec",
+		Long: `apply plans (as plan does), asks for confirmation, then creates, updates and
+deletes resources in dependency order, recording state after every change.
+Given a saved plan file, it applies exactly that plan and refuses it if the
+state or the spec changed since.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.PlanFile = args[0]
+			}
+			return applyRun(cmd.Context(), f, opts)
+		},
+	}
+	opts.addFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking (required without a terminal)")
+	cmd.Flags().BoolVar(&opts.AllowDataLoss, "allow-data-loss", false, "allow deleting or replacing buckets, tables, queues and streams (and emptying buckets)")
+	return cmd
+}
+
+func applyRun(ctx context.Context, f *Factory, opts *ApplyOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s, err := openSession(ctx, f, &opts.engineOptions, state.OpApply, true)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+
+	p, err := s.plan(ctx, &opts.engineOptions)
+	if err != nil {
+		return err
+	}
+	if opts.PlanFile != "" {
+		saved, err := planner.LoadPlanFile(opts.PlanFile)
+		if err != nil {
+			return err
+		}
+		if err := saved.CheckFresh(s.doc, s.specHash); err != nil {
+			return err
+		}
+		if err := planner.SameChanges(saved.Plan, p); err != nil {
+			return fmt.Errorf("saved plan %s is stale: %w; run plan again", opts.PlanFile, err)
+		}
+	}
+	if err := renderPlan(f, p, &opts.engineOptions); err != nil {
+		return err
+	}
+	return execute(ctx, f, s, p, opts.AutoApprove || opts.PlanFile != "", opts.AllowDataLoss, &opts.engineOptions, "apply")
+}
+
+// execute confirms and applies p, printing progress, what was done and what
+// was not, and the outputs.
+func execute(ctx context.Context, f *Factory, s *session, p *planner.Plan, approved, allowDataLoss bool, opts *engineOptions, verb string) error {
+	changes := p.HasChanges()
+	if loss := p.DataLossChanges(); len(loss) > 0 && !allowDataLoss {
+		return fmt.Errorf("refusing to %s: %d change(s) would delete or replace resources that hold data (first: %s); re-run with --allow-data-loss if that is what you want",
+			verb, len(loss), loss[0].Addr)
+	}
+	if changes && !approved {
+		if err := confirm(f, fmt.Sprintf("Do you want to %s these changes?", verb)); err != nil {
+			return err
+		}
+	}
+
+	st, err := state.Open(ctx, s.backend, s.app.Name, s.app.Stage)
+	if err != nil {
+		return err
+	}
+	// An interrupt lets in-flight operations finish and be recorded; a second
+	// one kills the process (the journal makes that recoverable too).
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// A plan without changes still goes through Apply: it makes no API call
+	// but evaluates the outputs from state.
+	res, err := planner.Apply(ctx, p, s.desired, s.reg, st, planner.ApplyOptions{
+		Parallelism:   opts.Parallelism,
+		AllowDataLoss: allowDataLoss,
+		OnEvent: func(e planner.Event) {
+			if !opts.JSON {
+				fmt.Fprintln(f.IO.ErrOut, e.String())
+			}
+		},
+	})
+	if err == nil && res != nil {
+		err = res.Err()
+	}
+	if err != nil {
+		if res != nil {
+			fmt.Fprintf(f.IO.ErrOut, "\n%s stopped: %d done, %d failed, %d not started. State records everything that was done; fix the cause and run %s again.\n",
+				capitalize(verb), len(res.Done), len(res.Failed), len(res.NotStarted), verb)
+			for _, n := range res.NotStarted {
+				fmt.Fprintf(f.IO.ErrOut, "  not started: %s (%s)\n", n.Addr, n.Op)
+			}
+		}
+		return err
+	}
+	if verb == "destroy" {
+		if err := st.SetOutputs(nil); err != nil {
+			return err
+		}
+	} else {
+		if err := st.SetTarget(s.target.ID()); err != nil {
+			return err
+		}
+		if !sameOutputs(res.Outputs, st.Doc().Outputs) {
+			if err := st.SetOutputs(res.Outputs); err != nil {
+				return err
+			}
+		}
+	}
+	if !changes {
+		fmt.Fprintln(f.IO.Out, "\nNo changes to apply.")
+	} else {
+		sum := p.Summary()
+		fmt.Fprintf(f.IO.Out, "\n%s complete: %d added, %d changed, %d replaced, %d destroyed.\n",
+			capitalize(verb), sum.Add, sum.Change, sum.Replace, sum.Destroy)
+	}
+	printOutputs(f, res.Outputs)
+	return nil
+}
+
+func sameOutputs(a, b map[string]state.Output) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || !planner.Equal(v.Value, w.Value) || v.Sensitive != w.Sensitive {
+			return false
+		}
+	}
+	return true
+}
+
+func printOutputs(f *Factory, outs map[string]state.Output) {
+	if len(outs) == 0 {
+		return
+	}
+	fmt.Fprintln(f.IO.Out, "\nOutputs:")
+	for _, k := range sortedOutputNames(outs) {
+		v := outs[k]
+		if v.Sensitive {
+			fmt.Fprintf(f.IO.Out, "  %s = (sensitive)\n", k)
+			continue
+		}
+		fmt.Fprintf(f.IO.Out, "  %s = %v\n", k, v.Value)
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/pflag"
+
+	"github.com/evdeploy/evdeploy/planner"
+	awsprov "github.com/evdeploy/evdeploy/providers/aws"
+	"github.com/evdeploy/evdeploy/spec"
+	"github.com/evdeploy/evdeploy/state"
+)
+
+// engineOptions are the flags plan, apply and destroy share.
+type engineOptions struct {
+	Refresh      bool
+	Parallelism  int
+	LockTimeout  time.Duration
+	TargetBlocks []string
+	Detail       bool
+	JSON         bool
+}
+
+func (o *engineOptions) addFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.Refresh, "refresh", true, "read every deployed resource to detect drift (--refresh=false trusts state)")
+	fs.IntVar(&o.Parallelism, "parallelism", planner.DefaultParallelism, "maximum concurrent API operations")
+	fs.DurationVar(&o.LockTimeout, "lock-timeout", 0, "wait this long for the state lock (0: fail at once)")
+	fs.StringArrayVar(&o.TargetBlocks, "target-block", nil, "limit the plan to this block `ADDR` and its dependencies (repeatable)")
+	fs.BoolVar(&o.Detail, "detail", false, "show the plan at the resource level")
+	fs.BoolVar(&o.JSON, "json", false, "print the plan as JSON (docs/plan-json.md)")
+}
+
+// session is one plan/apply/destroy run: the loaded spec, the target, the locked
+// state and the desired graph.
+type session struct {
+	f       *Factory
+	app     *spec.App
+	files   map[string]*hcl.File
+	cfg     aws.Config
+	target  *TargetInfo
+	backend state.Backend
+	unlock  func() error
+	doc     *state.Document
+	reg     planner.Registry
+	desired *planner.Desired
+	// specHash binds a saved plan to the spec, variables, stage, target and
+	// code it was made from.
+	specHash string
+}
+
+// openSession loads the spec, resolves the target, takes the state lock for
+// operation and reads the state. The caller must call close.
+func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation string, needDesired bool) (*session, error) {
+	app, files, err := loadApp(f)
+	if err != nil {
+		return nil, err
+	}
+	cfg, target, err := f.AWSConfig(ctx, app.Region)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{f: f, app: app, files: files, cfg: cfg, target: target, reg: awsprov.New(cfg)}
+	s.backend, err = stateBackend(ctx, app, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.unlock, err = s.backend.Lock(ctx, state.NewLockInfo(operation), opts.LockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.close()
+		}
+	}()
+	s.doc, err = s.backend.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading state from %s: %w", s.backend, err)
+	}
+	if s.doc == nil {
+		s.doc = state.New(app.Name, app.Stage)
+	}
+	if s.doc.Target != "" && s.doc.Target != target.ID() && len(s.doc.Resources) > 0 {
+		return nil, fmt.Errorf("state %s records resources on %s, but this run targets %s: use the matching --target/--endpoint/--region, or a different --stage",
+			s.backend, s.doc.Target, target.ID())
+	}
+	if needDesired {
+		pkgs, err := buildPackages(ctx, f, app)
+		if err != nil {
+			return nil, err
+		}
+		local := ""
+		if target.Target == "local" {
+			local = target.Endpoint
+		}
+		desired, diags := planner.Lower(app, planner.LowerOptions{
+			Account:       target.Account,
+			Region:        target.Region,
+			Packages:      pkgs,
+			LocalEndpoint: local,
+		})
+		if diags.HasErrors() {
+			printDiagnostics(f, files, diags)
+			return nil, silentExit(exitError)
+		}
+		s.desired = desired
+		s.specHash = hashSpec(app, files, target, pkgs)
+	}
+	ok = true
+	return s, nil
+}
+
+func (s *session) close() {
+	if s.unlock != nil {
+		if err := s.unlock(); err != nil {
+			s.f.Logger.Warn("releasing the state lock", "err", err)
+		}
+		s.unlock = nil
+	}
+}
+
+// plan refreshes (unless told not to) and diffs.
+func (s *session) plan(ctx context.Context, opts *engineOptions) (*planner.Plan, error) {
+	var obs map[string]planner.Observation
+	if opts.Refresh {
+		var err error
+		obs, err = planner.Refresh(ctx, s.doc, s.reg, opts.Parallelism)
+		if err != nil {
+			return nil, fmt.Errorf("refreshing state: %w", err)
+		}
+	}
+	p, err := planner.Diff(s.desired, s.doc, obs, s.reg)
+	if err != nil {
+		return nil, err
+	}
+	if len(opts.TargetBlocks) > 0 {
+		if p, err = planner.TargetBlocks(p, opts.TargetBlocks); err != nil {
+			return nil, err
+		}
+	}
+	p.FlagDataLoss(s.reg)
+	return p, nil
+}
+
+// stateBackend picks the app's backend: S3 when the spec declares one, else
+// the local file .evdeploy/state/<stage>.json.
+func stateBackend(ctx context.Context, app *spec.App, cfg aws.Config) (state.Backend, error) {
+	if app.Backend == nil {
+		return state.NewLocal(app.Dir, app.Stage), nil
+	}
+	b := app.Backend
+	bcfg := cfg.Copy()
+	if b.Region != "" {
+		bcfg.Region = b.Region
+	}
+	key := strings.ReplaceAll(b.Key, "${stage}", app.Stage)
+	if key == b.Key && !strings.Contains(key, app.Stage) {
+		// One key per stage: separate state for separate stages.
+		key = strings.TrimSuffix(key, ".json") + "-" + app.Stage + ".json"
+	}
+	return awsprov.NewS3StateBackend(bcfg, b.Bucket, key), nil
+}
+
+// buildPackages builds every function's package (cached by content).
+func buildPackages(ctx context.Context, f *Factory, app *spec.App) (map[spec.Addr]*planner.Package, error) {
+	arts, err := packageApp(ctx, f, app, 4)
+	if err != nil {
+		return nil, err
+	}
+	out := map[spec.Addr]*planner.Package{}
+	for i, a := range arts {
+		out[app.Functions[i].Addr] = &planner.Package{Path: a.Path, SHA256: a.SHA256, Runtime: a.Runtime, Handler: a.Handler, Size: a.Size}
+	}
+	return out, nil
+}
+
+// hashSpec identifies everything a plan was computed from.
+func hashSpec(app *spec.App, files map[string]*hcl.File, target *TargetInfo, pkgs map[spec.Addr]*planner.Package) string {
+	h := sha256.New()
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(h, "file %s %d\n", filepath.Base(n), len(files[n].Bytes))
+		h.Write(files[n].Bytes)
+	}
+	fmt.Fprintf(h, "stage %s\ntarget %s\n", app.Stage, target.ID())
+	addrs := make([]string, 0, len(pkgs))
+	for a := range pkgs {
+		addrs = append(addrs, a.String())
+	}
+	sort.Strings(addrs)
+	for _, a := range addrs {
+		for k, p := range pkgs {
+			if k.String() == a {
+				fmt.Fprintf(h, "code %s %s\n", a, p.SHA256)
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func printDiagnostics(f *Factory, files map[string]*hcl.File, diags hcl.Diagnostics) {
+	w := hcl.NewDiagnosticTextWriter(f.IO.ErrOut, files, 100, f.IO.Color)
+	_ = w.WriteDiagnostics(diags)
+}
+
+// confirm asks the user to approve. Without a terminal it refuses instead of
+// hanging: CI must say --auto-approve.
+func confirm(f *Factory, question string) error {
+	if !f.IO.InTTY {
+		return errors.New("refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve")
+	}
+	fmt.Fprintf(f.IO.Out, "\n%s\n  Only 'yes' will be accepted: ", question)
+	var answer string
+	fmt.Fscanln(f.IO.In, &answer)
+	if strings.TrimSpace(answer) != "yes" {
+		return &exitCodeError{code: exitError, err: errors.New("cancelled: nothing was changed")}
+	}
+	return nil
+}

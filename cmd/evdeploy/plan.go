@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evdeploy/evdeploy/planner"
+	"github.com/evdeploy/evdeploy/state"
+)
+
+func init() { registerVerb(newCmdPlan) }
+
+// PlanOptions are plan's flags.
+type PlanOptions struct {
+	engineOptions
+	Out              string
+	DetailedExitCode bool
+	Destroy          bool
+}
+
+func newCmdPlan(f *Factory) *cobra.Command {
+	opts := &PlanOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show exactly what apply would change",
+		Long: `plan compares the spec with what is deployed (refreshing every resource in
+state to see drift) and prints the changes apply would make, one line per spec
+block (--detail: per resource). Nothing is changed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return planRun(cmd.Context(), f, opts)
+		},
+	}
+	opts.addFlags(cmd.Flags())
+	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "save the plan to `FILE` for a later `apply FILE`")
+	cmd.Flags().BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	cmd.Flags().BoolVar(&opts.Destroy, "destroy", false, "plan the deletion of everything deployed")
+	return cmd
+}
+
+func planRun(ctx context.Context, f *Factory, opts *PlanOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s, err := openSession(ctx, f, &opts.engineOptions, state.OpPlan, !opts.Destroy)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	var p *planner.Plan
+	if opts.Destroy {
+		p = planner.PlanDestroy(s.doc)
+		p.FlagDataLoss(s.reg)
+	} else if p, err = s.plan(ctx, &opts.engineOptions); err != nil {
+		return err
+	}
+	if err := renderPlan(f, p, &opts.engineOptions); err != nil {
+		return err
+	}
+	if opts.Out != "" {
+		if err := planner.SavePlanFile(opts.Out, p, s.specHash); err != nil {
+			return err
+		}
+		if !opts.JSON {
+			fmt.Fprintf(f.IO.Out, "\nSaved the plan to %s. Apply exactly it with: evdeploy apply %s\n", opts.Out, opts.Out)
+		}
+	}
+	if opts.DetailedExitCode && p.HasChanges() {
+		return silentExit(exitChanges)
+	}
+	return nil
+}
+
+func renderPlan(f *Factory, p *planner.Plan, opts *engineOptions) error {
+	if opts.JSON {
+		return planner.RenderJSON(f.IO.Out, p)
+	}
+	if len(opts.TargetBlocks) > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "Warning: the plan is limited to %v and their dependencies; other changes are not shown and will not be applied.\n", opts.TargetBlocks)
+	}
+	return planner.Render(f.IO.Out, p, planner.RenderOptions{Detail: opts.Detail, Color: f.IO.Color})
+}

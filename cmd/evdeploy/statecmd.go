@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { registerVerb(newCmdState) }
+
+func newCmdState(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "state",
+		Short: "Inspect recorded state",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "List every resource in state",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			return stateListRun(c.Context(), f)
+		},
+	})
+	var showJSON bool
+	show := &cobra.Command{
+		Use:   "show ADDR",
+		Short: "Show one resource's recorded attributes",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return stateShowRun(c.Context(), f, args[0], showJSON)
+		},
+	}
+	show.Flags().BoolVar(&showJSON, "json", false, "print JSON")
+	cmd.AddCommand(show)
+	return cmd
+}
+
+func stateListRun(ctx context.Context, f *Factory) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	doc, err := readState(ctx, f)
+	if err != nil {
+		return err
+	}
+	if doc == nil {
+		return nil
+	}
+	for _, r := range doc.Resources {
+		fmt.Fprintf(f.IO.Out, "%s\t%s\n", r.Addr, r.ID)
+	}
+	for _, i := range doc.Journal {
+		fmt.Fprintf(f.IO.Out, "%s\t(journaled create of %s, not confirmed)\n", i.Addr, i.Name)
+	}
+	return nil
+}
+
+func stateShowRun(ctx context.Context, f *Factory, addr string, asJSON bool) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	doc, err := readState(ctx, f)
+	if err != nil {
+		return err
+	}
+	if doc != nil {
+		for _, r := range doc.Resources {
+			if r.Addr != addr {
+				continue
+			}
+			if asJSON {
+				enc := json.NewEncoder(f.IO.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(r)
+			}
+			fmt.Fprintf(f.IO.Out, "# %s\n  id   = %s\n  type = %s\n", r.Addr, r.ID, r.Type)
+			keys := make([]string, 0, len(r.Attrs))
+			for k := range r.Attrs {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				b, _ := json.Marshal(r.Attrs[k])
+				fmt.Fprintf(f.IO.Out, "  %s = %s\n", k, b)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("no resource %s in state; `evdeploy state list` shows what is recorded", addr)
+}
