@@ -134,13 +134,16 @@ func (d *decoder) function(addr Addr, b *hcl.Block) (*Function, []dep) {
 		}
 	}
 	fn.Handler = d.str(a, "handler", "")
+	// go and provided.* run a bootstrap executable: no handler needed. A
+	// custom runtime may still read one (_HANDLER), so provided.* keeps it;
+	// for go evdeploy builds the bootstrap itself and nothing reads it.
 	bootstrap := fn.Runtime == "go" || strings.HasPrefix(fn.Runtime, "provided")
 	switch attr := a["handler"]; {
 	case fn.Runtime == "":
 	case attr == nil && !bootstrap:
 		d.errorf(b.DefRange, "Missing handler", "Runtime %s needs a handler, like handler = %q.", fn.Runtime, exampleHandler(fn.Runtime))
-	case attr != nil && bootstrap:
-		d.warnf(attr.Expr.Range(), "Handler is ignored", "Runtime %s runs the bootstrap executable; the handler is not used.", fn.Runtime)
+	case attr != nil && fn.Runtime == "go":
+		d.warnf(attr.Expr.Range(), "Handler is ignored", "Runtime go runs the bootstrap executable evdeploy builds; the handler is not used.")
 		fn.Handler = ""
 	case attr != nil && !handlerRE.MatchString(fn.Handler):
 		d.errorf(attr.Expr.Range(), "Invalid handler", "A handler is 1 to 128 characters without spaces; got %q.", fn.Handler)
