@@ -94,3 +94,27 @@ func TestFmtFiles(t *testing.T) {
 		t.Errorf("fmt in an empty folder: exit %d, want 1", code)
 	}
 }
+
+func TestFmtDiff(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "main.evd.hcl")
+	src := "app \"x\" {}\n\nqueue \"q\" {\nfifo=true\n  delay =   \"1s\"\n}\n\nbus \"b\" {}\nbus \"c\" {}\nbus \"d\" {}\nbus \"e\" {}\n\ntopic \"t\" {\nfifo=true\n}\n"
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := runEvd(t, "fmt", "--check", "--diff", "-C", dir)
+	if code != exitError {
+		t.Errorf("exit %d, want 1", code)
+	}
+	want := "--- " + file + "\n+++ " + file + " (formatted)\n" +
+		"@@ -1,8 +1,8 @@\n" +
+		" app \"x\" {}\n \n queue \"q\" {\n-fifo=true\n-  delay =   \"1s\"\n+  fifo  = true\n+  delay = \"1s\"\n }\n \n bus \"b\" {}\n" +
+		"@@ -11,5 +11,5 @@\n" +
+		" bus \"e\" {}\n \n topic \"t\" {\n-fifo=true\n+  fifo = true\n }\n"
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("diff output (-want +got):\n%s", diff)
+	}
+	if b, _ := os.ReadFile(file); string(b) != src {
+		t.Errorf("--check --diff changed the file")
+	}
+}
