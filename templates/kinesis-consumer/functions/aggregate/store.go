@@ -32,6 +32,8 @@ func updateInput(table string, c Count) *dynamodb.UpdateItemInput {
 		TableName: aws.String(table),
 		Key:       map[string]types.AttributeValue{"page": &types.AttributeValueMemberS{Value: c.Page}},
 		// ADD is atomic, so concurrent shards can count the same page.
+		// last_seen is the latest click of the latest batch written; with
+		// several shards it can step back briefly.
 		UpdateExpression: aws.String("ADD #views :n SET #last = :t"),
 		ExpressionAttributeNames: map[string]string{
 			"#views": "views",
