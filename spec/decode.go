@@ -326,6 +326,10 @@ func (d *decoder) tags(attrs hcl.Attributes) map[string]string {
 		return nil
 	}
 	out := map[string]string{}
+	if n := v.LengthInt(); n > 50 {
+		d.errorf(attr.Expr.Range(), "Too many tags", "AWS allows at most 50 tags per resource; this map has %d.", n)
+		return nil
+	}
 	for k, e := range v.AsValueMap() {
 		if e.IsNull() {
 			d.errorf(attr.Expr.Range(), "Invalid tag", "Tag %q has a null value.", k)

@@ -13,6 +13,7 @@
 // points at the reference itself. Expressions that read block attributes known
 // only after deploy are kept and evaluated later with App.Eval (eval.go).
 //
-// spec knows nothing about AWS APIs or deployed state: it imports only hcl/v2
-// and go-cty, never another evdeploy package.
+// spec knows nothing about AWS APIs or deployed state: it imports hcl/v2,
+// go-cty and levenshtein (hcl's own suggestion metric), never another evdeploy
+// package.
 package spec
