@@ -330,19 +330,21 @@ func (d *decoder) tags(attrs hcl.Attributes) map[string]string {
 		d.errorf(attr.Expr.Range(), "Too many tags", "AWS allows at most 50 tags per resource; this map has %d.", n)
 		return nil
 	}
-	for k, e := range v.AsValueMap() {
+	m := v.AsValueMap()
+	for _, k := range keys(m) {
+		e, at := m[k], keyRange(attr.Expr, k)
 		if e.IsNull() {
-			d.errorf(attr.Expr.Range(), "Invalid tag", "Tag %q has a null value.", k)
+			d.errorf(at, "Invalid tag", "Tag %q has a null value.", k)
 			continue
 		}
 		val := e.AsString()
 		switch {
 		case k == "" || len(k) > 128:
-			d.errorf(attr.Expr.Range(), "Invalid tag", "Tag keys must be 1 to 128 characters; %q is not.", k)
+			d.errorf(at, "Invalid tag", "Tag keys must be 1 to 128 characters; %q is not.", k)
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
-			d.errorf(attr.Expr.Range(), "Invalid tag", "Tag key %q uses the reserved prefix \"aws:\".", k)
+			d.errorf(at, "Invalid tag", "Tag key %q uses the reserved prefix \"aws:\".", k)
 		case len(val) > 256:
-			d.errorf(attr.Expr.Range(), "Invalid tag", "The value of tag %q is longer than 256 characters.", k)
+			d.errorf(at, "Invalid tag", "The value of tag %q is longer than 256 characters.", k)
 		}
 		out[k] = val
 	}

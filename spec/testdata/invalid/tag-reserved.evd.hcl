@@ -1,0 +1,6 @@
+app "bad" {
+  tags = {
+    team              = "orders"
+    "aws:cost-center" = "42" # ERROR: Invalid tag
+  }
+}
