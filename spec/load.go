@@ -110,6 +110,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 	var diags hcl.Diagnostics
 	var bodies []*hcl.BodyContent
 	sort.Slice(srcs, func(i, j int) bool { return srcs[i].name < srcs[j].name })
+	var contentDiags hcl.Diagnostics
 	for _, s := range srcs {
 		f, d := parser.ParseHCL(s.src, s.name)
 		diags = append(diags, d...)
@@ -117,7 +118,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 			continue
 		}
 		c, d := f.Body.Content(topSchema)
-		diags = append(diags, d...)
+		contentDiags = append(contentDiags, d...)
 		bodies = append(bodies, c)
 	}
 	if diags.HasErrors() {
@@ -154,6 +155,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 	d := &decoder{
 		dir: absDir, relDir: dir, declared: map[Addr]hcl.Range{}, locals: map[string]*local{},
 		badVars: map[string]bool{}, badLocals: map[string]bool{},
+		diags: contentDiags, // unknown top-level blocks: report, and check the rest
 	}
 	if len(srcs) > 0 {
 		d.start = hcl.Range{Filename: srcs[0].name, Start: hcl.InitialPos, End: hcl.InitialPos}
