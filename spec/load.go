@@ -42,6 +42,9 @@ type source struct {
 // for hcl.NewDiagnosticTextWriter). The App is nil when diags has errors;
 // warnings may come with a valid App.
 func Load(dir string, opts Options) (*App, map[string]*hcl.File, hcl.Diagnostics) {
+	if dir == "" {
+		dir = "."
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, map[string]*hcl.File{}, hcl.Diagnostics{{
