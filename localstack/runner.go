@@ -31,6 +31,8 @@ import (
 // code or configuration, delete) and keeps one handler process per function
 // polling kumo at AWS_LAMBDA_RUNTIME_API=<kumo>/_runtime/<name>.
 //
+// It also polls SQS event source mappings of the functions it runs (esm.go).
+//
 // Only bootstraps the host can execute are run: provided.* (and go1.x)
 // packages whose executable is built for this OS and architecture. Other
 // functions are deployed but not executed; the health document says why.
@@ -40,9 +42,13 @@ type runner struct {
 	root     string // unpacked code lives here
 	lg       *log.Logger
 
-	mu     sync.Mutex
-	fns    map[string]*fnRun
-	closed bool
+	client *http.Client
+	stop   context.CancelFunc // ends the mapping watcher and the pollers
+
+	mu      sync.Mutex
+	fns     map[string]*fnRun
+	pollers map[string]*poller // by event source mapping UUID
+	closed  bool
 }
 
 type fnRun struct {
@@ -76,7 +82,14 @@ func newRunner(kumoURL, endpoint string, lg *log.Logger) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runner{kumoURL: kumoURL, endpoint: endpoint, root: root, lg: lg, fns: map[string]*fnRun{}}, nil
+	ctx, stop := context.WithCancel(context.Background())
+	r := &runner{
+		kumoURL: kumoURL, endpoint: endpoint, root: root, lg: lg, stop: stop,
+		client: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 32}},
+		fns:    map[string]*fnRun{}, pollers: map[string]*poller{},
+	}
+	go r.watchMappings(ctx, time.Second)
+	return r, nil
 }
 
 const lambdaPrefix = "/2015-03-31/functions"
@@ -113,27 +126,26 @@ func functionName(s string) string {
 	return s
 }
 
-type statusRecorder struct {
-	http.ResponseWriter
+// bufferedResponse holds a control-plane answer until the runner has acted
+// on it, so that a client that invokes right after its deploy call returns
+// finds the new handler (or no handler, after a delete).
+type bufferedResponse struct {
+	header http.Header
 	status int
+	body   bytes.Buffer
 }
 
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
+func (b *bufferedResponse) Header() http.Header { return b.header }
+func (b *bufferedResponse) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
 	}
-	return s.ResponseWriter.Write(b)
 }
-
-func (s *statusRecorder) Flush() {
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
 	}
+	return b.body.Write(p)
 }
 
 // wrap follows successful Lambda control-plane calls on their way to next.
@@ -150,17 +162,24 @@ func (r *runner) wrap(next http.Handler) http.Handler {
 			return
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
-		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, req)
-		if rec.status < 200 || rec.status > 299 {
-			return
+		buf := &bufferedResponse{header: http.Header{}}
+		next.ServeHTTP(buf, req)
+		if buf.status == 0 {
+			buf.status = http.StatusOK
 		}
-		// The client may hang up once it has the answer: keep going.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), 30*time.Second)
-		defer cancel()
-		if err := r.follow(req.WithContext(ctx), op, name, body); err != nil {
-			r.lg.Printf("function runner: %v", err)
+		if buf.status >= 200 && buf.status <= 299 {
+			// The client may hang up meanwhile: keep going.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), 30*time.Second)
+			if err := r.follow(req.WithContext(ctx), op, name, body); err != nil {
+				r.lg.Printf("function runner: %v", err)
+			}
+			cancel()
 		}
+		for k, v := range buf.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(buf.status)
+		_, _ = w.Write(buf.body.Bytes())
 	})
 }
 
@@ -249,7 +268,7 @@ func (r *runner) get(req *http.Request, path string) ([]byte, error) {
 	} else if a != "" {
 		out.Header.Set("Authorization", a)
 	}
-	resp, err := http.DefaultClient.Do(out)
+	resp, err := r.client.Do(out)
 	if err != nil {
 		return nil, err
 	}
@@ -407,9 +426,13 @@ func stopFn(fn *fnRun) {
 
 // close stops every handler and removes the unpacked code.
 func (r *runner) close() {
+	r.stop()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.closed = true
+	for _, p := range r.pollers {
+		p.cancel()
+	}
 	for _, fn := range r.fns {
 		stopFn(fn)
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 // echoZip builds testdata/echo for this machine and packages it as a
@@ -285,4 +287,101 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// An SQS event source mapping of a function the engine runs is polled: the
+// messages reach the handler as Lambda's SQS event and leave the queue.
+func TestRunnerPollsSQS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a handler and runs it")
+	}
+	code := echoZip(t)
+	var logBuf lockedBuffer
+	ep := serveRunning(t, &logBuf)
+	cfg := localConfig(ep, "us-east-1")
+	lc, qc := lambda.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	ctx := t.Context()
+	name := fmt.Sprintf("evd-esm-%d", os.Getpid())
+
+	q, err := qc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := qc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queueArn := attrs.Attributes["QueueArn"]
+	if _, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/r"),
+		Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"),
+		Code: &lambdatypes.FunctionCode{ZipFile: code},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	invokeUntil(t, lc, name, func(echoReply) bool { return true })
+	esm, err := lc.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
+		FunctionName: aws.String(name), EventSourceArn: aws.String(queueArn), BatchSize: aws.Int32(5),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := []string{"order-1", "order-2", "order-3"}
+	for _, b := range bodies {
+		if _, err := qc.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(b),
+			MessageAttributes: map[string]sqstypes.MessageAttributeValue{"kind": {DataType: aws.String("String"), StringValue: aws.String("order")}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		log := logBuf.String()
+		seen := 0
+		for _, b := range bodies {
+			if strings.Contains(log, `"body":"`+b+`"`) {
+				seen++
+			}
+		}
+		if seen == len(bodies) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the handler saw %d of %d messages within 20s; engine log:\n%s", seen, len(bodies), log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	log := logBuf.String()
+	for _, want := range []string{`"eventSource":"aws:sqs"`, `"eventSourceARN":"` + queueArn + `"`, `"kind":{"binaryListValues":[],"dataType":"String","stringListValues":[],"stringValue":"order"}`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the SQS event lacks %s:\n%s", want, log)
+		}
+	}
+	// Processed messages are deleted: nothing visible or in flight.
+	empty := false
+	for !empty && time.Now().Before(deadline) {
+		a, err := qc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{
+			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		empty = a.Attributes["ApproximateNumberOfMessages"] == "0" && a.Attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+		if !empty {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if !empty {
+		t.Errorf("processed messages are still in the queue")
+	}
+	if _, err := lc.DeleteEventSourceMapping(ctx, &lambda.DeleteEventSourceMappingInput{UUID: esm.UUID}); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("event source mapping %s: stopped polling", aws.ToString(esm.UUID))
+	for !strings.Contains(logBuf.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("poller not stopped after DeleteEventSourceMapping:\n%s", logBuf.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -1,0 +1,291 @@
+package localstack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// SQS event source mappings for the embedded engine. kumo stores mappings but
+// never polls them; the runner does for SQS queues whose function it runs:
+// receive a batch, invoke the function synchronously with Lambda's SQS event,
+// delete the batch when the function succeeds (on failure the messages come
+// back after their visibility timeout, and the queue's redrive policy applies).
+// Kinesis and DynamoDB stream mappings are not polled.
+
+// mapping is the part of an event source mapping the runner needs.
+type mapping struct {
+	UUID           string `json:"UUID"`
+	EventSourceArn string `json:"EventSourceArn"`
+	FunctionArn    string `json:"FunctionArn"`
+	BatchSize      int    `json:"BatchSize"`
+	State          string `json:"State"`
+}
+
+type poller struct {
+	m      mapping
+	cancel context.CancelFunc
+}
+
+// watchMappings reconciles the SQS pollers with kumo's mappings every
+// interval until ctx is done.
+func (r *runner) watchMappings(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ms, err := r.listMappings(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.lg.Printf("event source mappings: %v", err)
+			}
+			continue
+		}
+		r.syncPollers(ctx, ms)
+	}
+}
+
+func (r *runner) listMappings(ctx context.Context) ([]mapping, error) {
+	var all []mapping
+	marker := ""
+	for page := 0; page < 50; page++ {
+		path := "/2015-03-31/event-source-mappings/"
+		if marker != "" {
+			path += "?Marker=" + marker
+		}
+		b, _, err := r.call(ctx, http.MethodGet, path, "lambda", "", nil)
+		if err != nil {
+			return nil, err
+		}
+		var out struct {
+			EventSourceMappings []mapping `json:"EventSourceMappings"`
+			NextMarker          string    `json:"NextMarker"`
+		}
+		if err := json.Unmarshal(b, &out); err != nil {
+			return nil, fmt.Errorf("ListEventSourceMappings: %w", err)
+		}
+		all = append(all, out.EventSourceMappings...)
+		if out.NextMarker == "" || out.NextMarker == marker {
+			break
+		}
+		marker = out.NextMarker
+	}
+	return all, nil
+}
+
+// syncPollers starts a poller for each enabled SQS mapping whose function has
+// a running handler, and stops the others.
+func (r *runner) syncPollers(ctx context.Context, ms []mapping) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	want := map[string]mapping{}
+	for _, m := range ms {
+		if !strings.HasPrefix(m.EventSourceArn, "arn:aws:sqs:") {
+			continue
+		}
+		switch m.State {
+		case "Disabled", "Disabling", "Deleting":
+			continue
+		}
+		fn := r.fns[functionName(m.FunctionArn)]
+		if fn == nil || fn.cmd == nil {
+			continue // nothing would run the events: leave the messages queued
+		}
+		want[m.UUID] = m
+	}
+	for id, p := range r.pollers {
+		if w, ok := want[id]; !ok || w.EventSourceArn != p.m.EventSourceArn || w.FunctionArn != p.m.FunctionArn || w.BatchSize != p.m.BatchSize {
+			p.cancel()
+			delete(r.pollers, id)
+			r.lg.Printf("event source mapping %s: stopped polling %s", id, p.m.EventSourceArn)
+		}
+	}
+	for id, m := range want {
+		if _, ok := r.pollers[id]; ok {
+			continue
+		}
+		pctx, cancel := context.WithCancel(ctx)
+		r.pollers[id] = &poller{m: m, cancel: cancel}
+		r.lg.Printf("event source mapping %s: polling %s for function %s", id, m.EventSourceArn, functionName(m.FunctionArn))
+		go r.pollSQS(pctx, m)
+	}
+}
+
+// sqsMessage is a message as SQS's JSON protocol returns it.
+type sqsMessage struct {
+	MessageID         string            `json:"MessageId"`
+	ReceiptHandle     string            `json:"ReceiptHandle"`
+	MD5OfBody         string            `json:"MD5OfBody"`
+	Body              string            `json:"Body"`
+	Attributes        map[string]string `json:"Attributes"`
+	MessageAttributes map[string]struct {
+		StringValue string `json:"StringValue"`
+		BinaryValue []byte `json:"BinaryValue"`
+		DataType    string `json:"DataType"`
+	} `json:"MessageAttributes"`
+}
+
+// sqsRecord is one record of Lambda's SQS event.
+type sqsRecord struct {
+	MessageID         string            `json:"messageId"`
+	ReceiptHandle     string            `json:"receiptHandle"`
+	Body              string            `json:"body"`
+	Attributes        map[string]string `json:"attributes"`
+	MessageAttributes map[string]any    `json:"messageAttributes"`
+	MD5OfBody         string            `json:"md5OfBody"`
+	EventSource       string            `json:"eventSource"`
+	EventSourceARN    string            `json:"eventSourceARN"`
+	AWSRegion         string            `json:"awsRegion"`
+}
+
+func (r *runner) pollSQS(ctx context.Context, m mapping) {
+	// arn:aws:sqs:region:account:name
+	p := strings.Split(m.EventSourceArn, ":")
+	if len(p) != 6 {
+		r.lg.Printf("event source mapping %s: %s is not a queue ARN", m.UUID, m.EventSourceArn)
+		return
+	}
+	region, account, queue := p[3], p[4], p[5]
+	fn := functionName(m.FunctionArn)
+	batch := m.BatchSize
+	if batch <= 0 || batch > 10 {
+		batch = 10 // one ReceiveMessage returns at most 10
+	}
+	var queueURL string
+	for queueURL == "" {
+		b, _, err := r.call(ctx, http.MethodPost, "/", "sqs", "AmazonSQS.GetQueueUrl",
+			map[string]any{"QueueName": queue, "QueueOwnerAWSAccountId": account})
+		if err == nil {
+			var out struct{ QueueUrl string }
+			if json.Unmarshal(b, &out) == nil {
+				queueURL = out.QueueUrl
+			}
+		}
+		if queueURL == "" && !sleepCtx(ctx, time.Second) {
+			return
+		}
+	}
+	for ctx.Err() == nil {
+		b, _, err := r.call(ctx, http.MethodPost, "/", "sqs", "AmazonSQS.ReceiveMessage", map[string]any{
+			"QueueUrl": queueURL, "MaxNumberOfMessages": batch, "WaitTimeSeconds": 1,
+			"AttributeNames": []string{"All"}, "MessageAttributeNames": []string{"All"},
+		})
+		var out struct{ Messages []sqsMessage }
+		if err == nil {
+			err = json.Unmarshal(b, &out)
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				r.lg.Printf("event source mapping %s: receive from %s: %v", m.UUID, queue, err)
+			}
+			sleepCtx(ctx, time.Second)
+			continue
+		}
+		if len(out.Messages) == 0 {
+			// kumo may answer at once instead of waiting: do not spin.
+			sleepCtx(ctx, 200*time.Millisecond)
+			continue
+		}
+		records := make([]sqsRecord, len(out.Messages))
+		for i, msg := range out.Messages {
+			attrs := map[string]any{}
+			for k, v := range msg.MessageAttributes {
+				a := map[string]any{"dataType": v.DataType, "stringListValues": []string{}, "binaryListValues": []string{}}
+				if v.StringValue != "" {
+					a["stringValue"] = v.StringValue
+				}
+				if v.BinaryValue != nil {
+					a["binaryValue"] = v.BinaryValue
+				}
+				attrs[k] = a
+			}
+			if msg.Attributes == nil {
+				msg.Attributes = map[string]string{}
+			}
+			records[i] = sqsRecord{
+				MessageID: msg.MessageID, ReceiptHandle: msg.ReceiptHandle, Body: msg.Body,
+				Attributes: msg.Attributes, MessageAttributes: attrs, MD5OfBody: msg.MD5OfBody,
+				EventSource: "aws:sqs", EventSourceARN: m.EventSourceArn, AWSRegion: region,
+			}
+		}
+		event, _ := json.Marshal(map[string]any{"Records": records})
+		resp, hdr, err := r.call(ctx, http.MethodPost, "/2015-03-31/functions/"+fn+"/invocations", "lambda", "", json.RawMessage(event))
+		if err == nil && hdr.Get("X-Amz-Function-Error") != "" {
+			err = fmt.Errorf("function error: %s", bytes.TrimSpace(resp))
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				r.lg.Printf("event source mapping %s: %d message(s) from %s not processed by %s (they return after the visibility timeout): %v", m.UUID, len(records), queue, fn, err)
+			}
+			sleepCtx(ctx, time.Second)
+			continue
+		}
+		entries := make([]map[string]string, len(out.Messages))
+		for i, msg := range out.Messages {
+			entries[i] = map[string]string{"Id": fmt.Sprint(i), "ReceiptHandle": msg.ReceiptHandle}
+		}
+		if _, _, err := r.call(ctx, http.MethodPost, "/", "sqs", "AmazonSQS.DeleteMessageBatch",
+			map[string]any{"QueueUrl": queueURL, "Entries": entries}); err != nil && ctx.Err() == nil {
+			r.lg.Printf("event source mapping %s: delete processed messages from %s: %v", m.UUID, queue, err)
+		}
+	}
+}
+
+// call sends one request to kumo. target selects the JSON protocol
+// (X-Amz-Target); the Authorization header only names the service, which
+// kumo uses to route (it checks no signature).
+func (r *runner) call(ctx context.Context, method, path, service, target string, body any) ([]byte, http.Header, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.kumoURL+path, rd)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/"+service+"/aws4_request, SignedHeaders=host, Signature=0")
+	if target != "" {
+		req.Header.Set("X-Amz-Target", target)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	} else if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))
+	}
+	return b, resp.Header, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
