@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/google/go-cmp/cmp"
 
@@ -201,5 +203,64 @@ func TestEventSourceMappingErrors(t *testing.T) {
 	}
 	if err := h.Delete(ctx, "00000000-0000-0000-0000-000000000000", nil); err != nil {
 		t.Errorf("Delete of a missing mapping: %v", err)
+	}
+}
+
+func TestEventSourceMappingDynamoDBStream(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newTestMappings(t, c)
+	fn, _ := testFunction(t, c)
+	table := uniqueName("orders")
+	out, err := c.ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+		StreamSpecification:  &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewTypeNewImage},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.ddb.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
+	streamARN := aws.ToString(out.TableDescription.LatestStreamArn)
+	if streamARN == "" {
+		t.Fatal("table has no stream ARN")
+	}
+
+	desired := planner.Attrs{
+		"function_name": fn, "event_source_arn": streamARN, "starting_position": "LATEST",
+		"batch_size": int64(50), "maximum_retry_attempts": int64(2), "enabled": true,
+	}
+	id, created, err := h.Create(ctx, desired)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	want := desired.Norm()
+	want["uuid"] = id
+	if d := cmp.Diff(want, created); d != "" {
+		t.Errorf("Create (-want +got):\n%s", d)
+	}
+	got, _, err := h.Read(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(reportedOnly(t, want, got), got); d != "" {
+		t.Errorf("Read (-want +got):\n%s", d)
+	}
+	// starting_position forces replacement: delete, then create from TRIM_HORIZON.
+	if err := h.Delete(ctx, id, nil); err != nil {
+		t.Fatal(err)
+	}
+	desired["starting_position"] = "TRIM_HORIZON"
+	id2, _, err := h.Create(ctx, desired)
+	if err != nil {
+		t.Fatalf("Create replacement: %v", err)
+	}
+	if id2 == id {
+		t.Errorf("replacement reused the UUID %s", id)
+	}
+	if err := h.Delete(ctx, id2, nil); err != nil {
+		t.Fatal(err)
 	}
 }
