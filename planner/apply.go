@@ -101,9 +101,17 @@ func (e Event) String() string {
 	case Retrying:
 		return fmt.Sprintf("%s: still %s (attempt %d: %v)", e.Addr, opGerund[e.Op], e.Attempt, e.Err)
 	case Succeeded:
-		return fmt.Sprintf("%s: %s (%s)", e.Addr, opPast[e.Op], e.Elapsed.Round(100*time.Millisecond))
+		return fmt.Sprintf("%s: %s (%s)", e.Addr, opPast[e.Op], roundElapsed(e.Elapsed))
 	}
-	return fmt.Sprintf("%s: %s failed after %s: %v", e.Addr, e.Op, e.Elapsed.Round(100*time.Millisecond), e.Err)
+	return fmt.Sprintf("%s: %s failed after %s: %v", e.Addr, e.Op, roundElapsed(e.Elapsed), e.Err)
+}
+
+// roundElapsed keeps two significant figures or so: 12ms, 1.2s.
+func roundElapsed(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
 }
 
 // OpResult is one operation of an apply.
