@@ -151,7 +151,7 @@ type resolver struct {
 
 func (rs *resolver) diffOne(d *DesiredResource, sch Schema, rec *state.Resource, obs map[string]Observation, intents map[string]state.Intent) (*Change, error) {
 	a := d.Addr.String()
-	computed, forceNew, writeOnly := set(sch.Computed), set(sch.ForceNew), set(sch.WriteOnly)
+	computed, forceNew, writeOnly, noDiff := set(sch.Computed), set(sch.ForceNew), set(sch.WriteOnly), set(sch.NoDiff)
 	c := &Change{Addr: d.Addr, Block: d.Addr.Block, Name: d.Name}
 	if rec != nil {
 		c.PriorDeps = append([]string(nil), rec.Deps...)
@@ -217,7 +217,7 @@ func (rs *resolver) diffOne(d *DesiredResource, sch Schema, rec *state.Resource,
 
 	c.Before = overlay(last, seen, writeOnly)
 	for _, k := range d.Attrs.Keys() {
-		if computed[k] {
+		if computed[k] || noDiff[k] {
 			continue
 		}
 		dv := after[k]

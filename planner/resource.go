@@ -52,6 +52,11 @@ type Schema struct {
 	// the value last applied is kept (drift is only what the service reports).
 	WriteOnly []string
 
+	// NoDiff lists inputs that never make a change by themselves: they are
+	// passed to Create and Update but not compared (a package's local path,
+	// whose content another attribute such as code_sha256 already compares).
+	NoDiff []string
+
 	// HoldsData marks types whose deletion or replacement loses user data
 	// (bucket, table, queue, stream): apply refuses it without --allow-data-loss.
 	HoldsData bool

@@ -329,7 +329,7 @@ func TestE2EShop(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "functions/resize/main.py"), append(readFile(t, filepath.Join(dir, "functions/resize/main.py")), "\n# edited\n"...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"function.resize/aws_lambda_function.main update code_path,code_sha256"}, planChanges(t, common...)); diff != "" {
+	if diff := cmp.Diff([]string{"function.resize/aws_lambda_function.main update code_sha256"}, planChanges(t, common...)); diff != "" {
 		t.Errorf("source edit (-want +got):\n%s", diff)
 	}
 	proxy.reset()

@@ -44,10 +44,12 @@ func newLambdaFunction(c *clients) *lambdaFunction {
 
 func (*lambdaFunction) Schema() planner.Schema {
 	return planner.Schema{
-		Type:      "aws_lambda_function",
-		ForceNew:  []string{"function_name"},
-		Computed:  []string{"arn", "invoke_arn"},
-		WriteOnly: []string{"code_path", "s3_bucket", "s3_key"},
+		Type:     "aws_lambda_function",
+		ForceNew: []string{"function_name"},
+		Computed: []string{"arn", "invoke_arn"},
+		// Where the package comes from never makes a change by itself:
+		// code_sha256 compares its content with the deployed CodeSha256.
+		NoDiff: []string{"code_path", "s3_bucket", "s3_key"},
 	}
 }
 
