@@ -61,7 +61,7 @@ func TestDiffFromEmpty(t *testing.T) {
 		}
 	}
 	wantAfter := Attrs{
-		"name": "shop-dev-api", "role": Unknown{}, "memory": int64(128), "code_path": "/tmp/api.zip",
+		"name": "shop-dev-api", "role": Unknown{}, "memory": int64(128), "code_path": "/tmp/api.zip", "build_dir": "/tmp",
 		"environment": map[string]any{"QUEUE": Unknown{}, "TABLE": Unknown{}},
 		"arn":         Unknown{},
 	}
@@ -145,6 +145,18 @@ func TestDiffDrift(t *testing.T) {
 			},
 			want:    map[string]string{"function.api/fake_func.main": "update"},
 			changed: map[string][]string{"function.api/fake_func.main": {"code_path"}},
+		},
+		"a no-diff input never makes a change by itself": {
+			refresh: true,
+			desired: func() *Desired {
+				d := appDesired(128)
+				for _, r := range d.Resources {
+					if r.Addr == funcA {
+						r.Attrs["build_dir"] = "/elsewhere"
+					}
+				}
+				return d
+			},
 		},
 		"deleted out of band is created again, and its dependents follow": {
 			refresh: true,

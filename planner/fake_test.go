@@ -67,7 +67,7 @@ func newFakeCloud(rec *recorder) *fakeCloud {
 // queue hold data; mapping has a service-assigned id (Finder).
 var fakeSchemas = map[string]Schema{
 	"fake_role":    {Type: "fake_role", ForceNew: []string{"name"}, Computed: []string{"arn"}},
-	"fake_func":    {Type: "fake_func", ForceNew: []string{"name"}, Computed: []string{"arn"}, WriteOnly: []string{"code_path"}},
+	"fake_func":    {Type: "fake_func", ForceNew: []string{"name"}, Computed: []string{"arn"}, WriteOnly: []string{"code_path"}, NoDiff: []string{"build_dir"}},
 	"fake_store":   {Type: "fake_store", ForceNew: []string{"name", "size"}, Computed: []string{"arn"}, HoldsData: true},
 	"fake_queue":   {Type: "fake_queue", ForceNew: []string{"name"}, Computed: []string{"arn", "url"}, HoldsData: true},
 	"fake_mapping": {Type: "fake_mapping", ForceNew: []string{"function", "source"}, Computed: []string{"uuid"}},
@@ -412,6 +412,7 @@ func appDesired(memory int64) *Desired {
 			"role":      Ref{Resource: roleA, Attr: "arn"},
 			"memory":    memory,
 			"code_path": "/tmp/api.zip",
+			"build_dir": "/tmp",
 			"environment": map[string]any{
 				"QUEUE": Ref{Resource: queueA, Attr: "url"},
 				"TABLE": &Expr{Refs: []Ref{{Resource: storeA, Attr: "arn"}}, Text: "table.orders.arn",
