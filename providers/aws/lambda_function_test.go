@@ -156,7 +156,7 @@ func TestLambdaFunctionLifecycle(t *testing.T) {
 	}
 
 	s := h.Schema()
-	if !slices.Contains(s.ForceNew, "function_name") || !slices.Contains(s.WriteOnly, "code_path") {
+	if !slices.Contains(s.ForceNew, "function_name") || !slices.Contains(s.NoDiff, "code_path") {
 		t.Errorf("schema %+v", s)
 	}
 	if err := h.Delete(ctx, id, nil); err != nil {
