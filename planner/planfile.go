@@ -142,8 +142,18 @@ func SameChanges(a, b *Plan) error {
 	if len(diffs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: what apply would do now differs from the saved plan:\n  %s", ErrStalePlan, strings.Join(diffs, "\n  "))
+	return &changesDiffer{diffs: diffs}
 }
+
+// changesDiffer is SameChanges' error: it is an ErrStalePlan, but its text does
+// not repeat "saved plan is stale" (callers add their own context).
+type changesDiffer struct{ diffs []string }
+
+func (e *changesDiffer) Error() string {
+	return "what apply would do now differs from the saved plan:\n  " + strings.Join(e.diffs, "\n  ")
+}
+
+func (e *changesDiffer) Is(target error) bool { return target == ErrStalePlan }
 
 func actionOf(c *Change) Action {
 	if c == nil {
