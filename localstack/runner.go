@@ -33,9 +33,10 @@ import (
 //
 // It also polls SQS event source mappings of the functions it runs (esm.go).
 //
-// Only bootstraps the host can execute are run: provided.* (and go1.x)
-// packages whose executable is built for this OS and architecture. Other
-// functions are deployed but not executed; the health document says why.
+// It runs provided.* (and go1.x) packages whose executable is built for this
+// OS and architecture, and python3.* and nodejs* handlers on the host's
+// interpreter (interp.go). Other functions are deployed but not executed; the
+// health document says why.
 type runner struct {
 	kumoURL  string // kumo's own URL (the runtime API and control-plane reads)
 	endpoint string // the engine's endpoint, given to functions as AWS_ENDPOINT_URL
@@ -322,15 +323,21 @@ func (r *runner) restartLocked(fn *fnRun) {
 		r.lg.Printf("function %s: %s", fn.name, fn.status)
 		return
 	}
-	exe, why := executable(fn.conf, dir)
-	if exe == "" {
+	argv, why := launcher(fn.conf, dir, r.root)
+	if argv == nil {
 		fn.status = "not run: " + why
 		r.lg.Printf("function %s: %s", fn.name, fn.status)
 		return
 	}
 	host := strings.TrimPrefix(r.kumoURL, "http://")
+	path := os.Getenv("PATH")
+	if path == "" {
+		path = "/usr/local/bin:/usr/bin:/bin"
+	}
 	env := []string{
-		"PATH=/usr/local/bin:/usr/bin:/bin",
+		// The engine's PATH and HOME: interpreters (and version managers' shims) live there.
+		"PATH=" + path,
+		"HOME=" + os.Getenv("HOME"),
 		"TZ=:UTC",
 		"LAMBDA_TASK_ROOT=" + dir,
 		"_HANDLER=" + fn.conf.Handler,
@@ -354,7 +361,7 @@ func (r *runner) restartLocked(fn *fnRun) {
 			env = append(env, k+"="+fn.conf.Environment.Variables[k])
 		}
 	}
-	cmd := exec.Command(exe)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = env
 	// Own process group (stop kills helpers too); die with the engine.
@@ -368,7 +375,7 @@ func (r *runner) restartLocked(fn *fnRun) {
 	}
 	fn.cmd, fn.done = cmd, make(chan struct{})
 	fn.status = fmt.Sprintf("running (pid %d)", cmd.Process.Pid)
-	r.lg.Printf("function %s: started %s, pid %d", fn.name, filepath.Base(exe), cmd.Process.Pid)
+	r.lg.Printf("function %s: started %s (%s), pid %d", fn.name, fn.conf.Runtime, filepath.Base(argv[len(argv)-1]), cmd.Process.Pid)
 	gen, done, started := fn.gen, fn.done, time.Now()
 	go func() {
 		err := cmd.Wait()
@@ -451,8 +458,9 @@ func (r *runner) functions() map[string]string {
 	return m
 }
 
-// executable finds what to run for conf in dir, or says why nothing can run.
-func executable(conf lambdaConf, dir string) (string, string) {
+// launcher returns the command that runs conf's handler from dir (root holds
+// the interpreted runtimes' loops), or says why nothing can run it here.
+func launcher(conf lambdaConf, dir, root string) ([]string, string) {
 	var exe string
 	switch {
 	case strings.HasPrefix(conf.Runtime, "provided"):
@@ -460,19 +468,23 @@ func executable(conf lambdaConf, dir string) (string, string) {
 	case conf.Runtime == "go1.x":
 		exe = filepath.Join(dir, conf.Handler)
 	default:
-		return "", fmt.Sprintf("runtime %s is not executed by the embedded engine (only provided.* bootstraps; use LocalStack to run it)", conf.Runtime)
+		argv, why := interpreted(conf.Runtime, root)
+		if argv == nil && why == "" {
+			why = fmt.Sprintf("runtime %s is not executed by the embedded engine (provided.*, python3.* and nodejs* are; use LocalStack to run it)", conf.Runtime)
+		}
+		return argv, why
 	}
 	st, err := os.Stat(exe)
 	if err != nil {
-		return "", fmt.Sprintf("no %s in the package", filepath.Base(exe))
+		return nil, fmt.Sprintf("no %s in the package", filepath.Base(exe))
 	}
 	if st.Mode()&0o111 == 0 {
-		return "", fmt.Sprintf("%s is not executable", filepath.Base(exe))
+		return nil, fmt.Sprintf("%s is not executable", filepath.Base(exe))
 	}
 	if err := runsHere(exe); err != nil {
-		return "", err.Error()
+		return nil, err.Error()
 	}
-	return exe, ""
+	return []string{exe}, ""
 }
 
 // runsHere checks that an ELF executable is for this machine. Scripts and

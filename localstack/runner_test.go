@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/google/go-cmp/cmp"
 )
 
 // echoZip builds testdata/echo for this machine and packages it as a
@@ -179,11 +181,11 @@ func TestRunnerExecutesFunctions(t *testing.T) {
 	}
 
 	// A runtime the engine cannot execute is deployed and reported, not run.
-	py := name + "-py"
+	py := name + "-java"
 	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String(py), Role: aws.String("arn:aws:iam::000000000000:role/r"),
-		Runtime: lambdatypes.RuntimePython312, Handler: aws.String("app.handler"),
-		Code: &lambdatypes.FunctionCode{ZipFile: zipOf(t, map[string][]byte{"app.py": []byte("def handler(e, c):\n  return e\n")}, 0o644)},
+		Runtime: lambdatypes.RuntimeJava21, Handler: aws.String("example.Handler::handleRequest"),
+		Code: &lambdatypes.FunctionCode{ZipFile: zipOf(t, map[string][]byte{"example/Handler.class": []byte("not really")}, 0o644)},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +196,7 @@ func TestRunnerExecutesFunctions(t *testing.T) {
 	if s := info.Functions[name]; s != fmt.Sprintf("running (pid %d)", r.PID) {
 		t.Errorf("health says %s is %q", name, s)
 	}
-	if s := info.Functions[py]; !strings.Contains(s, "runtime python3.12 is not executed") {
+	if s := info.Functions[py]; !strings.Contains(s, "runtime java21 is not executed") {
 		t.Errorf("health says %s is %q", py, s)
 	}
 
@@ -211,13 +213,13 @@ func TestRunnerExecutesFunctions(t *testing.T) {
 	if _, ok := after.Functions[name]; ok {
 		t.Errorf("deleted function still reported: %v\n%s", after.Functions, logBuf.String())
 	}
-	if !strings.Contains(logBuf.String(), "function "+name+": started bootstrap") {
+	if !strings.Contains(logBuf.String(), "function "+name+": started provided.al2023 (bootstrap)") {
 		t.Errorf("engine log does not record the start:\n%s", logBuf.String())
 	}
 }
 
-func TestExecutableChecks(t *testing.T) {
-	dir := t.TempDir()
+func TestLauncher(t *testing.T) {
+	dir, root := t.TempDir(), t.TempDir()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -228,21 +230,108 @@ func TestExecutableChecks(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "handler"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	_, noPython := exec.LookPath("python3")
 	tests := []struct {
-		conf    lambdaConf
-		wantExe bool
-		why     string
+		conf     lambdaConf
+		wantArgv []string
+		why      string
 	}{
-		{lambdaConf{Runtime: "provided.al2023", Handler: "bootstrap"}, true, ""},
-		{lambdaConf{Runtime: "go1.x", Handler: "handler"}, false, "handler is not executable"},
-		{lambdaConf{Runtime: "go1.x", Handler: "missing"}, false, "no missing in the package"},
-		{lambdaConf{Runtime: "nodejs20.x", Handler: "index.handler"}, false, "runtime nodejs20.x is not executed"},
+		{lambdaConf{Runtime: "provided.al2023", Handler: "bootstrap"}, []string{filepath.Join(dir, "bootstrap")}, ""},
+		{lambdaConf{Runtime: "go1.x", Handler: "handler"}, nil, "handler is not executable"},
+		{lambdaConf{Runtime: "go1.x", Handler: "missing"}, nil, "no missing in the package"},
+		{lambdaConf{Runtime: "java21", Handler: "x::y"}, nil, "runtime java21 is not executed"},
+	}
+	if noPython == nil {
+		py, _ := exec.LookPath("python3")
+		if p, err := exec.LookPath("python3.12"); err == nil && exec.Command(p, "--version").Run() == nil {
+			py = p
+		}
+		tests = append(tests, struct {
+			conf     lambdaConf
+			wantArgv []string
+			why      string
+		}{lambdaConf{Runtime: "python3.12", Handler: "main.handler"}, []string{py, "-u", filepath.Join(root, "python-runtime.py")}, ""})
 	}
 	for _, tt := range tests {
-		exe, why := executable(tt.conf, dir)
-		if (exe != "") != tt.wantExe || !strings.Contains(why, tt.why) {
-			t.Errorf("executable(%+v) = %q, %q; want exe %v, why %q", tt.conf, exe, why, tt.wantExe, tt.why)
+		argv, why := launcher(tt.conf, dir, root)
+		if !slices.Equal(argv, tt.wantArgv) || !strings.Contains(why, tt.why) {
+			t.Errorf("launcher(%+v) = %q, %q; want %q, %q", tt.conf, argv, why, tt.wantArgv, tt.why)
 		}
+	}
+	t.Run("interpreter missing", func(t *testing.T) {
+		t.Setenv("PATH", t.TempDir())
+		argv, why := launcher(lambdaConf{Runtime: "nodejs20.x", Handler: "index.handler"}, dir, root)
+		if argv != nil || why != "runtime nodejs20.x needs node on this machine's PATH" {
+			t.Errorf("launcher = %q, %q", argv, why)
+		}
+	})
+}
+
+// Python and Node handlers run on the host's interpreter through the runtime
+// loops: the event in, the result out, errors reported as function errors.
+func TestRunnerInterpreted(t *testing.T) {
+	var logBuf lockedBuffer
+	ep := serveRunning(t, &logBuf)
+	c := lambda.NewFromConfig(localConfig(ep, "us-east-1"))
+	tests := []struct {
+		interp, runtime, handler, file, code string
+	}{
+		{"python3", "python3.12", "app.handler", "app.py", `import os
+
+def handler(event, context):
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    return {"got": event, "fn": context.function_name, "left": context.get_remaining_time_in_millis() > 0, "endpoint": os.environ["AWS_ENDPOINT_URL"]}
+`},
+		{"node", "nodejs20.x", "index.handler", "index.js", `exports.handler = async (event, context) => {
+  if (event.fail) throw new Error("asked to fail");
+  return { got: event, fn: context.functionName, left: context.getRemainingTimeInMillis() > 0, endpoint: process.env.AWS_ENDPOINT_URL };
+};
+`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.runtime, func(t *testing.T) {
+			if _, err := exec.LookPath(tt.interp); err != nil {
+				t.Skipf("no %s here", tt.interp)
+			}
+			name := fmt.Sprintf("evd-interp-%s-%d", strings.ReplaceAll(tt.runtime, ".", ""), os.Getpid())
+			if _, err := c.CreateFunction(t.Context(), &lambda.CreateFunctionInput{
+				FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/r"),
+				Runtime: lambdatypes.Runtime(tt.runtime), Handler: aws.String(tt.handler),
+				Code: &lambdatypes.FunctionCode{ZipFile: zipOf(t, map[string][]byte{tt.file: []byte(tt.code)}, 0o644)},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var out *lambda.InvokeOutput
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				var err error
+				out, err = c.Invoke(t.Context(), &lambda.InvokeInput{FunctionName: aws.String(name), Payload: []byte(`{"n":1}`)})
+				if err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("invoke: %v\n%s", err, logBuf.String())
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			want := fmt.Sprintf(`{"got":{"n":1},"fn":%q,"left":true,"endpoint":%q}`, name, ep)
+			var got, wantV any
+			_ = json.Unmarshal([]byte(want), &wantV)
+			if err := json.Unmarshal(out.Payload, &got); err != nil || out.FunctionError != nil {
+				t.Fatalf("reply %s (function error %v): %v\n%s", out.Payload, aws.ToString(out.FunctionError), err, logBuf.String())
+			}
+			if d := cmp.Diff(wantV, got); d != "" {
+				t.Errorf("reply (-want +got):\n%s", d)
+			}
+			out, err := c.Invoke(t.Context(), &lambda.InvokeInput{FunctionName: aws.String(name), Payload: []byte(`{"fail":true}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.FunctionError == nil || !strings.Contains(string(out.Payload), "asked to fail") {
+				t.Errorf("failing invoke: function error %v, payload %s", aws.ToString(out.FunctionError), out.Payload)
+			}
+		})
 	}
 }
 
