@@ -492,3 +492,39 @@ func TestApplyInterrupted(t *testing.T) {
 		t.Errorf("state records %d, done %d", got, len(res.Done))
 	}
 }
+
+// TestApplyDeleteAfterDependentsMoveAway: a resource being deleted goes only
+// after the resources that read it were updated not to (and after the deletes
+// of those that go with it).
+func TestApplyDeleteAfterDependentsMoveAway(t *testing.T) {
+	fc, st, reg := deployed(t, appDesired(128))
+	d := appDesired(128)
+	var keep []*DesiredResource
+	for _, r := range d.Resources {
+		if r.Addr == queueA || r.Addr == mappingA {
+			continue
+		}
+		if r.Addr == funcA {
+			delete(r.Attrs["environment"].(map[string]any), "QUEUE")
+		}
+		keep = append(keep, r)
+	}
+	d.Resources = keep
+	p := mustPlan(t, d, st.snapshot(), reg, true)
+	fc.rec.mu.Lock()
+	fc.rec.log = nil
+	fc.rec.mu.Unlock()
+	if _, err := Apply(context.Background(), p, d, reg, st, ApplyOptions{AllowDataLoss: true, Parallelism: 10}); err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	for _, l := range fc.rec.entries() {
+		if strings.HasPrefix(l, "call ") {
+			calls = append(calls, l)
+		}
+	}
+	want := []string{"call delete uuid-1", "call update shop-dev-api", "call delete shop-dev-orders"}
+	if len(calls) != 3 || calls[2] != want[2] {
+		t.Errorf("calls (the queue must go last):\n%s", strings.Join(calls, "\n"))
+	}
+}
