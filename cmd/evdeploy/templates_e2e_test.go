@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
+
+	"github.com/evdeploy/evdeploy/state"
+	"github.com/evdeploy/evdeploy/templates"
+)
+
+// TestE2ETemplates scaffolds every template and takes it through its whole
+// life against the emulator: init → validate → plan → apply → plan with no
+// changes → destroy → nothing left, checked resource by resource with
+// independent SDK clients.
+func TestE2ETemplates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	emu := emulator(t)
+	for _, name := range templates.Names() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "tpl"+strings.ReplaceAll(name, "-", ""))
+			mustEvd(t, 0, "init", "--template", name, dir)
+			stage := uniqueStage("t")
+			common := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", emu}
+
+			mustEvd(t, 0, append([]string{"validate"}, common...)...)
+			mustEvd(t, 2, append([]string{"plan", "--detailed-exitcode"}, common...)...)
+			mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, common...)...)
+			mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
+
+			deployed := stateResources(t, filepath.Join(dir, ".evdeploy", "state", stage+".json"))
+			if len(deployed) == 0 {
+				t.Fatal("state records no resources after apply")
+			}
+			cfg := sdkConfig(emu)
+			for _, r := range deployed {
+				if exists, err := resourceExists(context.Background(), cfg, r); err != nil || !exists {
+					t.Errorf("%s (%s): exists=%v err=%v after apply", r.Addr, r.ID, exists, err)
+				}
+			}
+
+			mustEvd(t, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, common...)...)
+			for _, r := range deployed {
+				exists, err := resourceExists(context.Background(), cfg, r)
+				if err != nil {
+					t.Errorf("%s: %v", r.Addr, err)
+				} else if exists {
+					t.Errorf("%s (%s) still exists after destroy", r.Addr, r.ID)
+				}
+			}
+		})
+	}
+}
+
+func stateResources(t *testing.T, path string) []state.Resource {
+	t.Helper()
+	doc, err := state.Decode(readFile(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc.Resources
+}
+
+// resourceExists asks the service itself, not evdeploy's handlers, whether a
+// recorded resource exists.
+func resourceExists(ctx context.Context, cfg aws.Config, r state.Resource) (bool, error) {
+	// A service error (NotFound, NoSuchEntity, ResourceNotFoundException…:
+	// the codes differ per service) means gone; a transport failure is an
+	// error, so a broken connection cannot pass for a clean destroy.
+	notFound := func(err error) (bool, error) {
+		var ae smithy.APIError
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.As(err, &ae):
+			return false, nil
+		}
+		return false, err
+	}
+	a := r.Attrs
+	str := func(k string) string { s, _ := a[k].(string); return s }
+	switch r.Type {
+	case "aws_iam_role":
+		_, err := iam.NewFromConfig(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(r.ID)})
+		return notFound(err)
+	case "aws_iam_role_policy":
+		_, err := iam.NewFromConfig(cfg).GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(str("role")), PolicyName: aws.String(str("name"))})
+		return notFound(err)
+	case "aws_cloudwatch_log_group":
+		out, err := cloudwatchlogs.NewFromConfig(cfg).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(r.ID)})
+		if err != nil {
+			return false, err
+		}
+		for _, g := range out.LogGroups {
+			if aws.ToString(g.LogGroupName) == r.ID {
+				return true, nil
+			}
+		}
+		return false, nil
+	case "aws_lambda_function":
+		_, err := lambda.NewFromConfig(cfg).GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(r.ID)})
+		return notFound(err)
+	case "aws_lambda_permission":
+		out, err := lambda.NewFromConfig(cfg).GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(str("function_name"))})
+		if err != nil {
+			return false, nil
+		}
+		return strings.Contains(aws.ToString(out.Policy), `"`+str("statement_id")+`"`), nil
+	case "aws_lambda_event_source_mapping":
+		_, err := lambda.NewFromConfig(cfg).GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(r.ID)})
+		return notFound(err)
+	case "aws_sqs_queue":
+		_, err := sqs.NewFromConfig(cfg).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(str("name"))})
+		return notFound(err)
+	case "aws_sns_topic":
+		_, err := sns.NewFromConfig(cfg).GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(r.ID)})
+		return notFound(err)
+	case "aws_sns_subscription":
+		_, err := sns.NewFromConfig(cfg).GetSubscriptionAttributes(ctx, &sns.GetSubscriptionAttributesInput{SubscriptionArn: aws.String(r.ID)})
+		return notFound(err)
+	case "aws_eventbridge_bus":
+		_, err := eventbridge.NewFromConfig(cfg).DescribeEventBus(ctx, &eventbridge.DescribeEventBusInput{Name: aws.String(r.ID)})
+		return notFound(err)
+	case "aws_eventbridge_rule":
+		_, err := eventbridge.NewFromConfig(cfg).DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(str("name")), EventBusName: aws.String(str("bus"))})
+		return notFound(err)
+	case "aws_eventbridge_target":
+		out, err := eventbridge.NewFromConfig(cfg).ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String(str("rule")), EventBusName: aws.String(str("bus"))})
+		if err != nil {
+			return false, nil // the rule is gone, and its targets with it
+		}
+		for _, tg := range out.Targets {
+			if aws.ToString(tg.Id) == str("target_id") {
+				return true, nil
+			}
+		}
+		return false, nil
+	case "aws_s3_bucket":
+		c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+		_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(r.ID)})
+		return notFound(err)
+	case "aws_s3_bucket_notification":
+		c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+		out, err := c.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String(r.ID)})
+		if err != nil {
+			return false, nil // the bucket is gone
+		}
+		return len(out.LambdaFunctionConfigurations) > 0, nil
+	case "aws_dynamodb_table":
+		_, err := dynamodb.NewFromConfig(cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(r.ID)})
+		return notFound(err)
+	case "aws_kinesis_stream":
+		_, err := kinesis.NewFromConfig(cfg).DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(r.ID)})
+		return notFound(err)
+	case "aws_apigatewayv2_api":
+		_, err := apigatewayv2.NewFromConfig(cfg).GetApi(ctx, &apigatewayv2.GetApiInput{ApiId: aws.String(r.ID)})
+		return notFound(err)
+	case "aws_apigatewayv2_integration", "aws_apigatewayv2_route", "aws_apigatewayv2_stage":
+		api, child, _ := strings.Cut(r.ID, "/")
+		c := apigatewayv2.NewFromConfig(cfg)
+		var err error
+		switch r.Type {
+		case "aws_apigatewayv2_integration":
+			_, err = c.GetIntegration(ctx, &apigatewayv2.GetIntegrationInput{ApiId: aws.String(api), IntegrationId: aws.String(child)})
+		case "aws_apigatewayv2_route":
+			_, err = c.GetRoute(ctx, &apigatewayv2.GetRouteInput{ApiId: aws.String(api), RouteId: aws.String(child)})
+		default:
+			_, err = c.GetStage(ctx, &apigatewayv2.GetStageInput{ApiId: aws.String(api), StageName: aws.String(child)})
+		}
+		return notFound(err)
+	}
+	b, _ := json.Marshal(r)
+	return false, errors.New("no independent check for " + string(b))
+}
