@@ -13,6 +13,11 @@ import (
 // may panic; every diagnostic must have a subject (the loader is given no
 // command-line input here, so every problem is somewhere in the file); an
 // error-free load must produce an App; and rendering must work.
+//
+// Run it with a bounded minimisation, or the default 60s spent shrinking
+// each new input looks like a hang on a busy machine:
+//
+//	go test ./spec -run '^$' -fuzz FuzzLoad -fuzztime 60s -fuzzminimizetime 50x
 func FuzzLoad(f *testing.F) {
 	for _, dir := range []string{"testdata/valid", "testdata/invalid"} {
 		paths, _ := filepath.Glob(filepath.Join(dir, "*"+FileSuffix))
