@@ -1,6 +1,34 @@
 #!/usr/bin/env bash
-# make demo: what works today. Grows into validate → plan → apply against the
-# embedded local cloud as the engine lands.
+# make demo: start the embedded local cloud (no Docker, no AWS account) and
+# deploy the SPEC example (examples/shop) to it: validate → plan → apply →
+# outputs. Running it again is harmless: the second apply has nothing to do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./bin/evdeploy version
+evd=./bin/evdeploy
+app=examples/shop
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "evdeploy local up   (the embedded cloud on 127.0.0.1:${EVDEPLOY_LOCAL_PORT:-4566})"
+$evd local up
+
+step "evdeploy validate -C $app"
+$evd validate -C "$app"
+
+step "evdeploy plan -C $app --target local"
+$evd plan -C "$app" --target local
+
+step "evdeploy apply -C $app --target local --auto-approve"
+$evd apply -C "$app" --target local --auto-approve
+
+step "evdeploy output -C $app"
+$evd output -C "$app"
+
+cat <<MSG
+
+The SPEC example is deployed to the local cloud. Next:
+  $evd plan -C $app --target local                 # no changes
+  $evd local status                                # what runs where
+  $evd destroy -C $app --target local --auto-approve --allow-data-loss
+  $evd local down                                  # stop the local cloud
+MSG
