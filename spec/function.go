@@ -142,6 +142,10 @@ func (d *decoder) function(addr Addr, b *hcl.Block) (*Function, []dep) {
 	case fn.Runtime == "":
 	case attr == nil && !bootstrap:
 		d.errorf(b.DefRange, "Missing handler", "Runtime %s needs a handler, like handler = %q.", fn.Runtime, exampleHandler(fn.Runtime))
+	case attr == nil && fn.Runtime != "go":
+		// Lambda wants a handler for every .zip function; custom runtimes
+		// conventionally name the executable.
+		fn.Handler = "bootstrap"
 	case attr != nil && fn.Runtime == "go":
 		d.warnf(attr.Expr.Range(), "Handler is ignored", "Runtime go runs the bootstrap executable evdeploy builds; the handler is not used.")
 		fn.Handler = ""

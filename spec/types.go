@@ -95,7 +95,7 @@ type Function struct {
 
 	Runtime      string // as written: go, provided.al2023, python3.12, nodejs20.x ...
 	Source       string // absolute path of the source folder
-	Handler      string // "" for go/provided runtimes (bootstrap)
+	Handler      string // "" for go (evdeploy builds bootstrap); provided.*: as written, default "bootstrap"
 	Memory       int    // MB, default 128
 	Timeout      time.Duration
 	Architecture string // arm64 (default) or x86_64
