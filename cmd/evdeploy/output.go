@@ -81,23 +81,28 @@ func outputRun(ctx context.Context, f *Factory, opts *OutputOptions) error {
 	return nil
 }
 
-// readState reads the stage's state without locking (read-only commands).
-func readState(ctx context.Context, f *Factory) (*state.Document, error) {
+// stageBackend is the stage's state backend, reached without building or
+// planning anything.
+func stageBackend(ctx context.Context, f *Factory) (state.Backend, error) {
 	app, _, err := loadApp(f)
 	if err != nil {
 		return nil, err
 	}
-	var backend state.Backend
 	if app.Backend == nil {
-		backend = state.NewLocal(app.Dir, app.Stage)
-	} else {
-		cfg, _, err := f.AWSConfig(ctx, app.Region)
-		if err != nil {
-			return nil, err
-		}
-		if backend, err = stateBackend(ctx, app, cfg); err != nil {
-			return nil, err
-		}
+		return state.NewLocal(app.Dir, app.Stage), nil
+	}
+	cfg, _, err := f.AWSConfig(ctx, app.Region)
+	if err != nil {
+		return nil, err
+	}
+	return stateBackend(ctx, app, cfg)
+}
+
+// readState reads the stage's state without locking (read-only commands).
+func readState(ctx context.Context, f *Factory) (*state.Document, error) {
+	backend, err := stageBackend(ctx, f)
+	if err != nil {
+		return nil, err
 	}
 	doc, err := backend.Read(ctx)
 	if err != nil {

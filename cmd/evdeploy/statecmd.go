@@ -35,7 +35,33 @@ func newCmdState(f *Factory) *cobra.Command {
 	}
 	show.Flags().BoolVar(&showJSON, "json", false, "print JSON")
 	cmd.AddCommand(show)
+	cmd.AddCommand(&cobra.Command{
+		Use:   "unlock LOCK_ID",
+		Short: "Remove a state lock left behind by a process that is gone",
+		Long: `unlock removes the stage's state lock if its ID is LOCK_ID (the lock error
+prints both). Use it only when the holder is certainly not running: two applies
+at once can orphan resources.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return stateUnlockRun(c.Context(), f, args[0])
+		},
+	})
 	return cmd
+}
+
+func stateUnlockRun(ctx context.Context, f *Factory, id string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	backend, err := stageBackend(ctx, f)
+	if err != nil {
+		return err
+	}
+	if err := backend.ForceUnlock(ctx, id); err != nil {
+		return fmt.Errorf("unlocking %s: %w", backend, err)
+	}
+	fmt.Fprintf(f.IO.Out, "Removed lock %s from %s.\n", id, backend)
+	return nil
 }
 
 func stateListRun(ctx context.Context, f *Factory) error {
