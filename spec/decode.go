@@ -279,7 +279,7 @@ func (d *decoder) duration(attrs hcl.Attributes, name string, def, min, max time
 		return def
 	}
 	s, err := convert.Convert(v, cty.String)
-	if err != nil || s.IsNull() {
+	if err != nil || s.IsNull() || v.Type() != cty.String {
 		d.errorf(attr.Expr.Range(), "Invalid duration", "%q must be a duration string like \"30s\", \"15m\", \"1h\" or \"2d\".", name)
 		return def
 	}
@@ -398,6 +398,10 @@ func (d *decoder) blockRef(attrs hcl.Attributes, name, kind string) (Addr, *hcl.
 		return Addr{}, attr
 	}
 	got = tr.RootName()
+	if got == KindTrigger || got == KindOutput {
+		d.errorf(attr.Expr.Range(), "Wrong kind of reference", "%q must refer to a %s, but %s.%s is %s %s.", name, kind, got, target, article(got), got)
+		return Addr{}, attr
+	}
 	if RefAttrs[got] == nil {
 		d.errorf(attr.Expr.Range(), "Invalid reference", "%q must refer to a %s block, like %s = %s.%s; %q is not a block kind.%s",
 			name, kind, name, kind, target, got, suggest(got, kindNames()))
@@ -406,7 +410,7 @@ func (d *decoder) blockRef(attrs hcl.Attributes, name, kind string) (Addr, *hcl.
 	addr := Addr{Kind: got, Name: target}
 	if got != kind {
 		d.errorf(attr.Expr.Range(), "Wrong kind of reference",
-			"%q must refer to a %s, but %s is a %s.", name, kind, addr, got)
+			"%q must refer to a %s, but %s is %s %s.", name, kind, addr, article(got), got)
 		return Addr{}, attr
 	}
 	if _, ok := d.declared[addr]; !ok {
@@ -545,4 +549,11 @@ func keyRange(expr hcl.Expression, key string) hcl.Range {
 		}
 	}
 	return expr.Range()
+}
+
+func article(kind string) string {
+	if strings.ContainsRune("aeiou", rune(kind[0])) {
+		return "an"
+	}
+	return "a"
 }

@@ -94,7 +94,7 @@ func (d *decoder) trigger(addr Addr, b *hcl.Block) *Trigger {
 			if attr := a["filter_policy"]; attr != nil {
 				if doc, js, ok := d.jsonDoc(attr); ok {
 					if err := checkPattern(doc); err != nil {
-						d.errorf(attr.Expr.Range(), "Invalid filter policy", "%v.", err)
+						d.errorf(attr.Expr.Range(), "Invalid filter policy", "\"filter_policy\": %v.", err)
 					} else {
 						s.FilterPolicy = js
 					}
@@ -146,7 +146,7 @@ func (d *decoder) trigger(addr Addr, b *hcl.Block) *Trigger {
 			if attr := a["pattern"]; attr != nil {
 				if doc, js, ok := d.jsonDoc(attr); ok {
 					if err := checkPattern(doc); err != nil {
-						d.errorf(attr.Expr.Range(), "Invalid event pattern", "%v.", err)
+						d.errorf(attr.Expr.Range(), "Invalid event pattern", "\"pattern\": %v.", err)
 					} else if len(js) > 4096 {
 						d.errorf(attr.Expr.Range(), "Event pattern too large", "EventBridge accepts patterns up to 4096 characters; this is %d.", len(js))
 					} else {

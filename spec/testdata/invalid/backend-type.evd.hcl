@@ -1,0 +1,5 @@
+app "bad" {
+  backend "consul" { # ERROR: Unsupported backend
+    path = "x"
+  }
+}

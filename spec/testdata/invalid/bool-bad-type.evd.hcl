@@ -1,0 +1,5 @@
+app "bad" {}
+
+queue "q" {
+  fifo = "maybe" # ERROR: Incorrect attribute value type
+}

@@ -1,0 +1,5 @@
+app "bad" {}
+
+queue "q" {
+  delay = true # ERROR: Invalid duration
+}

@@ -1,0 +1,9 @@
+app "bad" {}
+
+function "fn" {
+  runtime = "go"
+  source  = "./src"
+  environment = {
+    LIST = ["a", "b"] # ERROR: Invalid environment value
+  }
+}

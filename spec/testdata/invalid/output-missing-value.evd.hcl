@@ -1,0 +1,5 @@
+app "bad" {}
+
+output "o" { # ERROR: Missing required argument
+  description = "nothing"
+}

@@ -1,0 +1,3 @@
+app "bad" {
+  region = "us-east" # ERROR: Invalid region
+}

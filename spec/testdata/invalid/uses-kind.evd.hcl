@@ -1,0 +1,9 @@
+app "bad" {}
+
+function "fn" {
+  runtime = "go"
+  source  = "./src"
+  uses    = [api.web.invoke] # ERROR: Invalid capability
+}
+
+api "web" {}

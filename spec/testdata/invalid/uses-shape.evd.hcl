@@ -1,0 +1,9 @@
+app "bad" {}
+
+queue "q" {}
+
+function "fn" {
+  runtime = "go"
+  source  = "./src"
+  uses    = [queue.q] # ERROR: Invalid capability
+}
