@@ -318,6 +318,29 @@ func (e *executor) build() ([]*op, error) {
 			}
 		}
 	}
+	// A create whose physical name or id is held by a resource being deleted
+	// under another address (a block renamed in a way that keeps the name)
+	// waits for that delete: names are deterministic, so both cannot exist.
+	held := map[string]*op{}
+	for a, o := range dels {
+		c := e.changes[a]
+		for _, k := range []string{c.ID, c.Name} {
+			if k != "" {
+				held[c.Addr.Type+"\x00"+k] = o
+			}
+		}
+	}
+	for a, p := range puts {
+		if p.kind != "create" {
+			continue
+		}
+		d := e.desired[a]
+		for _, k := range []string{d.ID, d.Name} {
+			if o := held[d.Addr.Type+"\x00"+k]; k != "" && o != nil && o.change.Addr != d.Addr {
+				edge(o, p)
+			}
+		}
+	}
 	// Deduplicated edges are not needed for correctness: waits counts every
 	// edge and each completion releases one.
 	nodes := make([]string, len(ops))

@@ -528,3 +528,31 @@ func TestApplyDeleteAfterDependentsMoveAway(t *testing.T) {
 		t.Errorf("calls (the queue must go last):\n%s", strings.Join(calls, "\n"))
 	}
 }
+
+// TestApplyCreateWaitsForNameHolder: a resource that moves to another address
+// but keeps its physical name is deleted before it is created again.
+func TestApplyCreateWaitsForNameHolder(t *testing.T) {
+	base := func(a ResourceAddr) *Desired {
+		return desiredOf(res(a, Attrs{"name": "same-name"}))
+	}
+	// The new address sorts first, so without the edge its create would start first.
+	oldAddr, newAddr := addr("queue.b", "fake_role"), addr("queue.a", "fake_role")
+	fc, st, reg := deployed(t, base(oldAddr))
+	d := base(newAddr)
+	p := mustPlan(t, d, st.snapshot(), reg, true)
+	fc.rec.mu.Lock()
+	fc.rec.log = nil
+	fc.rec.mu.Unlock()
+	if _, err := Apply(context.Background(), p, d, reg, st, ApplyOptions{Parallelism: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	for _, l := range fc.rec.entries() {
+		if strings.HasPrefix(l, "call ") {
+			calls = append(calls, l)
+		}
+	}
+	if diff := cmp.Diff([]string{"call delete same-name", "call create same-name"}, calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
