@@ -144,6 +144,28 @@ func TestValidateRun(t *testing.T) {
 		}
 	})
 
+	t.Run("warnings are shown, the project stays valid", func(t *testing.T) {
+		dir := specProject(t, `app "w" {}
+
+function "fn" {
+  runtime = "go"
+  source  = "./src"
+  handler = "main"
+}
+`)
+		out, errOut, code := runEvd(t, "validate", "-C", dir)
+		if code != 0 || !strings.HasPrefix(out, "The project \"w\" is valid") {
+			t.Errorf("exit %d, stdout %q", code, out)
+		}
+		if !strings.Contains(errOut, "Warning: Handler is ignored") || !strings.Contains(errOut, `   6:   handler = "main"`) {
+			t.Errorf("stderr lacks the warning:\n%s", errOut)
+		}
+		out, _, code = runEvd(t, "validate", "-C", dir, "--json")
+		if code != 0 || !strings.Contains(out, `"valid": true`) || !strings.Contains(out, `"severity": "warning"`) {
+			t.Errorf("--json: exit %d:\n%s", code, out)
+		}
+	})
+
 	t.Run("bad --var", func(t *testing.T) {
 		_, errOut, code := runEvd(t, "validate", "-C", shop, "--var", "novalue")
 		if code != exitError || !strings.Contains(errOut, `--var "novalue": expected name=value`) {
