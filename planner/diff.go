@@ -233,7 +233,9 @@ func (rs *resolver) diffOne(d *DesiredResource, sch Schema, rec *state.Resource,
 		// new, and what was bound to the old one must be re-applied.
 		diff := changing[k]
 		if !diff && !IsUnknown(dv) {
-			diff = !hasBase || !Equal(dv, base)
+			// A desired null means "absent": equal to an absent or null
+			// deployed value.
+			diff = !hasBase && dv != nil || hasBase && !Equal(dv, base)
 		}
 		if diff && !IsUnknown(dv) && hasBase && Equal(dv, base) && c.Reason == "" {
 			c.Reason = "reads a resource that is being recreated"

@@ -347,3 +347,17 @@ func TestDiffRecreatedProducer(t *testing.T) {
 		t.Errorf("not converged: %v", changeActions(again))
 	}
 }
+
+func TestDiffNullIsAbsent(t *testing.T) {
+	mk := func(v any) *Desired { return desiredOf(res(roleA, Attrs{"name": "r", "description": v})) }
+	_, st, reg := deployed(t, desiredOf(res(roleA, Attrs{"name": "r"})))
+	for _, tt := range []struct {
+		v    any
+		want Action
+	}{{nil, NoOp}, {"set", Update}} {
+		p := mustPlan(t, mk(tt.v), st.snapshot(), reg, true)
+		if got := p.Changes[0].Action; got != tt.want {
+			t.Errorf("description %v: action %s, want %s", tt.v, got, tt.want)
+		}
+	}
+}
