@@ -10,11 +10,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/charmbracelet/log"
 	"github.com/google/go-cmp/cmp"
@@ -183,7 +188,11 @@ func assertQueueVisible(t *testing.T, endpoint, name string) {
 	if awsCLI, err := exec.LookPath("aws"); err == nil {
 		cmd := exec.CommandContext(t.Context(), awsCLI, "--endpoint-url", endpoint, "--region", "us-east-1",
 			"sqs", "get-queue-url", "--queue-name", name, "--output", "text")
-		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+		// No profile variables: the CLI refuses even an empty one.
+		env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+			return strings.HasPrefix(kv, "AWS_PROFILE=") || strings.HasPrefix(kv, "AWS_DEFAULT_PROFILE=")
+		})
+		cmd.Env = append(env, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
 			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "/000000000000/"+name) {
@@ -343,4 +352,156 @@ func TestLocalUpFlags(t *testing.T) {
 			t.Errorf("%v: exit %d, %q; want %q", tt.args, code, errOut, tt.want)
 		}
 	}
+}
+
+// The issue's acceptance: the embedded engine as a process, the SPEC example
+// applied with --target local and no endpoint anywhere, the result read with
+// independent clients — and, with the api and worker built for this machine,
+// an order travelling api → SQS → worker → DynamoDB inside the engine.
+func TestLocalApplyShop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	_, port := localTestEnv(t)
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
+		t.Setenv(k, "")
+	}
+	if code, out, errOut := runLocal(t, "local", "up"); code != 0 {
+		t.Fatalf("local up: exit %d\n%s%s", code, out, errOut)
+	}
+
+	dir := localCopyDir(t, "../../examples/shop")
+	for _, f := range []string{"go.mod", "go.sum"} {
+		b, err := os.ReadFile(filepath.Join("../..", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The engine executes bootstraps built for this machine only.
+	arch := map[string]string{"amd64": "x86_64", "arm64": "arm64"}[runtime.GOARCH]
+	specFile := filepath.Join(dir, "evdeploy.evd.hcl")
+	b, err := os.ReadFile(specFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range []string{"api", "worker"} {
+		old := fmt.Sprintf("function %q {\n", fn)
+		if !bytes.Contains(b, []byte(old)) {
+			t.Fatalf("the example has no %s", old)
+		}
+		b = bytes.Replace(b, []byte(old), []byte(old+fmt.Sprintf("  architecture = %q\n", arch)), 1)
+	}
+	if err := os.WriteFile(specFile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := runLocal(t, "apply", "--auto-approve", "-C", dir, "--target", "local")
+	if code != 0 {
+		t.Fatalf("apply --target local: exit %d\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(errOut, "started the embedded engine") {
+		t.Errorf("apply started an engine although one was recorded:\n%s", errOut)
+	}
+
+	// Independent clients see what was deployed.
+	assertQueueVisible(t, endpoint, "shop-dev-orders")
+	tgt := &localstack.Target{Endpoint: endpoint, Region: "us-east-1"}
+	cfg, err := tgt.AWSConfig(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := lambda.NewFromConfig(cfg)
+	for _, fn := range []string{"api", "worker", "resize", "report", "audit", "clicks"} {
+		if _, err := lc.GetFunction(t.Context(), &lambda.GetFunctionInput{FunctionName: aws.String("shop-dev-" + fn)}); err != nil {
+			t.Errorf("function %s: %v", fn, err)
+		}
+	}
+
+	// An order placed through the api function reaches the table.
+	event := map[string]any{
+		"version": "2.0", "routeKey": "POST /orders", "rawPath": "/orders",
+		"body":           `{"id":"order-42","item":"book","quantity":2}`,
+		"requestContext": map[string]any{"requestId": "req-1", "http": map[string]any{"method": "POST", "path": "/orders"}},
+	}
+	payload, _ := json.Marshal(event)
+	deadline := time.Now().Add(30 * time.Second)
+	var reply struct {
+		StatusCode int    `json:"statusCode"`
+		Body       string `json:"body"`
+	}
+	for {
+		res, err := lc.Invoke(t.Context(), &lambda.InvokeInput{FunctionName: aws.String("shop-dev-api"), Payload: payload})
+		if err == nil && res.FunctionError == nil {
+			if err := json.Unmarshal(res.Payload, &reply); err != nil {
+				t.Fatalf("api reply %s: %v", res.Payload, err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("invoking the api function: %v %v\nengine log:\n%s", err, res, engineLog(t))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if reply.StatusCode != 202 {
+		t.Fatalf("api answered %d: %s\nengine log:\n%s", reply.StatusCode, reply.Body, engineLog(t))
+	}
+	ddb := dynamodb.NewFromConfig(cfg)
+	for {
+		got, err := ddb.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String("shop-dev-orders"),
+			Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: "order-42"}}})
+		if err == nil && got.Item != nil {
+			if v, ok := got.Item["item"].(*ddbtypes.AttributeValueMemberS); !ok || v.Value != "book" {
+				t.Errorf("stored order = %v", got.Item)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the order never reached the table (%v)\nengine log:\n%s", err, engineLog(t))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	if code, out, errOut := runLocal(t, "destroy", "--auto-approve", "--allow-data-loss", "-C", dir, "--target", "local"); code != 0 {
+		t.Errorf("destroy: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runLocal(t, "local", "down"); code != 0 || !strings.HasPrefix(out, "Stopped the embedded engine") {
+		t.Errorf("local down: exit %d, %q", code, out)
+	}
+}
+
+func engineLog(t *testing.T) string {
+	dir, _ := localstack.StateDir(nil)
+	b, _ := os.ReadFile(filepath.Join(dir, "engine.log"))
+	return string(b)
+}
+
+// localCopyDir copies a project into a fresh folder, without its .evdeploy.
+func localCopyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() && d.Name() == ".evdeploy" {
+			return filepath.SkipDir
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
