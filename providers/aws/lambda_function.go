@@ -216,17 +216,31 @@ func (h *lambdaFunction) Create(ctx context.Context, desired planner.Attrs) (str
 	if tags := desired.StringMap("tags"); len(tags) > 0 {
 		in.Tags = tags
 	}
-	if _, err := h.api.CreateFunction(ctx, in); err != nil {
+	created, err := h.api.CreateFunction(ctx, in)
+	if err != nil {
 		var conflict *lambdatypes.ResourceConflictException
 		if errors.As(err, &conflict) {
 			return "", nil, fmt.Errorf("function %s: %w", name, errors.Join(planner.ErrAlreadyExists, err))
 		}
 		return "", nil, lambdaError(err)
 	}
-	out, err := lambda.NewFunctionActiveV2Waiter(h.api, func(o *lambda.FunctionActiveV2WaiterOptions) { o.MinDelay = h.waitMin }).
-		WaitForOutput(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, functionWait)
-	if err != nil {
-		return "", nil, fmt.Errorf("waiting up to %s for function %s to become Active: %w", functionWait, name, classify(err))
+	// A function that is Active at once (local engines) needs no waiter,
+	// whose first poll comes only after its minimum delay.
+	var out *lambda.GetFunctionOutput
+	if created.State == lambdatypes.StateActive {
+		out, err = h.get(ctx, name)
+		if err != nil {
+			return "", nil, err
+		}
+		if out == nil {
+			return "", nil, fmt.Errorf("function %s: not found right after CreateFunction succeeded", name)
+		}
+	} else {
+		out, err = lambda.NewFunctionActiveV2Waiter(h.api, func(o *lambda.FunctionActiveV2WaiterOptions) { o.MinDelay = h.waitMin }).
+			WaitForOutput(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, functionWait)
+		if err != nil {
+			return "", nil, fmt.Errorf("waiting up to %s for function %s to become Active: %w", functionWait, name, classify(err))
+		}
 	}
 	return name, withInputs(functionAttrs(out), desired, "code_path", "s3_bucket", "s3_key"), nil
 }
@@ -283,12 +297,15 @@ func (h *lambdaFunction) Update(ctx context.Context, id string, _, desired plann
 		if desired.Has("timeout") {
 			in.Timeout = aws.Int32(int32(desired.Int("timeout")))
 		}
-		if _, err := h.api.UpdateFunctionConfiguration(ctx, in); err != nil {
+		updated, err := h.api.UpdateFunctionConfiguration(ctx, in)
+		if err != nil {
 			return nil, lambdaError(err)
 		}
 		wrote = true
-		if err := h.waitUpdated(ctx, id, "configuration"); err != nil {
-			return nil, err
+		if updated.LastUpdateStatus != lambdatypes.LastUpdateStatusSuccessful {
+			if err := h.waitUpdated(ctx, id, "configuration"); err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -310,12 +327,15 @@ func (h *lambdaFunction) Update(ctx context.Context, id string, _, desired plann
 		} else {
 			in.S3Bucket, in.S3Key = aws.String(bucket), aws.String(key)
 		}
-		if _, err := h.api.UpdateFunctionCode(ctx, in); err != nil {
+		updated, err := h.api.UpdateFunctionCode(ctx, in)
+		if err != nil {
 			return nil, lambdaError(err)
 		}
 		wrote = true
-		if err := h.waitUpdated(ctx, id, "code"); err != nil {
-			return nil, err
+		if updated.LastUpdateStatus != lambdatypes.LastUpdateStatusSuccessful {
+			if err := h.waitUpdated(ctx, id, "code"); err != nil {
+				return nil, err
+			}
 		}
 	}
 
