@@ -155,6 +155,10 @@ func (d *decoder) function(addr Addr, b *hcl.Block) (*Function, []dep) {
 		d.errorf(attr.Expr.Range(), "Invalid handler", "A %s handler is file.function, like %q; got %q.", fn.Runtime, exampleHandler(fn.Runtime), fn.Handler)
 	}
 
+	if attr := a["source"]; attr != nil && fn.Source != "" {
+		d.codeCheck(fn, attr, a["handler"])
+	}
+
 	var deps []dep
 	if attr := a["environment"]; attr != nil {
 		fn.Environment = attr.Expr
@@ -367,4 +371,40 @@ func intList(list []int) string {
 		s[i] = fmt.Sprint(n)
 	}
 	return strings.Join(s, ", ")
+}
+
+// codeCheck warns when the source folder lacks the file the runtime would run:
+// Lambda would accept the upload and fail at the first invocation. A warning,
+// not an error, because a build step may create the file.
+func (d *decoder) codeCheck(fn *Function, src, handler *hcl.Attribute) {
+	if st, err := os.Stat(fn.Source); err != nil || !st.IsDir() {
+		return // reported already
+	}
+	exists := func(rel string) bool {
+		_, err := os.Stat(filepath.Join(fn.Source, filepath.FromSlash(rel)))
+		return err == nil
+	}
+	module := ""
+	if i := strings.LastIndex(fn.Handler, "."); i > 0 {
+		module = fn.Handler[:i]
+	}
+	switch {
+	case fn.Runtime == "go":
+		if m, _ := filepath.Glob(filepath.Join(fn.Source, "*.go")); len(m) == 0 {
+			d.warnf(src.Expr.Range(), "No Go code in source", "Runtime go builds the folder's main package, but %s has no .go files.", fn.Source)
+		}
+	case handler == nil || module == "":
+	case strings.HasPrefix(fn.Runtime, "python"):
+		if !exists(module+".py") && !exists(strings.ReplaceAll(module, ".", "/")+".py") {
+			d.warnf(handler.Expr.Range(), "Handler file not found", "Handler %q needs %s.py in the source folder.", fn.Handler, module)
+		}
+	case strings.HasPrefix(fn.Runtime, "nodejs"):
+		if !exists(module+".js") && !exists(module+".mjs") && !exists(module+".cjs") {
+			d.warnf(handler.Expr.Range(), "Handler file not found", "Handler %q needs %s.js, .mjs or .cjs in the source folder.", fn.Handler, module)
+		}
+	case strings.HasPrefix(fn.Runtime, "ruby"):
+		if !exists(module + ".rb") {
+			d.warnf(handler.Expr.Range(), "Handler file not found", "Handler %q needs %s.rb in the source folder.", fn.Handler, module)
+		}
+	}
 }

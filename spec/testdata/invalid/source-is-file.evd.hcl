@@ -2,5 +2,5 @@ app "bad" {}
 
 function "fn" {
   runtime = "go"
-  source  = "./src/README" # ERROR: Source is not a folder
+  source  = "./src/main.go" # ERROR: Source is not a folder
 }

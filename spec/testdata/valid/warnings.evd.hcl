@@ -18,3 +18,20 @@ function "custom" {
   source  = "../src/hello"
   handler = "function.sh.handler"
 }
+
+function "py" {
+  runtime = "python3.12"
+  source  = "../src/hello"
+  handler = "missing.handler" # WARNING: Handler file not found
+}
+
+function "node" {
+  runtime = "nodejs22.x"
+  source  = "../src/hello"
+  handler = "index.handler" # WARNING: Handler file not found
+}
+
+function "go_empty" {
+  runtime = "go"
+  source  = "../src/empty" # WARNING: No Go code in source
+}
