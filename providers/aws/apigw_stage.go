@@ -85,3 +85,20 @@ func (h *apiGatewayStage) Delete(ctx context.Context, id string, _ planner.Attrs
 	}
 	return nil
 }
+
+// Find looks the stage up on its API by name: the stage's id includes the API's
+// id, which only the service assigns.
+func (h *apiGatewayStage) Find(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, bool, error) {
+	apiID, name := desired.String("api_id"), desired.String("name")
+	if apiID == "" || name == "" {
+		return "", nil, false, nil
+	}
+	id := apiID + "/" + name
+	actual, found, err := h.Read(ctx, id, nil)
+	if err != nil || !found {
+		return "", nil, false, err
+	}
+	return id, actual, true, nil
+}
+
+var _ planner.Finder = (*apiGatewayStage)(nil)

@@ -123,3 +123,26 @@ func TestAPIGatewayStageDrift(t *testing.T) {
 		t.Errorf("auto_deploy still true after an outside change")
 	}
 }
+
+// An interrupted create is found on its API by name and adopted.
+func TestAPIGatewayStageFind(t *testing.T) {
+	ctx := testContext(t)
+	c := newClients(testConfig(t))
+	h := newAPIGatewayStage(c).(*apiGatewayStage)
+	api := testAPI(ctx, t, c)
+	desired := planner.Attrs{"api_id": api, "name": "$default", "auto_deploy": true}
+	if _, _, found, err := h.Find(ctx, desired); err != nil || found {
+		t.Fatalf("Find before Create = %v, %v", found, err)
+	}
+	id, _, err := h.Create(ctx, desired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotID, got, found, err := h.Find(ctx, desired)
+	if err != nil || !found || gotID != id {
+		t.Fatalf("Find = %q, %v, %v; want %q", gotID, found, err, id)
+	}
+	if d := cmp.Diff(desired.Norm(), got); d != "" {
+		t.Errorf("Find (-want +got):\n%s", d)
+	}
+}

@@ -245,3 +245,27 @@ func (h *sqsQueue) Delete(ctx context.Context, id string, _ planner.Attrs) error
 	}
 	return nil
 }
+
+// Find looks a queue up by its name: its id (the URL) is the service's to
+// assign, so an interrupted create is found this way and adopted.
+func (h *sqsQueue) Find(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, bool, error) {
+	name := desired.String("name")
+	if name == "" {
+		return "", nil, false, nil
+	}
+	out, err := h.api.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
+	if isQueueNotFound(err) {
+		return "", nil, false, nil
+	}
+	if err != nil {
+		return "", nil, false, classify(err)
+	}
+	url := aws.ToString(out.QueueUrl)
+	actual, found, err := h.Read(ctx, url, nil)
+	if err != nil || !found {
+		return "", nil, false, err
+	}
+	return url, actual, true, nil
+}
+
+var _ planner.Finder = (*sqsQueue)(nil)

@@ -145,3 +145,28 @@ func TestSQSQueueErrors(t *testing.T) {
 		t.Errorf("throttled CreateQueue = %v, want ErrThrottled", err)
 	}
 }
+
+// An interrupted create is found by the queue's name and adopted.
+func TestSQSQueueFind(t *testing.T) {
+	ctx := testContext(t)
+	h := newSQSQueue(newClients(testConfig(t)))
+	name := uniqueName("found")
+	if _, _, found, err := h.Find(ctx, planner.Attrs{"name": name}); err != nil || found {
+		t.Fatalf("Find before Create = %v, %v", found, err)
+	}
+	id, created, err := h.Create(ctx, planner.Attrs{"name": name, "visibility_timeout": int64(45)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Delete(ctx, id, nil) })
+	gotID, got, found, err := h.Find(ctx, planner.Attrs{"name": name})
+	if err != nil || !found {
+		t.Fatalf("Find = %v, %v", found, err)
+	}
+	if gotID != id {
+		t.Errorf("Find id = %q, want %q", gotID, id)
+	}
+	if d := cmp.Diff(created.String("arn"), got.String("arn")); d != "" || got.Int("visibility_timeout") != 45 {
+		t.Errorf("Find attributes = %v", got)
+	}
+}
