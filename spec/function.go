@@ -391,7 +391,7 @@ func (d *decoder) codeCheck(fn *Function, src, handler *hcl.Attribute) {
 	switch {
 	case fn.Runtime == "go":
 		if m, _ := filepath.Glob(filepath.Join(fn.Source, "*.go")); len(m) == 0 {
-			d.warnf(src.Expr.Range(), "No Go code in source", "Runtime go builds the folder's main package, but %s has no .go files.", fn.Source)
+			d.warnf(src.Expr.Range(), "No Go code in source", "Runtime go builds the folder's main package, but %s has no .go files.", d.shown(fn.Source))
 		}
 	case handler == nil || module == "":
 	case strings.HasPrefix(fn.Runtime, "python"):
@@ -407,4 +407,14 @@ func (d *decoder) codeCheck(fn *Function, src, handler *hcl.Attribute) {
 			d.warnf(handler.Expr.Range(), "Handler file not found", "Handler %q needs %s.rb in the source folder.", fn.Handler, module)
 		}
 	}
+}
+
+// shown is how a path inside the project is named in messages: relative to
+// the folder as the user gave it, so messages match what they typed.
+func (d *decoder) shown(abs string) string {
+	rel, err := filepath.Rel(d.dir, abs)
+	if err != nil {
+		return abs
+	}
+	return filepath.Join(d.relDir, rel)
 }

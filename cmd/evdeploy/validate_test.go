@@ -26,6 +26,9 @@ func specProject(t *testing.T, src string) string {
 	if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "src", "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "evdeploy.evd.hcl"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
