@@ -550,10 +550,17 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 			}
 		}
 		if !found {
-			in := state.Intent{Addr: a, Block: c.Addr.Block, Type: c.Addr.Type, Name: journalName(d),
-				Attrs: map[string]any(attrs), Deps: c.Deps, Started: time.Now().UTC()}
-			if err := e.st.AddIntent(in); err != nil {
-				return fmt.Errorf("journal: %w", err)
+			// Journal only what a later refresh can look up: a derivable id
+			// or a Finder. An intent nobody can resolve would only stop
+			// every later plan.
+			_, finder := h.(Finder)
+			journal := d.ID != "" || finder
+			if journal {
+				in := state.Intent{Addr: a, Block: c.Addr.Block, Type: c.Addr.Type, Name: journalName(d),
+					Attrs: map[string]any(attrs), Deps: c.Deps, Started: time.Now().UTC()}
+				if err := e.st.AddIntent(in); err != nil {
+					return fmt.Errorf("journal: %w", err)
+				}
 			}
 			err = e.retry(ctx, o, start, func(ctx context.Context) error {
 				var err error
@@ -561,9 +568,13 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 				return err
 			})
 			if err != nil {
-				// Nothing was created (the handler said so): the intent
-				// is moot. If resolving fails the next plan looks it up.
-				_ = e.st.ResolveIntent(a)
+				// The intent stays: a failed call may still have created
+				// the resource (a timeout), and the next refresh looks.
+				// Except when the name belongs to a resource this
+				// deployment did not create: that must never be adopted.
+				if journal && errors.Is(err, ErrAlreadyExists) {
+					_ = e.st.ResolveIntent(a)
+				}
 				return err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -177,8 +178,10 @@ func TestApplyStopsOnFirstFailure(t *testing.T) {
 	if len(res.NotStarted) != 10 {
 		t.Errorf("not started = %d, want 10: %+v", len(res.NotStarted), res.NotStarted)
 	}
-	if j := st.snapshot().Journal; len(j) != 0 {
-		t.Errorf("a create that failed cleanly leaves no intent: %v", j)
+	// The failed create's intent stays (a failed call may have created it
+	// anyway); the next refresh looks it up, finds nothing, and creates.
+	if j := st.snapshot().Journal; len(j) != 1 || j[0].Addr != "function.f01/fake_role.main" {
+		t.Errorf("journal after a failed create: %+v", j)
 	}
 	// Re-running converges.
 	fc.setFault("create r01", nil)
@@ -189,8 +192,8 @@ func TestApplyStopsOnFirstFailure(t *testing.T) {
 	if _, err := Apply(context.Background(), p, d, reg, st, ApplyOptions{Parallelism: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if len(st.addrs()) != 12 {
-		t.Errorf("state has %d resources", len(st.addrs()))
+	if len(st.addrs()) != 12 || len(st.snapshot().Journal) != 0 {
+		t.Errorf("state has %d resources, journal %v", len(st.addrs()), st.snapshot().Journal)
 	}
 }
 
@@ -419,6 +422,11 @@ func TestRefreshAdoptsOnlyJournaledResources(t *testing.T) {
 	if indexOf(st.addrs(), roleA.String()) < 0 {
 		t.Errorf("adopted role not recorded: %v", st.addrs())
 	}
+	for _, in := range st.snapshot().Journal {
+		if in.Addr == queueA.String() {
+			t.Errorf("the intent of a create refused as already existing stays, so the next plan would adopt an unmanaged queue")
+		}
+	}
 }
 
 func TestApplyJournaledCreateWithoutRefresh(t *testing.T) {
@@ -554,5 +562,31 @@ func TestApplyCreateWaitsForNameHolder(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"call delete same-name", "call create same-name"}, calls); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+// TestApplyJournalsOnlyWhatCanBeFound: a type with no derivable id and no
+// Finder is not journaled (nothing could look it up); the others are.
+func TestApplyJournalsOnlyWhatCanBeFound(t *testing.T) {
+	rec := &recorder{}
+	fc := newFakeCloud(rec)
+	reg := fc.registry()
+	st := newFakeState(rec, nil)
+	q := res(queueA, Attrs{"name": "q"})
+	q.ID = "" // like a queue, whose id (its URL) only the service gives
+	d := desiredOf(q, res(roleA, Attrs{"name": "r"}), res(mappingA, Attrs{"function": "f", "source": "s"}))
+	p := mustPlan(t, d, st.snapshot(), reg, true)
+	if _, err := Apply(context.Background(), p, d, reg, st, ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var intents []string
+	for _, l := range rec.entries() {
+		if a, ok := strings.CutPrefix(l, "state intent "); ok {
+			intents = append(intents, a)
+		}
+	}
+	sort.Strings(intents)
+	if diff := cmp.Diff([]string{roleA.String(), mappingA.String()}, intents); diff != "" {
+		t.Errorf("journaled (-want +got):\n%s", diff)
 	}
 }
