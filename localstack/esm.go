@@ -11,12 +11,12 @@ import (
 	"time"
 )
 
-// SQS event source mappings for the embedded engine. kumo stores mappings but
-// never polls them; the runner does for SQS queues whose function it runs:
+// Event source mappings for the embedded engine. kumo stores mappings but
+// never polls them; the runner does for the functions it runs. Streams are in
+// streams.go; SQS queues are polled here:
 // receive a batch, invoke the function synchronously with Lambda's SQS event,
 // delete the batch when the function succeeds (on failure the messages come
 // back after their visibility timeout, and the queue's redrive policy applies).
-// Kinesis and DynamoDB stream mappings are not polled.
 
 // mapping is the part of an event source mapping the runner needs.
 type mapping struct {
@@ -82,8 +82,8 @@ func (r *runner) listMappings(ctx context.Context) ([]mapping, error) {
 	return all, nil
 }
 
-// syncPollers starts a poller for each enabled SQS mapping whose function has
-// a running handler, and stops the others.
+// syncPollers starts a poller for each enabled SQS, Kinesis or DynamoDB
+// stream mapping whose function has a running handler, and stops the others.
 func (r *runner) syncPollers(ctx context.Context, ms []mapping) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -92,7 +92,7 @@ func (r *runner) syncPollers(ctx context.Context, ms []mapping) {
 	}
 	want := map[string]mapping{}
 	for _, m := range ms {
-		if !strings.HasPrefix(m.EventSourceArn, "arn:aws:sqs:") {
+		if _, isStream := streamKindOf(m.EventSourceArn); !isStream && !strings.HasPrefix(m.EventSourceArn, "arn:aws:sqs:") {
 			continue
 		}
 		switch m.State {
@@ -119,7 +119,11 @@ func (r *runner) syncPollers(ctx context.Context, ms []mapping) {
 		pctx, cancel := context.WithCancel(ctx)
 		r.pollers[id] = &poller{m: m, cancel: cancel}
 		r.lg.Printf("event source mapping %s: polling %s for function %s", id, m.EventSourceArn, functionName(m.FunctionArn))
-		go r.pollSQS(pctx, m)
+		if kind, ok := streamKindOf(m.EventSourceArn); ok {
+			go r.pollStream(pctx, m, kind)
+		} else {
+			go r.pollSQS(pctx, m)
+		}
 	}
 }
 
@@ -262,7 +266,11 @@ func (r *runner) call(ctx context.Context, method, path, service, target string,
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/"+service+"/aws4_request, SignedHeaders=host, Signature=0")
 	if target != "" {
 		req.Header.Set("X-Amz-Target", target)
-		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		ct := "application/x-amz-json-1.0"
+		if strings.HasPrefix(target, "Kinesis_") {
+			ct = "application/x-amz-json-1.1"
+		}
+		req.Header.Set("Content-Type", ct)
 	} else if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

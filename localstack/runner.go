@@ -31,7 +31,8 @@ import (
 // code or configuration, delete) and keeps one handler process per function
 // polling kumo at AWS_LAMBDA_RUNTIME_API=<kumo>/_runtime/<name>.
 //
-// It also polls SQS event source mappings of the functions it runs (esm.go).
+// It also polls the SQS, Kinesis and DynamoDB stream event source mappings of
+// the functions it runs (esm.go, streams.go).
 //
 // It runs provided.* (and go1.x) packages whose executable is built for this
 // OS and architecture, and python3.* and nodejs* handlers on the host's
@@ -49,7 +50,9 @@ type runner struct {
 	mu      sync.Mutex
 	fns     map[string]*fnRun
 	pollers map[string]*poller // by event source mapping UUID
-	closed  bool
+
+	checkpoints checkpoints // stream progress, kept across poller restarts
+	closed      bool
 }
 
 type fnRun struct {

@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -472,5 +475,95 @@ func TestRunnerPollsSQS(t *testing.T) {
 			t.Fatalf("poller not stopped after DeleteEventSourceMapping:\n%s", logBuf.String())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Kinesis and DynamoDB stream mappings are read shard by shard and delivered
+// once each, in Lambda's event shapes.
+func TestRunnerPollsStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a handler and runs it")
+	}
+	code := echoZip(t)
+	var logBuf lockedBuffer
+	ep := serveRunning(t, &logBuf)
+	cfg := localConfig(ep, "us-east-1")
+	lc, kc, dc := lambda.NewFromConfig(cfg), kinesis.NewFromConfig(cfg), dynamodb.NewFromConfig(cfg)
+	ctx := t.Context()
+	name := fmt.Sprintf("evd-streams-%d", os.Getpid())
+
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(2)}); err != nil {
+		t.Fatal(err)
+	}
+	ks, err := kc.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := dc.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
+		StreamSpecification:  &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewTypeNewAndOldImages},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/r"),
+		Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"),
+		Code: &lambdatypes.FunctionCode{ZipFile: code},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	invokeUntil(t, lc, name, func(echoReply) bool { return true })
+	for _, arn := range []string{aws.ToString(ks.StreamDescriptionSummary.StreamARN), aws.ToString(tbl.TableDescription.LatestStreamArn)} {
+		if _, err := lc.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
+			FunctionName: aws.String(name), EventSourceArn: aws.String(arn), BatchSize: aws.Int32(10),
+			StartingPosition: lambdatypes.EventSourcePositionTrimHorizon,
+		}); err != nil {
+			t.Fatalf("mapping %s: %v", arn, err)
+		}
+	}
+	for i := 1; i <= 3; i++ {
+		if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(name),
+			PartitionKey: aws.String(fmt.Sprintf("pk-%d", i)), Data: []byte(fmt.Sprintf("click-%d", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := dc.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(name),
+		Item: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: "order-7"}}}); err != nil {
+		t.Fatal(err)
+	}
+	wants := []string{
+		`"data":"Y2xpY2stMQ=="`, `"data":"Y2xpY2stMg=="`, `"data":"Y2xpY2stMw=="`, // click-1..3
+		`"eventSource":"aws:kinesis"`, `"partitionKey":"pk-2"`,
+		`"eventSourceARN":"` + aws.ToString(tbl.TableDescription.LatestStreamArn) + `"`, `"eventName":"INSERT"`, `"S":"order-7"`,
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		log := logBuf.String()
+		missing := ""
+		for _, w := range wants {
+			if !strings.Contains(log, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the handler never saw %s; engine log:\n%s", missing, log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Delivered once: a few more polling rounds bring nothing new.
+	time.Sleep(1500 * time.Millisecond)
+	log := logBuf.String()
+	for _, w := range []string{`"data":"Y2xpY2stMQ=="`, `"data":"Y2xpY2stMw=="`, `"eventName":"INSERT"`} {
+		if n := strings.Count(log, w); n != 1 {
+			t.Errorf("%s delivered %d times; engine log:\n%s", w, n, log)
+		}
 	}
 }
