@@ -147,6 +147,10 @@ func (d *decoder) variables(blocks []*hcl.Block, parser *hclparse.Parser, stage 
 		switch v, ok := set[name]; {
 		case ok:
 			vals[name] = v
+			if name == "stage" && v.Type() == cty.String && v.IsKnown() && !v.IsNull() && v.AsString() != stage {
+				d.warnf(decl.rng, "Stage variable differs from the stage",
+					"var.stage is %q but the stage being deployed is %q (--stage); state and physical names follow --stage. Leave var.stage unset to get the stage.", v.AsString(), stage)
+			}
 		case name == "stage":
 			vals[name] = cty.StringVal(stage)
 		case decl.def != cty.NilVal:

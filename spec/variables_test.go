@@ -96,6 +96,22 @@ func TestVariablePrecedence(t *testing.T) {
 	}
 }
 
+func TestStageVariableMismatchWarns(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, DefaultFile), []byte(varsProject), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	app, _, diags := Load(dir, Options{Stage: "dev", Getenv: func(k string) string {
+		return map[string]string{"EVDEPLOY_VAR_stage": "prod"}[k]
+	}})
+	if app == nil || app.Tags["stage"] != "prod" {
+		t.Fatalf("app %v, diags %v", app, diags)
+	}
+	if diff := cmp.Diff([]string{"evdeploy.evd.hcl:11: warning: Stage variable differs from the stage"}, diagLines(diags)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
 func TestVariableErrors(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, DefaultFile), []byte(varsProject), 0o644); err != nil {

@@ -47,11 +47,13 @@ func validateRun(opts *ValidateOptions) error {
 		fmt.Fprintf(f.IO.Out, "The project %q is valid (stage %s): %s.\n", app.Name, app.Stage, summary(app))
 		return nil
 	}
-	sopts, err := specOptions(f.Global)
-	if err != nil {
-		return err
+	var diags hcl.Diagnostics
+	if sopts, err := specOptions(f.Global); err != nil {
+		// Still JSON: a consumer parses stdout whatever went wrong.
+		diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid command line", Detail: err.Error()}}
+	} else {
+		_, _, diags = spec.Load(f.Global.Dir, sopts)
 	}
-	_, _, diags := spec.Load(f.Global.Dir, sopts)
 	out := jsonResult{Valid: !diags.HasErrors(), Diagnostics: []jsonDiag{}}
 	for _, d := range diags {
 		out.Diagnostics = append(out.Diagnostics, toJSONDiag(d))

@@ -176,6 +176,18 @@ function "fn" {
 		}
 	})
 
+	t.Run("bad --var with --json is still JSON", func(t *testing.T) {
+		out, _, code := runEvd(t, "validate", "-C", shop, "--var", "novalue", "--json")
+		var got jsonResult
+		if err := json.Unmarshal([]byte(out), &got); err != nil || code != exitError {
+			t.Fatalf("exit %d, %v:\n%s", code, err, out)
+		}
+		want := jsonResult{Diagnostics: []jsonDiag{{Severity: "error", Summary: "Invalid command line", Detail: `--var "novalue": expected name=value`}}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+
 	t.Run("--var and --stage reach the spec", func(t *testing.T) {
 		dir := specProject(t, `app "v" {
   tags = { stage = var.stage, size = var.size }
