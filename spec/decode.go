@@ -128,10 +128,7 @@ func (d *decoder) refs(expr hcl.Expression) (addrs []Addr, locals []string, ok b
 			d.errorf(rng, "Invalid reference", "A %s cannot be referenced; only variables, locals and resource blocks can.", root)
 			ok = false
 		default:
-			roots := []string{"var", "local"}
-			for k := range RefAttrs {
-				roots = append(roots, k)
-			}
+			roots := append([]string{"var", "local"}, kindNames()...)
 			d.errorf(rng, "Unknown variable",
 				"There is no variable named %q.%s An expression may refer to var.<name>, local.<name> and blocks such as queue.<name>.url.",
 				root, suggest(root, roots))
