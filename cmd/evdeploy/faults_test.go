@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// evdeployBinary builds the evdeploy binary once per test process: fault
+// tests need a real process to kill.
+func evdeployBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "evdeploy-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "evdeploy")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// killer is a proxy in front of the emulator that SIGKILLs the evdeploy
+// process right after the Nth mutating call has been carried out by the
+// service, before its response reaches evdeploy: the worst moment, when the
+// resource exists but state cannot know it.
+type killer struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	n     int // kill after this many writes; 0: never
+	count int
+	proc  *os.Process
+}
+
+func newKiller(t *testing.T, target string) *killer {
+	u, _ := url.Parse(target)
+	k := &killer{}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if resp.Request.Header.Get("X-Evdeploy-Write") == "1" {
+			k.count++
+			if k.count == k.n && k.proc != nil {
+				k.proc.Kill()
+				k.proc.Wait()
+			}
+		}
+		return nil
+	}
+	k.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if op := operation(r, body); op != "" && !isRead(op) {
+			r.Header.Set("X-Evdeploy-Write", "1")
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(k.srv.Close)
+	return k
+}
+
+const crashSpec = `
+app "crash" {}
+
+function "worker" {
+  runtime = "python3.12"
+  source  = "./fn"
+  handler = "main.handler"
+  uses    = [table.items.write]
+}
+
+queue "jobs" {
+  dead_letter {
+    max_receives = 3
+  }
+}
+
+table "items" {
+  hash_key = "id"
+}
+
+api "web" {}
+
+trigger "jobs" {
+  function = function.worker
+  queue {
+    queue = queue.jobs
+  }
+}
+
+trigger "web" {
+  function = function.worker
+  http {
+    api   = api.web
+    route = "GET /items"
+  }
+}
+`
+
+func crashProject(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "fn"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"evdeploy.evd.hcl": crashSpec,
+		"fn/main.py":       "def handler(event, context):\n    return {\"statusCode\": 200}\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestFaultKilledApply kills `evdeploy apply` with SIGKILL right after each of
+// its write calls in turn — the resource exists, state does not know it yet —
+// and checks that the next apply converges without duplicates (the journal's
+// intents are adopted, not created twice), that a plan after it is empty, and
+// that destroy then leaves nothing, seen by independent clients.
+func TestFaultKilledApply(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault injection")
+	}
+	bin := evdeployBinary(t)
+	emu := emulator(t)
+
+	// How many writes does a clean apply make?
+	total := func() int {
+		k := newKiller(t, emu)
+		dir := crashProject(t)
+		stage := uniqueStage("k")
+		runBin(t, bin, 0, "apply", "--auto-approve", "-C", dir, "--stage", stage, "--target", "local", "--endpoint", k.srv.URL)
+		k.mu.Lock()
+		writes := k.count
+		k.mu.Unlock()
+		runBin(t, bin, 0, "destroy", "--auto-approve", "--allow-data-loss", "-C", dir, "--stage", stage, "--target", "local", "--endpoint", k.srv.URL)
+		return writes
+	}()
+	t.Logf("a clean apply makes %d writes; killing after each", total)
+	if total < 10 {
+		t.Fatalf("a clean apply made only %d writes?", total)
+	}
+
+	for n := 1; n <= total; n++ {
+		t.Run(fmt.Sprintf("after-write-%d", n), func(t *testing.T) {
+			k := newKiller(t, emu)
+			k.n = n
+			dir := crashProject(t)
+			stage := uniqueStage("k")
+			args := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", k.srv.URL}
+
+			cmd := exec.Command(bin, append([]string{"apply", "--auto-approve"}, args...)...)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			k.mu.Lock()
+			if err := cmd.Start(); err != nil {
+				k.mu.Unlock()
+				t.Fatal(err)
+			}
+			k.proc = cmd.Process
+			k.mu.Unlock()
+			err := cmd.Wait()
+			if err == nil {
+				t.Fatalf("apply survived its kill after write %d:\n%s", n, out.String())
+			}
+
+			// The next apply finishes the job, taking over the dead
+			// process's lock and adopting what it had created.
+			k.mu.Lock()
+			k.n = 0
+			k.mu.Unlock()
+			r := runBin(t, bin, 0, append([]string{"apply", "--auto-approve"}, args...)...)
+			if strings.Contains(r, "already exists") {
+				t.Errorf("apply hit a collision instead of adopting:\n%s", r)
+			}
+			runBin(t, bin, 0, append([]string{"plan", "--detailed-exitcode"}, args...)...)
+
+			// Exactly one of everything whose id the service assigns.
+			ctx := context.Background()
+			cfg := sdkConfig(emu)
+			name := func(s string) string { return "crash-" + stage + "-" + s }
+			if n := countAPIs(t, cfg, name("web")); n != 1 {
+				t.Errorf("%d APIs named %s, want 1", n, name("web"))
+			}
+			q, err := sqs.NewFromConfig(cfg).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name("jobs"))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			qa, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqsAttr{"QueueArn"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			queueArn := qa.Attributes["QueueArn"]
+			if n := countMappings(t, cfg, queueArn); n != 1 {
+				t.Errorf("%d mappings from %s, want 1", n, queueArn)
+			}
+			apis, _ := apigatewayv2.NewFromConfig(cfg).GetApis(ctx, &apigatewayv2.GetApisInput{})
+			for _, a := range apis.Items {
+				if aws.ToString(a.Name) != name("web") {
+					continue
+				}
+				ints, _ := apigatewayv2.NewFromConfig(cfg).GetIntegrations(ctx, &apigatewayv2.GetIntegrationsInput{ApiId: a.ApiId})
+				routes, _ := apigatewayv2.NewFromConfig(cfg).GetRoutes(ctx, &apigatewayv2.GetRoutesInput{ApiId: a.ApiId})
+				if len(ints.Items) != 1 || len(routes.Items) != 1 {
+					t.Errorf("API has %d integrations and %d routes, want 1 and 1", len(ints.Items), len(routes.Items))
+				}
+			}
+
+			// Destroy leaves nothing.
+			deployed := stateResources(t, filepath.Join(dir, ".evdeploy", "state", stage+".json"))
+			runBin(t, bin, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, args...)...)
+			for _, res := range deployed {
+				exists, err := resourceExists(ctx, cfg, res)
+				if err != nil || exists {
+					t.Errorf("%s (%s) after destroy: exists=%v err=%v", res.Addr, res.ID, exists, err)
+				}
+			}
+			if n := countAPIs(t, cfg, name("web")); n != 0 {
+				t.Errorf("%d APIs left", n)
+			}
+			if n := countMappings(t, cfg, queueArn); n != 0 {
+				t.Errorf("%d mappings left", n)
+			}
+		})
+	}
+}
+
+type sqsAttr = sqstypes.QueueAttributeName
+
+// runBin runs the evdeploy binary and returns its combined output.
+func runBin(t *testing.T, bin string, want int, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if code != want {
+		t.Fatalf("evdeploy %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, out)
+	}
+	return string(out)
+}
+
+func countMappings(t *testing.T, cfg aws.Config, sourceArn string) int {
+	t.Helper()
+	out, err := lambda.NewFromConfig(cfg).ListEventSourceMappings(context.Background(), &lambda.ListEventSourceMappingsInput{EventSourceArn: aws.String(sourceArn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.EventSourceMappings)
+}
