@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
@@ -286,4 +288,153 @@ func countMappings(t *testing.T, cfg aws.Config, sourceArn string) int {
 		t.Fatal(err)
 	}
 	return len(out.EventSourceMappings)
+}
+
+// flaky is a proxy in front of the emulator that, for a seeded share of write
+// calls, answers 503 or 500 without forwarding, delays, or forwards and then
+// drops the connection (the call happened, its answer is lost).
+type flaky struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	rnd     *rand.Rand
+	on      bool
+	injects map[string]int
+}
+
+func newFlaky(t *testing.T, target string, seed uint64) *flaky {
+	u, _ := url.Parse(target)
+	f := &flaky{rnd: rand.New(rand.NewPCG(seed, seed)), injects: map[string]int{}}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		fault := ""
+		if op := operation(r, body); op != "" && !isRead(op) {
+			f.mu.Lock()
+			if f.on {
+				switch x := f.rnd.Float64(); {
+				case x < 0.15:
+					fault = "503"
+				case x < 0.25:
+					fault = "500"
+				case x < 0.30:
+					fault = "drop"
+				case x < 0.40:
+					fault = "slow"
+				}
+				if fault != "" {
+					f.injects[fault]++
+				}
+			}
+			f.mu.Unlock()
+		}
+		switch fault {
+		case "503":
+			http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+			return
+		case "500":
+			http.Error(w, "Internal Failure", http.StatusInternalServerError)
+			return
+		case "slow":
+			time.Sleep(50 * time.Millisecond)
+		case "drop":
+			rec := httptest.NewRecorder()
+			proxy.ServeHTTP(rec, r)
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *flaky) set(on bool) {
+	f.mu.Lock()
+	f.on = on
+	f.mu.Unlock()
+}
+
+// TestFaultFlakyService applies and destroys through a service that fails,
+// stalls and drops connections on a share of its write calls. An apply may
+// stop (it must say why and keep state true); re-running converges, the plan
+// after it is empty, nothing is duplicated, and destroy leaves nothing.
+func TestFaultFlakyService(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault injection")
+	}
+	bin := evdeployBinary(t)
+	emu := emulator(t)
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
+			f := newFlaky(t, emu, seed)
+			dir := crashProject(t)
+			stage := uniqueStage("f")
+			args := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", f.srv.URL}
+
+			f.set(true)
+			converged := false
+			for attempt := 1; attempt <= 5 && !converged; attempt++ {
+				out, code := runBinCode(t, bin, append([]string{"apply", "--auto-approve"}, args...)...)
+				switch code {
+				case 0:
+					converged = true
+				case 1:
+					if !strings.Contains(out, "Error") {
+						t.Errorf("failed apply without an error message:\n%s", out)
+					}
+				default:
+					t.Fatalf("apply exit %d:\n%s", code, out)
+				}
+			}
+			f.set(false)
+			if !converged {
+				runBin(t, bin, 0, append([]string{"apply", "--auto-approve"}, args...)...)
+			}
+			runBin(t, bin, 0, append([]string{"plan", "--detailed-exitcode"}, args...)...)
+			cfg := sdkConfig(emu)
+			if n := countAPIs(t, cfg, "crash-"+stage+"-web"); n != 1 {
+				t.Errorf("%d APIs, want 1", n)
+			}
+
+			deployed := stateResources(t, filepath.Join(dir, ".evdeploy", "state", stage+".json"))
+			f.set(true)
+			destroyed := false
+			for attempt := 1; attempt <= 5 && !destroyed; attempt++ {
+				_, code := runBinCode(t, bin, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, args...)...)
+				destroyed = code == 0
+			}
+			f.set(false)
+			if !destroyed {
+				runBin(t, bin, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, args...)...)
+			}
+			for _, res := range deployed {
+				exists, err := resourceExists(context.Background(), cfg, res)
+				if err != nil || exists {
+					t.Errorf("%s (%s) after destroy: exists=%v err=%v", res.Addr, res.ID, exists, err)
+				}
+			}
+			if n := countAPIs(t, cfg, "crash-"+stage+"-web"); n != 0 {
+				t.Errorf("%d APIs left", n)
+			}
+			f.mu.Lock()
+			t.Logf("faults injected: %v", f.injects)
+			f.mu.Unlock()
+		})
+	}
+}
+
+func runBinCode(t *testing.T, bin string, args ...string) (string, int) {
+	t.Helper()
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(out), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), 0
 }
