@@ -82,11 +82,18 @@ func iamPolicyValue(stmts []iamStatement) any {
 				if err != nil {
 					return nil, err
 				}
-				str, ok := v.(string)
-				if !ok {
-					return nil, fmt.Errorf("policy resource %v is not a string", v)
+				// A policy block's resources expression yields a list.
+				vals, isList := v.([]any)
+				if !isList {
+					vals = []any{v}
 				}
-				res = append(res, str)
+				for _, e := range vals {
+					str, ok := e.(string)
+					if !ok {
+						return nil, fmt.Errorf("policy resource %v is not a string", e)
+					}
+					res = append(res, str)
+				}
 			}
 			out = append(out, map[string]any{
 				"Sid":      s.Sid,

@@ -362,9 +362,14 @@ func (l *lowering) function(f *spec.Function) {
 		if effect == "" {
 			effect = "Allow"
 		}
-		res := make([]any, len(p.Resources))
-		for j, r := range p.Resources {
-			res[j] = r
+		var res []any
+		for _, r := range p.Resources {
+			res = append(res, r)
+		}
+		if p.Resources == nil && p.ResourcesExpr != nil {
+			// Resources that read block attributes ("${bucket.x.arn}/*"):
+			// one value, a list once known, flattened by iamPolicyValue.
+			res = []any{l.expr(p.ResourcesExpr, fmt.Sprintf("%s policy %d resources", f.Addr, i))}
 		}
 		stmts = append(stmts, iamStatement{Sid: fmt.Sprintf("Custom%d", i), Effect: effect, Actions: p.Actions, Resources: res})
 	}

@@ -22,6 +22,10 @@ function "all" {
     actions   = ["ssm:GetParameter"]
     resources = ["arn:aws:ssm:eu-west-1:111111111111:parameter/caps/*"]
   }
+  policy {
+    actions   = ["s3:GetObjectVersion", "sqs:PurgeQueue"]
+    resources = ["${bucket.files.arn}/archive/*", queue.jobs.arn]
+  }
 }
 
 queue "jobs" {
