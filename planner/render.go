@@ -31,7 +31,7 @@ const (
 )
 
 // shortWidth bounds a value in the block view; --detail shows values whole.
-const shortWidth = 40
+const shortWidth = 64
 
 type painter bool
 
@@ -245,16 +245,32 @@ type attrDiff struct {
 	hasBefore, hasAfter bool
 }
 
+// transition shows "before → after". With a width, a side longer than that
+// (a policy document) is shown as "(…)", and when both are, the line says only
+// that the value changes: the full values are in --detail.
 func (d attrDiff) transition(width int) string {
 	before, after := "(none)", "(none)"
 	if d.hasBefore {
-		before = formatValue(d.before, width)
+		before = formatValue(d.before, 0)
 	}
 	if d.hasAfter {
-		after = formatValue(d.after, width)
+		after = formatValue(d.after, 0)
+	}
+	if width > 0 {
+		longB, longA := runeLen(before) > width, runeLen(after) > width
+		switch {
+		case longB && longA:
+			return "changed (see --detail)"
+		case longB:
+			before = "(…)"
+		case longA:
+			after = "(…)"
+		}
 	}
 	return before + " → " + after
 }
+
+func runeLen(s string) int { return len([]rune(s)) }
 
 func attrDiffs(c *Change, k string) []attrDiff {
 	b, hb := c.Before[k]

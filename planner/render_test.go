@@ -260,3 +260,27 @@ func TestLoadPlanFileRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestAttrTransitionShort(t *testing.T) {
+	long := strings.Repeat("x", 80)
+	tests := []struct {
+		d    attrDiff
+		want string
+	}{
+		{attrDiff{path: "memory", before: int64(128), after: int64(256), hasBefore: true, hasAfter: true}, "128 → 256"},
+		{attrDiff{path: "policy", before: long, after: Unknown{}, hasBefore: true, hasAfter: true}, "(…) → (known after apply)"},
+		{attrDiff{path: "policy", before: "a", after: long, hasBefore: true, hasAfter: true}, `"a" → (…)`},
+		{attrDiff{path: "policy", before: long, after: long + "y", hasBefore: true, hasAfter: true}, "changed (see --detail)"},
+		{attrDiff{path: "tags.team", after: "x", hasAfter: true}, `(none) → "x"`},
+	}
+	for _, tt := range tests {
+		if got := tt.d.transition(shortWidth); got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.d.path, got, tt.want)
+		}
+	}
+	if got := (attrDiff{before: long, after: "b", hasBefore: true, hasAfter: true}).transition(0); got != strconvQuote(long)+` → "b"` {
+		t.Errorf("detail view truncates: %q", got)
+	}
+}
+
+func strconvQuote(s string) string { return `"` + s + `"` }
