@@ -130,6 +130,9 @@ func SameChanges(a, b *Plan) error {
 	}
 	sort.Strings(addrs)
 	var diffs []string
+	if a.Destroy != b.Destroy {
+		diffs = append(diffs, fmt.Sprintf("destroy plan in saved plan: %t, now: %t", a.Destroy, b.Destroy))
+	}
 	for _, addr := range addrs {
 		x, y := ca[addr], cb[addr]
 		if d := changeDiff(x, y); d != "" {
