@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
@@ -565,5 +566,48 @@ func TestRunnerPollsStreams(t *testing.T) {
 		if n := strings.Count(log, w); n != 1 {
 			t.Errorf("%s delivered %d times; engine log:\n%s", w, n, log)
 		}
+	}
+}
+
+// Code deployed from S3 (what evdeploy does for packages over 50 MB) is read
+// from the engine's S3 and run.
+func TestRunnerCodeFromS3(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3 here")
+	}
+	var logBuf lockedBuffer
+	ep := serveRunning(t, &logBuf)
+	cfg := localConfig(ep, "us-east-1")
+	lc := lambda.NewFromConfig(cfg)
+	sc := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	ctx := t.Context()
+	name := fmt.Sprintf("evd-s3code-%d", os.Getpid())
+	if _, err := sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	code := zipOf(t, map[string][]byte{"app.py": []byte("def handler(event, context):\n    return {'from': 's3', 'n': event['n']}\n")}, 0o644)
+	if _, err := sc.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(name), Key: aws.String("pkg/app.zip"), Body: bytes.NewReader(code)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/r"),
+		Runtime: lambdatypes.RuntimePython312, Handler: aws.String("app.handler"),
+		Code: &lambdatypes.FunctionCode{S3Bucket: aws.String(name), S3Key: aws.String("pkg/app.zip")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		out, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), Payload: []byte(`{"n":7}`)})
+		if err == nil && out.FunctionError == nil {
+			if string(out.Payload) != `{"from": "s3", "n": 7}` {
+				t.Errorf("reply %s", out.Payload)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("invoke: %v\n%s", err, logBuf.String())
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
