@@ -26,6 +26,8 @@ type renderCase struct {
 	tamper  func(fc *fakeCloud)
 	destroy bool
 	fresh   bool // plan against empty state
+	// crash edits the state after the base apply (an interrupted apply).
+	crash func(st *fakeState)
 }
 
 func renderCases() []renderCase {
@@ -62,6 +64,14 @@ func renderCases() []renderCase {
 			fc.mu.Unlock()
 		}},
 		{name: "destroy", destroy: true},
+		{name: "adopt", desired: func() *Desired { return appDesired(128) }, crash: func(st *fakeState) {
+			// Killed after creating the queue, before recording it; and an
+			// intent whose create never happened, for a block since removed.
+			_ = st.Remove(queueA.String())
+			_ = st.AddIntent(state.Intent{Addr: queueA.String(), Block: queueA.Block, Type: queueA.Type, Name: "shop-dev-orders",
+				Attrs: map[string]any{"name": "shop-dev-orders", "visibility": int64(60)}})
+			_ = st.AddIntent(state.Intent{Addr: "queue.old/fake_queue.main", Block: "queue.old", Type: "fake_queue", Name: "shop-dev-old"})
+		}},
 	}
 }
 
@@ -81,6 +91,9 @@ func buildRenderPlan(t *testing.T, rc renderCase) *Plan {
 	}
 	if rc.tamper != nil {
 		rc.tamper(fc)
+	}
+	if rc.crash != nil {
+		rc.crash(st)
 	}
 	doc := st.snapshot()
 	if rc.destroy {
