@@ -159,17 +159,24 @@ func TestEngineOnKumo(t *testing.T) {
 	}
 	e.apply(p, e.d)
 
-	// Drift made behind evdeploy's back: memory changed, queue deleted.
+	// Drift made behind evdeploy's back: memory changed, a queue deleted, a
+	// mapping removed.
 	lc := lambda.NewFromConfig(e.cfg)
 	if _, err := lc.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
 		FunctionName: aws.String(fn.Name), MemorySize: aws.Int32(1024)}); err != nil {
 		t.Fatal(err)
 	}
-	var queueURL string
+	var queueURL, mappingUUID string
 	for _, r := range e.st.Doc().Resources {
-		if r.Addr == "queue.orders/aws_sqs_queue.main" {
+		switch r.Addr {
+		case "queue.orders/aws_sqs_queue.main":
 			queueURL = r.ID
+		case "trigger.clicks/aws_lambda_event_source_mapping.main":
+			mappingUUID = r.ID
 		}
+	}
+	if _, err := lc.DeleteEventSourceMapping(ctx, &lambda.DeleteEventSourceMappingInput{UUID: aws.String(mappingUUID)}); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := sqs.NewFromConfig(e.cfg).DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(queueURL)}); err != nil {
 		t.Fatal(err)
@@ -182,7 +189,8 @@ func TestEngineOnKumo(t *testing.T) {
 		}
 	}
 	t.Logf("drift plan: %v", changes(p))
-	if got[fnAddr.String()] != "update" || got["queue.orders/aws_sqs_queue.main"] != "create" {
+	if got[fnAddr.String()] != "update" || got["queue.orders/aws_sqs_queue.main"] != "create" ||
+		got["trigger.clicks/aws_lambda_event_source_mapping.main"] != "create" {
 		t.Errorf("drift plan:\n%v", changes(p))
 	}
 	e.apply(p, e.d)
