@@ -198,6 +198,28 @@ func TestEngineOnKumo(t *testing.T) {
 		t.Errorf("plan after repairing drift is not empty:\n%v", got)
 	}
 
+	// A force-new attribute: the table is replaced (data loss, so flagged),
+	// and what reads its stream follows.
+	for _, r := range e.d.Resources {
+		if r.Addr.String() == "table.orders/aws_dynamodb_table.main" {
+			r.Attrs["hash_key"] = "pk"
+		}
+	}
+	p = e.plan()
+	var table *planner.Change
+	for _, c := range p.Changes {
+		if c.Addr.String() == "table.orders/aws_dynamodb_table.main" {
+			table = c
+		}
+	}
+	if table == nil || table.Action != planner.Replace || !table.DataLoss || !cmp.Equal(table.ReplaceBecause, []string{"hash_key"}) {
+		t.Errorf("table change = %+v\nplan: %v", table, changes(p))
+	}
+	e.apply(p, e.d)
+	if got := changes(e.plan()); len(got) != 0 {
+		t.Errorf("plan after the replacement is not empty:\n%v", got)
+	}
+
 	// Destroy leaves nothing: every resource state knew reads back as gone.
 	before := e.st.Doc().Resources
 	dp := planner.PlanDestroy(e.st.Doc())
