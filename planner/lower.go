@@ -34,6 +34,12 @@ type LowerOptions struct {
 	// as AWS_ENDPOINT_URL so the SDK inside a function reaches the same local
 	// cloud as evdeploy.
 	LocalEndpoint string
+
+	// APIURLFormat, when set, replaces what the service reports as an HTTP
+	// API's URL (api.x.url) with fmt.Sprintf(APIURLFormat, apiID): the
+	// embedded engine serves APIs at http://<id>.execute-api.localhost:<port>
+	// but reports AWS's URL.
+	APIURLFormat string
 }
 
 // Resource types (docs/resources.md).
@@ -307,9 +313,19 @@ func (l *lowering) api(a *spec.API) {
 	addr := l.add(a.Addr, TypeAPI, "main", Attrs{"name": name, "protocol_type": "HTTP", "tags": l.tags(a.Addr, a.Tags)}, name, "")
 	id := Ref{Resource: addr, Attr: "id"}
 	l.add(a.Addr, TypeStage, "default", Attrs{"api_id": id, "name": "$default", "auto_deploy": true}, "$default", "")
+	var url any = Ref{Resource: addr, Attr: "api_endpoint"}
+	if format := l.opts.APIURLFormat; format != "" {
+		url = &Expr{Refs: []Ref{id}, Text: fmt.Sprintf(format, id.Resource.String()+".id"), Eval: func(resolved map[Ref]any) (any, error) {
+			v, err := lowerResolve(id, resolved)
+			if err != nil {
+				return nil, err
+			}
+			return fmt.Sprintf(format, v), nil
+		}}
+	}
 	l.blockAttrs[a.Addr] = map[string]any{
 		"id":  id,
-		"url": Ref{Resource: addr, Attr: "api_endpoint"},
+		"url": url,
 		"arn": Ref{Resource: addr, Attr: "execution_arn"},
 	}
 }

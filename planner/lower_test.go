@@ -42,7 +42,8 @@ func TestLowerGolden(t *testing.T) {
 			Packages: map[spec.Addr]*Package{
 				{Kind: "function", Name: "api"}: {Path: "/tmp/api.zip", SHA256: "c2hhLWFwaQ==", Runtime: "provided.al2023", Handler: "bootstrap"},
 			}}},
-		{"capabilities", LowerOptions{Account: "111111111111", Region: "eu-west-1", LocalEndpoint: "http://127.0.0.1:4566"}},
+		{"capabilities", LowerOptions{Account: "111111111111", Region: "eu-west-1", LocalEndpoint: "http://127.0.0.1:4566",
+			APIURLFormat: "http://%s.execute-api.localhost:4566"}},
 	}
 	for _, c := range cases {
 		t.Run(c.dir, func(t *testing.T) {

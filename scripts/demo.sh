@@ -24,9 +24,18 @@ $evd apply -C "$app" --target local --auto-approve
 step "evdeploy output -C $app"
 $evd output -C "$app"
 
+# The embedded engine runs the deployed functions: an order posted to the API
+# goes api (Go) → SQS → worker (Go) → DynamoDB.
+url=$($evd output -C "$app" api_url)
+if command -v curl >/dev/null; then
+  step "curl -X POST $url/orders"
+  curl -sS -m 20 -X POST "$url/orders" -H 'content-type: application/json' -d '{"item":"book","quantity":2}' || true
+  echo
+fi
+
 cat <<MSG
 
-The SPEC example is deployed to the local cloud. Next:
+The SPEC example is deployed to the local cloud, and its functions run there. Next:
   $evd plan -C $app --target local                 # no changes
   $evd local status                                # what runs where
   $evd destroy -C $app --target local --auto-approve --allow-data-loss

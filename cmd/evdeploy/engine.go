@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -96,6 +98,14 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 			s.backend, s.doc.Target, target.ID())
 	}
 	if needDesired {
+		apiURLFormat := ""
+		if target.Engine == "embedded" {
+			runHere(f, app)
+			// The embedded engine routes API requests by host name.
+			if u, err := url.Parse(target.Endpoint); err == nil {
+				apiURLFormat = "http://%s.execute-api.localhost:" + u.Port()
+			}
+		}
 		pkgs, err := buildPackages(ctx, f, app)
 		if err != nil {
 			return nil, err
@@ -109,6 +119,7 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 			Region:        target.Region,
 			Packages:      pkgs,
 			LocalEndpoint: local,
+			APIURLFormat:  apiURLFormat,
 		})
 		if diags.HasErrors() {
 			printDiagnostics(f, files, diags)
@@ -170,6 +181,22 @@ func stateBackend(ctx context.Context, app *spec.App, cfg aws.Config) (state.Bac
 		key = strings.TrimSuffix(key, ".json") + "-" + app.Stage + ".json"
 	}
 	return awsprov.NewS3StateBackend(bcfg, b.Bucket, key), nil
+}
+
+// runHere builds every function for this machine's architecture: the embedded
+// engine runs deployed functions on this host, and an arm64 bootstrap does not
+// run on an amd64 machine. The plan shows the architecture the engine gets.
+func runHere(f *Factory, app *spec.App) {
+	host := "x86_64"
+	if runtime.GOARCH == "arm64" {
+		host = "arm64"
+	}
+	for _, fn := range app.Functions {
+		if fn.Architecture != host {
+			f.Logger.Info("building for this machine so the embedded engine can run it", "function", fn.Addr, "architecture", host)
+			fn.Architecture = host
+		}
+	}
 }
 
 // buildPackages builds every function's package (cached by content).

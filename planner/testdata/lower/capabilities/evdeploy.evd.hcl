@@ -69,3 +69,7 @@ api "web" {}
 output "queue_url" {
   value = queue.jobs.url
 }
+
+output "api_url" {
+  value = api.web.url
+}
