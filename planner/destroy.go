@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"sort"
+
 	"github.com/evdeploy/evdeploy/state"
 )
 
@@ -60,5 +62,9 @@ func PlanDestroy(doc *state.Document) *Plan {
 	for _, a := range order {
 		p.Changes = append(p.Changes, changes[a])
 	}
+	for name, o := range doc.Outputs {
+		p.Outputs = append(p.Outputs, &OutputChange{Name: name, Action: Delete, Before: Norm(o.Value), Sensitive: o.Sensitive})
+	}
+	sort.Slice(p.Outputs, func(i, j int) bool { return p.Outputs[i].Name < p.Outputs[j].Name })
 	return p
 }

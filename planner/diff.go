@@ -137,7 +137,45 @@ func Diff(desired *Desired, doc *state.Document, obs map[string]Observation, reg
 		plan.Changes = append(plan.Changes, dels[a])
 	}
 	sort.Strings(plan.ForgetIntents)
+	if plan.Outputs, err = rs.outputs(desired.Outputs, doc.Outputs); err != nil {
+		return nil, err
+	}
 	return plan, nil
+}
+
+// outputs plans the app's outputs against the recorded ones.
+func (rs *resolver) outputs(outs []*DesiredOutput, recorded map[string]state.Output) ([]*OutputChange, error) {
+	var list []*OutputChange
+	seen := map[string]bool{}
+	for _, o := range outs {
+		v, ch, err := rs.value(o.Value)
+		if err != nil {
+			return nil, fmt.Errorf("output %q: %w", o.Name, err)
+		}
+		oc := &OutputChange{Name: o.Name, After: v, Sensitive: o.Sensitive}
+		seen[o.Name] = true
+		rec, ok := recorded[o.Name]
+		switch {
+		case !ok:
+			oc.Action = Create
+		case IsUnknown(v) && !ch && rec.Value != nil:
+			// Unknown only because state lacks what it reads: keep showing
+			// the recorded value rather than a change.
+			oc.Before, oc.After, oc.Action = Norm(rec.Value), Norm(rec.Value), NoOp
+		case IsUnknown(v) || !Equal(v, rec.Value):
+			oc.Before, oc.Action = Norm(rec.Value), Update
+		default:
+			oc.Before, oc.Action = Norm(rec.Value), NoOp
+		}
+		list = append(list, oc)
+	}
+	for name, rec := range recorded {
+		if !seen[name] {
+			list = append(list, &OutputChange{Name: name, Action: Delete, Before: Norm(rec.Value), Sensitive: rec.Sensitive})
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	return list, nil
 }
 
 // resolver resolves Refs and Exprs against the changes already planned for

@@ -66,6 +66,11 @@ type Plan struct {
 	// Destroy marks a plan made by PlanDestroy.
 	Destroy bool
 
+	// Outputs are the app's outputs as apply will record them, compared with
+	// the recorded ones (by name). They are shown to the user but do not make
+	// HasChanges: apply always records outputs, even with nothing to change.
+	Outputs []*OutputChange
+
 	// ForgetIntents lists journal entries whose resource was looked for and
 	// not found, and that no desired resource will create again: apply
 	// removes them from the journal.
@@ -120,6 +125,26 @@ type Change struct {
 	// Reason explains the action for the user ("deleted outside evdeploy").
 	// It is for the UI only: Apply never decides anything from it.
 	Reason string
+}
+
+// OutputChange is an app output's planned value.
+type OutputChange struct {
+	Name   string
+	Action Action // NoOp, Create, Update or Delete
+	// Before is the recorded value (nil for Create); After the value apply
+	// will record (Unknown when known only after apply; nil for Delete).
+	Before, After any
+	Sensitive     bool
+}
+
+// OutputsChange reports whether any output's recorded value would change.
+func (p *Plan) OutputsChange() bool {
+	for _, o := range p.Outputs {
+		if o.Action != NoOp {
+			return true
+		}
+	}
+	return false
 }
 
 // HasChanges reports whether applying the plan would do anything (including

@@ -23,9 +23,20 @@ type jsonPlan struct {
 	HasChanges    bool          `json:"has_changes"`
 	Summary       jsonSummary   `json:"summary"`
 	Changes       []jsonChange  `json:"changes"`
+	OutputChanges []jsonOutput  `json:"output_changes"`
 	ForgetIntents []string      `json:"forget_intents"`
 	Blocks        []jsonBlock   `json:"blocks"`
 	DataLoss      []jsonAddress `json:"data_loss"`
+}
+
+type jsonOutput struct {
+	Name         string `json:"name"`
+	Action       string `json:"action"`
+	Symbol       string `json:"symbol"`
+	Before       any    `json:"before"`
+	After        any    `json:"after"`
+	AfterUnknown bool   `json:"after_unknown"`
+	Sensitive    bool   `json:"sensitive"`
 }
 
 type jsonStateRef struct {
@@ -94,6 +105,7 @@ func toJSONPlan(p *Plan) jsonPlan {
 		HasChanges:    p.HasChanges(),
 		Summary:       jsonSummary{Add: s.Add, Change: s.Change, Replace: s.Replace, Destroy: s.Destroy, Adopt: s.Adopt, DataLoss: s.DataLoss},
 		Changes:       []jsonChange{},
+		OutputChanges: []jsonOutput{},
 		ForgetIntents: nonNil(p.ForgetIntents),
 		Blocks:        []jsonBlock{},
 		DataLoss:      []jsonAddress{},
@@ -119,6 +131,18 @@ func toJSONPlan(p *Plan) jsonPlan {
 		if c.DataLoss {
 			out.DataLoss = append(out.DataLoss, jsonAddress{Address: c.Addr.String(), Action: c.Action.String()})
 		}
+	}
+	for _, o := range p.Outputs {
+		jo := jsonOutput{Name: o.Name, Action: o.Action.String(), Symbol: o.Action.Symbol(), Sensitive: o.Sensitive}
+		if !o.Sensitive { // sensitive values never leave the process
+			jo.Before = o.Before
+			if IsUnknown(o.After) {
+				jo.AfterUnknown = true
+			} else {
+				jo.After = o.After
+			}
+		}
+		out.OutputChanges = append(out.OutputChanges, jo)
 	}
 	for _, b := range blockSummaries(p) {
 		out.Blocks = append(out.Blocks, jsonBlock{Block: b.Block, Action: b.Action.String(), Symbol: b.Action.Symbol(), Changed: nonNil(b.Attrs)})
@@ -228,6 +252,23 @@ func fromJSONPlan(jp jsonPlan) (*Plan, error) {
 			c.After = Attrs(after)
 		}
 		p.Changes = append(p.Changes, c)
+	}
+	for _, jo := range jp.OutputChanges {
+		act, err := ParseAction(jo.Action)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: %w", jo.Name, err)
+		}
+		o := &OutputChange{Name: jo.Name, Action: act, Sensitive: jo.Sensitive}
+		if jo.Before != nil {
+			o.Before = Norm(jo.Before)
+		}
+		if jo.After != nil {
+			o.After = Norm(jo.After)
+		}
+		if jo.AfterUnknown {
+			o.After = Unknown{}
+		}
+		p.Outputs = append(p.Outputs, o)
 	}
 	return p, nil
 }

@@ -75,6 +75,31 @@ func Render(w io.Writer, p *Plan, opts RenderOptions) error {
 	for _, a := range p.ForgetIntents {
 		fmt.Fprintf(&b, "  · %s: nothing was created by the interrupted apply; its journal entry will be cleared\n", a)
 	}
+	if p.OutputsChange() {
+		if len(blocks) > 0 || len(p.ForgetIntents) > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString("Outputs:\n")
+		for _, o := range p.Outputs {
+			if o.Action == NoOp {
+				continue
+			}
+			show := func(v any) string {
+				if o.Sensitive {
+					return "(sensitive)"
+				}
+				return formatValue(v, 0)
+			}
+			switch o.Action {
+			case Create:
+				fmt.Fprintf(&b, "  %s %s = %s\n", pt.symbol(Create), o.Name, show(o.After))
+			case Update:
+				fmt.Fprintf(&b, "  %s %s = %s → %s\n", pt.symbol(Update), o.Name, show(o.Before), show(o.After))
+			case Delete:
+				fmt.Fprintf(&b, "  %s %s\n", pt.symbol(Delete), o.Name)
+			}
+		}
+	}
 	if lost := p.DataLossChanges(); len(lost) > 0 {
 		b.WriteString("\n")
 		for _, c := range lost {
@@ -88,7 +113,7 @@ func Render(w io.Writer, p *Plan, opts RenderOptions) error {
 		b.WriteString(pt.paint(ansiBold, "  Apply refuses this plan without --allow-data-loss."))
 		b.WriteString("\n")
 	}
-	if len(blocks) > 0 || len(p.ForgetIntents) > 0 {
+	if len(blocks) > 0 || len(p.ForgetIntents) > 0 || p.OutputsChange() {
 		b.WriteString("\n")
 	}
 	b.WriteString(SummaryLine(p))
@@ -100,8 +125,11 @@ func Render(w io.Writer, p *Plan, opts RenderOptions) error {
 // SummaryLine is the plan's last line.
 func SummaryLine(p *Plan) string {
 	if !p.HasChanges() {
-		if p.Destroy {
+		switch {
+		case p.Destroy:
 			return "No changes. Nothing is deployed."
+		case p.OutputsChange():
+			return "No resource changes. Apply records the new output values."
 		}
 		return "No changes. Your deployment matches the spec."
 	}

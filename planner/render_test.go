@@ -51,11 +51,17 @@ func renderCases() []renderCase {
 			d.Resources = keep
 			// A new block: a bucket holding data, and a new resource in an
 			// existing block.
+			d.Outputs = []*DesiredOutput{
+				{Name: "bucket", Value: Ref{Resource: addr("bucket.uploads", "fake_store"), Attr: "arn"}},
+				tableOutput(), tokenOutput(),
+			}
 			d.Resources = append(d.Resources,
 				res(addr("bucket.uploads", "fake_store"), Attrs{"name": "shop-dev-uploads", "size": int64(5)}),
 				res(ResourceAddr{Block: "function.api", Type: "fake_role", Name: "extra"}, Attrs{"name": "shop-dev-api-extra", "policy": Ref{Resource: roleA, Attr: "arn"}}),
 			)
-			return desiredOf(d.Resources...)
+			out := desiredOf(d.Resources...)
+			out.Outputs = d.Outputs
+			return out
 		}},
 		{name: "drift", desired: func() *Desired { return appDesired(128) }, tamper: func(fc *fakeCloud) {
 			fc.mu.Lock()
@@ -96,12 +102,34 @@ func buildRenderPlan(t *testing.T, rc renderCase) *Plan {
 		rc.crash(st)
 	}
 	doc := st.snapshot()
+	if !rc.fresh {
+		// What the CLI recorded after the base apply.
+		doc.Outputs = map[string]state.Output{
+			"queue_url": {Value: "https://queue/shop-dev-orders"},
+			"table":     {Value: "table=arn:fake:fake_store:shop-dev-orders-t"},
+			"token":     {Value: "s3cret", Sensitive: true},
+		}
+	}
 	if rc.destroy {
 		p := PlanDestroy(doc)
 		p.FlagDataLoss(reg)
 		return p
 	}
-	return mustPlan(t, rc.desired(), doc, reg, true)
+	d := rc.desired()
+	if d.Outputs == nil {
+		d.Outputs = []*DesiredOutput{{Name: "queue_url", Value: Ref{Resource: queueA, Attr: "url"}}, tableOutput(), tokenOutput()}
+	}
+	return mustPlan(t, d, doc, reg, true)
+}
+
+func tableOutput() *DesiredOutput {
+	tref := Ref{Resource: storeA, Attr: "arn"}
+	return &DesiredOutput{Name: "table", Value: &Expr{Refs: []Ref{tref}, Text: "table.orders.arn",
+		Eval: func(m map[Ref]any) (any, error) { return "table=" + m[tref].(string), nil }}}
+}
+
+func tokenOutput() *DesiredOutput {
+	return &DesiredOutput{Name: "token", Value: "s3cret", Sensitive: true}
 }
 
 func checkGolden(t *testing.T, path string, got []byte) {
@@ -297,3 +325,26 @@ func TestAttrTransitionShort(t *testing.T) {
 }
 
 func strconvQuote(s string) string { return `"` + s + `"` }
+
+func TestOutputsOnlyChange(t *testing.T) {
+	_, st, reg := deployed(t, appDesired(128))
+	d := appDesired(128)
+	d.Outputs = []*DesiredOutput{{Name: "queue_url", Value: Ref{Resource: queueA, Attr: "url"}}}
+	p := mustPlan(t, d, st.snapshot(), reg, true)
+	if p.HasChanges() || !p.OutputsChange() {
+		t.Fatalf("HasChanges %v, OutputsChange %v", p.HasChanges(), p.OutputsChange())
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, p, RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "Outputs:\n  + queue_url = \"https://queue/shop-dev-orders\"\n\nNo resource changes. Apply records the new output values.\n"
+	if d := cmp.Diff(want, buf.String()); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	// Apply evaluates the same value.
+	res, err := Apply(context.Background(), p, d, reg, st, ApplyOptions{})
+	if err != nil || res.Outputs["queue_url"].Value != "https://queue/shop-dev-orders" {
+		t.Errorf("outputs %v, %v", res.Outputs, err)
+	}
+}
