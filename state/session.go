@@ -12,16 +12,20 @@ import (
 )
 
 // Session is the apply executor's handle on state: every method changes the
-// document, increments Serial and writes it through the backend before it
+// document and writes it through the backend (incrementing Serial) before it
 // returns, so what is recorded never lags behind what was done by more than
-// the one call in flight. It is safe for concurrent use; writes are
-// serialised. When a write fails the in-memory document keeps its previous
+// the calls in flight. It is safe for concurrent use; writes are serialised,
+// and changes made concurrently are committed together (see update). When a write fails the in-memory document keeps its previous
 // value, so Doc always returns what the backend last accepted.
 type Session struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // guards doc
 	ctx     context.Context
 	backend Backend
 	doc     *Document
+
+	qmu      sync.Mutex // guards queue and flushing
+	queue    []*pendingChange
+	flushing bool
 }
 
 // Open reads the stage's document, or starts a new one (not written until the
@@ -146,30 +150,82 @@ func (s *Session) SetOutputs(outputs map[string]Output) error {
 	})
 }
 
-// update applies change to a new version of the document and writes it; only
-// a successful write makes it current. change reports whether it changed
-// anything. The new version gets its own slices, but shares the resources'
-// attribute maps with the old one: the session never modifies a value it
-// holds (callers' values are normalised into fresh ones first, and Doc hands
-// out deep copies), so a write costs one encode of the document, not a copy.
+// update queues change and returns once a write that includes it has
+// succeeded (or failed). Changes that arrive while a write is in progress are
+// committed together by the next one (group commit): the apply executor's
+// parallel operations then cost one document write per batch instead of one
+// each, and every caller still returns only when its change is durable.
+//
+// Each write applies its batch to a new version of the document; only a
+// successful write makes it current, and a failed one fails every change in
+// it. change reports whether it changed anything; a batch that changes
+// nothing writes nothing. The new version gets its own slices but shares the
+// resources' attribute maps with the old one: the session never modifies a
+// value it holds (callers' values are normalised into fresh ones first, and
+// Doc hands out deep copies), so a write costs one encode, not a copy.
 func (s *Session) update(what string, change func(*Document) bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	next := *s.doc
-	next.Resources = slices.Clone(s.doc.Resources)
-	next.Journal = slices.Clone(s.doc.Journal)
-	if !change(&next) {
-		return nil
+	p := &pendingChange{what: what, change: change, done: make(chan error, 1)}
+	s.qmu.Lock()
+	s.queue = append(s.queue, p)
+	lead := !s.flushing
+	s.flushing = true
+	s.qmu.Unlock()
+	if lead {
+		s.flush()
 	}
-	if len(next.Journal) == 0 {
-		next.Journal = nil
+	return <-p.done
+}
+
+// pendingChange is one caller's change waiting for a write.
+type pendingChange struct {
+	what   string
+	change func(*Document) bool
+	done   chan error
+}
+
+// flush writes queued changes, batch after batch, until the queue is empty.
+// One caller at a time runs it (the one that found no flush in progress).
+func (s *Session) flush() {
+	for {
+		s.qmu.Lock()
+		batch := s.queue
+		s.queue = nil
+		if len(batch) == 0 {
+			s.flushing = false
+			s.qmu.Unlock()
+			return
+		}
+		s.qmu.Unlock()
+
+		s.mu.Lock()
+		next := *s.doc
+		next.Resources = slices.Clone(s.doc.Resources)
+		next.Journal = slices.Clone(s.doc.Journal)
+		changed := false
+		for _, p := range batch {
+			if p.change(&next) {
+				changed = true
+			}
+		}
+		var err error
+		if changed {
+			if len(next.Journal) == 0 {
+				next.Journal = nil
+			}
+			next.Serial++
+			if err = s.backend.Write(s.ctx, &next); err == nil {
+				s.doc = &next
+			}
+		}
+		s.mu.Unlock()
+		for _, p := range batch {
+			if err != nil {
+				p.done <- fmt.Errorf("state: %s: %w", p.what, err)
+			} else {
+				p.done <- nil
+			}
+		}
 	}
-	next.Serial++
-	if err := s.backend.Write(s.ctx, &next); err != nil {
-		return fmt.Errorf("state: %s: %w", what, err)
-	}
-	s.doc = &next
-	return nil
 }
 
 func cloneOrNil(s []string) []string {

@@ -263,9 +263,12 @@ func TestSessionConcurrentWriters(t *testing.T) {
 			}
 			wg.Wait()
 			d := s.Doc()
-			if want := uint64(workers * 6); d.Serial != want || b.writes != int(want) {
-				t.Errorf("serial %d, writes %d; want %d each", d.Serial, b.writes, want)
+			// Concurrent changes are committed in batches: one write per
+			// batch, at most one per change, and the serial counts writes.
+			if max := workers * 6; d.Serial != uint64(b.writes) || b.writes > max || b.writes == 0 {
+				t.Errorf("serial %d, writes %d; want equal, between 1 and %d", d.Serial, b.writes, max)
 			}
+			t.Logf("%d changes in %d writes", workers*6, b.writes)
 			var want []Resource
 			for w := range workers {
 				addr := fmt.Sprintf("block.%02d/res", w)
