@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -40,7 +42,16 @@ type LowerOptions struct {
 	// embedded engine serves APIs at http://<id>.execute-api.localhost:<port>
 	// but reports AWS's URL.
 	APIURLFormat string
+
+	// DirectUploadLimit is the largest package sent inline to Lambda
+	// (default DefaultDirectUploadLimit); bigger ones are staged in the app's
+	// artifacts bucket, which Lower then adds.
+	DirectUploadLimit int64
 }
+
+// DefaultDirectUploadLimit is Lambda's limit on a zip sent with the request
+// (50 MB).
+const DefaultDirectUploadLimit = 50 << 20
 
 // Resource types (docs/resources.md).
 const (
@@ -86,6 +97,44 @@ type lowering struct {
 	// extra statements per function, from its triggers.
 	triggerStmts map[spec.Addr][]iamStatement
 	diags        hcl.Diagnostics
+	// artifacts is the artifacts bucket's name, "" when no package needs it.
+	artifacts     string
+	artifactsAddr ResourceAddr
+}
+
+func (l *lowering) uploadLimit() int64 {
+	if l.opts.DirectUploadLimit > 0 {
+		return l.opts.DirectUploadLimit
+	}
+	return DefaultDirectUploadLimit
+}
+
+// artifactsBucket adds the app's artifacts bucket when some package is over
+// the direct-upload limit: one per app and stage, evdeploy's own, holding
+// packages by content hash.
+func (l *lowering) artifactsBucket() {
+	need := false
+	for _, p := range l.opts.Packages {
+		if p != nil && p.Size > l.uploadLimit() {
+			need = true
+		}
+	}
+	if !need {
+		return
+	}
+	block := spec.Addr{Kind: "app", Name: l.app.Name}
+	name := bucketName(l.app.Name, l.app.Stage, "artifacts", l.opts.Account, l.opts.Region)
+	l.artifacts = name
+	l.artifactsAddr = l.add(block, TypeBucket, "artifacts", Attrs{"name": name, "block_public_access": true, "tags": l.tags(block, nil)}, name, name)
+}
+
+// hexSHA turns a base64 SHA-256 (Lambda's CodeSha256) into hex for object keys.
+func hexSHA(b64 string) string {
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nameHash(b64)
+	}
+	return hex.EncodeToString(raw)
 }
 
 // Lower turns a validated app into the provider resources that implement it.
@@ -131,6 +180,7 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 		l.trigger(t)
 	}
 	l.notifications()
+	l.artifactsBucket()
 	for _, f := range app.Functions {
 		l.function(f)
 	}
@@ -412,9 +462,17 @@ func (l *lowering) function(f *spec.Function) {
 	if handler != "" {
 		attrs["handler"] = handler
 	}
+	var deps []ResourceAddr
 	if pkg != nil {
 		attrs["code_sha256"] = pkg.SHA256
 		attrs["code_path"] = pkg.Path
+		if l.artifacts != "" && pkg.Size > l.uploadLimit() {
+			// Too big to send inline: staged in the artifacts bucket under
+			// a key named by its content.
+			attrs["s3_bucket"] = l.artifacts
+			attrs["s3_key"] = "functions/" + name + "/" + hexSHA(pkg.SHA256) + ".zip"
+			deps = append(deps, l.artifactsAddr)
+		}
 		if pkg.Runtime != "" {
 			attrs["runtime"] = pkg.Runtime
 		}
@@ -425,7 +483,7 @@ func (l *lowering) function(f *spec.Function) {
 	if env := l.environment(f); env != nil {
 		attrs["environment"] = env
 	}
-	l.add(f.Addr, TypeFunction, "main", attrs, name, name, logs, policy)
+	l.add(f.Addr, TypeFunction, "main", attrs, name, name, append(deps, logs, policy)...)
 }
 
 // environment evaluates a function's environment map, deferring what depends

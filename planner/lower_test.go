@@ -41,6 +41,8 @@ func TestLowerGolden(t *testing.T) {
 		{"shop", LowerOptions{Account: "123456789012", Region: "us-east-1",
 			Packages: map[spec.Addr]*Package{
 				{Kind: "function", Name: "api"}: {Path: "/tmp/api.zip", SHA256: "c2hhLWFwaQ==", Runtime: "provided.al2023", Handler: "bootstrap"},
+				// Over the direct-upload limit: staged in the artifacts bucket.
+				{Kind: "function", Name: "audit"}: {Path: "/tmp/audit.zip", SHA256: "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=", Runtime: "provided.al2023", Handler: "bootstrap", Size: 60 << 20},
 			}}},
 		{"capabilities", LowerOptions{Account: "111111111111", Region: "eu-west-1", LocalEndpoint: "http://127.0.0.1:4566",
 			APIURLFormat: "http://%s.execute-api.localhost:4566"}},

@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/evdeploy/evdeploy/planner"
 )
@@ -35,11 +37,37 @@ const functionWait = 5 * time.Minute
 // lambdaFunction manages aws_lambda_function; its physical id is the function name.
 type lambdaFunction struct {
 	api     lambdaFunctionAPI
-	waitMin time.Duration // the waiters' first poll interval
+	s3      packageUploader // stages packages too big for a direct upload
+	waitMin time.Duration   // the waiters' first poll interval
+}
+
+// packageUploader is the part of the S3 API used to stage a package in the
+// app's artifacts bucket.
+type packageUploader interface {
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 }
 
 func newLambdaFunction(c *clients) *lambdaFunction {
-	return &lambdaFunction{api: c.lambda, waitMin: time.Second}
+	return &lambdaFunction{api: c.lambda, s3: c.s3, waitMin: time.Second}
+}
+
+// packageCode returns where Lambda takes the package from: the zip itself,
+// or — when the desired attributes name an artifacts bucket and key (packages
+// over Lambda's direct-upload limit) — that object, uploaded here from
+// code_path first.
+func (h *lambdaFunction) packageCode(ctx context.Context, desired planner.Attrs) (zip []byte, bucket, key string, err error) {
+	zip, bucket, key, err = functionCode(desired)
+	if err != nil || zip == nil {
+		return zip, bucket, key, err
+	}
+	bucket, key = desired.String("s3_bucket"), desired.String("s3_key")
+	if bucket == "" || key == "" {
+		return zip, "", "", nil
+	}
+	if _, err := h.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(zip)}); err != nil {
+		return nil, "", "", fmt.Errorf("uploading the package to s3://%s/%s: %w", bucket, key, classify(err))
+	}
+	return nil, bucket, key, nil
 }
 
 func (*lambdaFunction) Schema() planner.Schema {
@@ -187,7 +215,7 @@ func (h *lambdaFunction) Create(ctx context.Context, desired planner.Attrs) (str
 	if !strings.HasPrefix(role, "arn:") || !strings.Contains(role, ":role/") {
 		return "", nil, fmt.Errorf("function %s: role %q is not an IAM role ARN", name, role)
 	}
-	zip, bucket, key, err := functionCode(desired)
+	zip, bucket, key, err := h.packageCode(ctx, desired)
 	if err != nil {
 		return "", nil, fmt.Errorf("function %s: %w", name, err)
 	}
@@ -319,6 +347,9 @@ func (h *lambdaFunction) Update(ctx context.Context, id string, _, desired plann
 	archChanged := desired.Has("architecture") && desired.String("architecture") != have.String("architecture")
 	if archChanged || wantSHA != "" && wantSHA != have.String("code_sha256") {
 		if codeErr != nil {
+			return nil, fmt.Errorf("function %s: %w", id, codeErr)
+		}
+		if zip, bucket, key, codeErr = h.packageCode(ctx, desired); codeErr != nil {
 			return nil, fmt.Errorf("function %s: %w", id, codeErr)
 		}
 		in := &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(id), Architectures: architectures(desired)}
