@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+func smallProject(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	spec := "app \"small\" {}\n\nqueue \"jobs\" {}\n\nqueue \"other\" {}\n"
+	if err := os.WriteFile(filepath.Join(dir, "evdeploy.evd.hcl"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Without a terminal, apply and destroy refuse instead of waiting for an
+// answer; at a terminal only "yes" applies.
+func TestApplyConfirmation(t *testing.T) {
+	emu := emulator(t)
+	dir := smallProject(t)
+	stage := uniqueStage("c")
+	common := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", emu}
+	queueExists := func() bool {
+		_, err := sqs.NewFromConfig(sdkConfig(emu)).GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String("small-" + stage + "-jobs")})
+		return err == nil
+	}
+
+	r := mustEvd(t, 1, append([]string{"apply"}, common...)...)
+	if !strings.Contains(r.errOut, "--auto-approve") {
+		t.Errorf("non-TTY apply should name --auto-approve:\n%s", r.errOut)
+	}
+	if queueExists() {
+		t.Fatal("a refused apply created the queue")
+	}
+
+	atTerminal := func(answer string, args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := run(args, &IOStreams{In: strings.NewReader(answer), Out: &out, ErrOut: &errOut, InTTY: true, OutTTY: true})
+		return code, out.String() + errOut.String()
+	}
+	if code, out := atTerminal("no\n", append([]string{"apply"}, common...)...); code != 1 || !strings.Contains(out, "cancelled") {
+		t.Errorf("answer no: exit %d\n%s", code, out)
+	}
+	if queueExists() {
+		t.Fatal("a cancelled apply created the queue")
+	}
+	if code, out := atTerminal("yes\n", append([]string{"apply"}, common...)...); code != 0 {
+		t.Fatalf("answer yes: exit %d\n%s", code, out)
+	}
+	if !queueExists() {
+		t.Fatal("the confirmed apply did not create the queue")
+	}
+
+	// --target-block limits the plan to one block: the other queue stays
+	// untouched.
+	if err := os.WriteFile(filepath.Join(dir, "evdeploy.evd.hcl"), []byte("app \"small\" {}\n\nqueue \"jobs\" {\n  visibility_timeout = \"90s\"\n}\n\nqueue \"other\" {\n  visibility_timeout = \"45s\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := planChanges(t, append([]string{"--target-block", "queue.jobs"}, common...)...)
+	if want := []string{"queue.jobs/aws_sqs_queue.main update visibility_timeout"}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("targeted plan = %v, want %v", got, want)
+	}
+	mustEvd(t, 0, append([]string{"apply", "--auto-approve", "--target-block", "queue.jobs"}, common...)...)
+	if got := planChanges(t, common...); strings.Join(got, "\n") != "queue.other/aws_sqs_queue.main update visibility_timeout" {
+		t.Errorf("after the targeted apply the plan is %v, want only queue.other", got)
+	}
+
+	if code, out := atTerminal("", append([]string{"destroy"}, common...)...); code != 1 {
+		t.Errorf("destroy with no answer: exit %d\n%s", code, out)
+	}
+	mustEvd(t, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, common...)...)
+}
