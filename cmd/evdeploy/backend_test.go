@@ -73,4 +73,3 @@ queue "jobs" {}
 	}
 	mustEvd(t, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, common...)...)
 }
-
