@@ -239,6 +239,9 @@ func fromJSONPlan(jp jsonPlan) (*Plan, error) {
 		if jc.After != nil {
 			after := map[string]any(Attrs(jc.After).Norm())
 			for _, path := range jc.AfterUnknown {
+				if len(path) == 0 {
+					return nil, fmt.Errorf("%s: after_unknown: empty path", jc.Address)
+				}
 				np := make([]any, len(path))
 				for i, s := range path {
 					np[i] = Norm(s)
