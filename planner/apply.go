@@ -670,7 +670,7 @@ func (e *executor) value(v any) (any, error) {
 	case []map[string]any:
 		return e.value(Norm(x))
 	}
-	return Norm(v), nil
+	return safeNorm(v)
 }
 
 // retry calls f until it succeeds, fails with an error that is not retryable,

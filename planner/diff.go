@@ -376,7 +376,19 @@ func (rs *resolver) value(v any) (out any, changing bool, err error) {
 	case []map[string]any:
 		return rs.value(Norm(x))
 	}
-	return Norm(v), false, nil
+	out, err = safeNorm(v)
+	return out, false, err
+}
+
+// safeNorm is Norm returning an error instead of panicking on a value type
+// Attrs cannot hold (a lowering bug), so the message names the attribute.
+func safeNorm(v any) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return Norm(v), nil
 }
 
 func evalExpr(x *Expr, resolved map[Ref]any) (any, bool, error) {

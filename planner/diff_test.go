@@ -361,3 +361,12 @@ func TestDiffNullIsAbsent(t *testing.T) {
 		}
 	}
 }
+
+func TestDiffUnsupportedValueIsAnError(t *testing.T) {
+	reg := newFakeCloud(&recorder{}).registry()
+	d := desiredOf(res(roleA, Attrs{"name": "r", "weird": struct{}{}}))
+	_, err := Diff(d, nil, nil, reg)
+	if err == nil || err.Error() != "function.api/fake_role.main: weird: planner.Norm: unsupported attribute value struct {}" {
+		t.Errorf("err = %v", err)
+	}
+}
