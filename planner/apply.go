@@ -720,15 +720,19 @@ func (e *executor) retry(ctx context.Context, o *op, start time.Time, f func(con
 	}
 }
 
-// backoff is the n-th (1-based) jittered exponential delay: a random duration
-// in [d/2, d] with d = Base·2^(n-1) capped at Max, so concurrent retries
-// spread out.
+// backoff is the n-th (1-based) jittered exponential delay.
 func (e *executor) backoff(n int) time.Duration {
-	d := e.opts.BaseBackoff
-	for i := 1; i < n && d < e.opts.MaxBackoff; i++ {
+	return jitteredBackoff(e.opts.BaseBackoff, e.opts.MaxBackoff, n)
+}
+
+// jitteredBackoff is a random duration in [d/2, d] with d = base·2^(n-1)
+// capped at max, so concurrent retries spread out.
+func jitteredBackoff(base, maxD time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < maxD; i++ {
 		d *= 2
 	}
-	d = min(d, e.opts.MaxBackoff)
+	d = min(d, maxD)
 	half := d / 2
 	return half + time.Duration(rand.Int64N(int64(half)+1))
 }

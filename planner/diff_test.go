@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -368,5 +369,22 @@ func TestDiffUnsupportedValueIsAnError(t *testing.T) {
 	_, err := Diff(d, nil, nil, reg)
 	if err == nil || err.Error() != "function.api/fake_role.main: weird: planner.Norm: unsupported attribute value struct {}" {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestRefreshRetriesThrottledReads(t *testing.T) {
+	saved := refreshRetry
+	refreshRetry.base, refreshRetry.maxD, refreshRetry.retries = time.Millisecond, 2*time.Millisecond, 3
+	t.Cleanup(func() { refreshRetry = saved })
+	fc, st, reg := deployed(t, appDesired(128))
+	fc.setFault("read shop-dev-api", &fault{throttles: 2})
+	if _, err := Refresh(context.Background(), st.snapshot(), reg, 2); err != nil {
+		t.Errorf("two throttles: %v", err)
+	}
+	fc.setFault("read shop-dev-api", &fault{throttles: 10})
+	_, err := Refresh(context.Background(), st.snapshot(), reg, 2)
+	want := "function.api/fake_func.main: read: still throttled after 3 retries: rate exceeded: throttled"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
 	}
 }

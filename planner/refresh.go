@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/evdeploy/evdeploy/state"
 )
@@ -86,7 +87,13 @@ func Refresh(ctx context.Context, doc *state.Document, reg Registry, parallelism
 			continue
 		}
 		run(r.Addr, func() (Observation, error) {
-			actual, exists, err := h.Read(ctx, r.ID, Attrs(r.Attrs).Norm())
+			var actual Attrs
+			var exists bool
+			err := retryThrottled(ctx, func() error {
+				var err error
+				actual, exists, err = h.Read(ctx, r.ID, Attrs(r.Attrs).Norm())
+				return err
+			})
 			if err != nil {
 				return Observation{}, fmt.Errorf("%s: read: %w", r.Addr, err)
 			}
@@ -103,7 +110,14 @@ func Refresh(ctx context.Context, doc *state.Document, reg Registry, parallelism
 			continue
 		}
 		run(in.Addr, func() (Observation, error) {
-			id, actual, found, err := lookupIntent(ctx, h, in)
+			var id string
+			var actual Attrs
+			var found bool
+			err := retryThrottled(ctx, func() error {
+				var err error
+				id, actual, found, err = lookupIntent(ctx, h, in)
+				return err
+			})
 			if err != nil {
 				return Observation{}, fmt.Errorf("%s: looking up %q left by an interrupted apply: %w", in.Addr, in.Name, err)
 			}
@@ -124,6 +138,34 @@ func Refresh(ctx context.Context, doc *state.Document, reg Registry, parallelism
 		return obs, errors.Join(list...)
 	}
 	return obs, nil
+}
+
+// refreshRetry shapes the backoff of throttled reads (a refresh of many
+// resources is what AWS throttles first); tests shorten it.
+var refreshRetry = struct {
+	retries    int
+	base, maxD time.Duration
+}{retries: 8, base: 250 * time.Millisecond, maxD: 10 * time.Second}
+
+// retryThrottled calls f until it is not throttled, with jittered backoff and
+// a bounded number of retries.
+func retryThrottled(ctx context.Context, f func() error) error {
+	for n := 1; ; n++ {
+		err := f()
+		if err == nil || !errors.Is(err, ErrThrottled) {
+			return err
+		}
+		if n > refreshRetry.retries {
+			return fmt.Errorf("still throttled after %d retries: %w", refreshRetry.retries, err)
+		}
+		t := time.NewTimer(jitteredBackoff(refreshRetry.base, refreshRetry.maxD, n))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+		case <-t.C:
+		}
+	}
 }
 
 // lookupIntent finds the resource a journaled create may have made: through
