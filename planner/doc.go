@@ -19,7 +19,7 @@
 //     DependsOn; ties break by address so every output is deterministic.
 //   - Drift is only what a service reports differently: an attribute Read
 //     leaves out keeps its last applied value; WriteOnly attributes compare
-//     with the last applied value only.
+//     with the last applied value only; NoDiff inputs never compare.
 //   - A Ref resolves from its producer's planned After: known when the
 //     producer is unchanged (state) or lowering derived it; otherwise Unknown,
 //     a change only when the producer is being (re)created. A consumer of a
@@ -28,8 +28,11 @@
 //   - A replacement is delete-then-create: physical names are deterministic,
 //     so the new resource cannot exist beside the old one.
 //   - Before a create, apply journals an intent (address, expected id or
-//     name, attributes); Refresh looks journaled names up and adopts what it
-//     finds, never anything else.
+//     name, attributes) when a later refresh can look it up (a derivable id
+//     or a Finder); Refresh looks journaled names up and adopts what it finds,
+//     never anything else.
+//   - Outputs are planned and shown, but never make HasChanges: apply always
+//     records them.
 //
 // planner defines the Handler interface that providers implement, but never
 // imports a provider or the AWS SDK (the Makefile's arch-check verifies this
