@@ -253,8 +253,12 @@ func (l *lowering) queue(q *spec.Queue) {
 		"message_retention":  seconds(q.Retention),
 		"delay":              seconds(q.Delay),
 		"tags":               l.tags(q.Addr, q.Tags),
+		// Optional attributes are set even when off (nil), so removing them
+		// from the spec is a change: diff compares only what desired sets.
+		"redrive_policy": nil,
 	}
 	ref := map[string]any{"name": name}
+	var deps []ResourceAddr
 	if q.DeadLetter != nil {
 		dlqName := ruleSQS.fit(strings.TrimSuffix(name, ".fifo")+"-dlq", suffix)
 		dlq := l.add(q.Addr, TypeQueue, "dlq", Attrs{
@@ -265,24 +269,17 @@ func (l *lowering) queue(q *spec.Queue) {
 			"delay":              int64(0),
 			"tags":               l.tags(q.Addr, q.Tags),
 		}, dlqName, "")
-		max := q.DeadLetter.MaxReceives
-		dlqArn := Ref{Resource: dlq, Attr: "arn"}
-		attrs["redrive_policy"] = &Expr{
-			Refs: []Ref{dlqArn},
-			Text: fmt.Sprintf(`{"deadLetterTargetArn":%s.arn,"maxReceiveCount":%d}`, dlq, max),
-			Eval: func(resolved map[Ref]any) (any, error) {
-				arn, err := lowerResolve(dlqArn, resolved)
-				if err != nil {
-					return nil, err
-				}
-				return fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, arn, max), nil
-			},
-		}
+		// Queue ARNs derive from region, account and name, so the plan
+		// knows them (and what reads them) before the queue exists.
+		dlqArn := l.arn("sqs", dlqName)
+		attrs["redrive_policy"] = fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, dlqArn, q.DeadLetter.MaxReceives)
 		ref["dlq_arn"] = dlqArn
+		// SQS checks that the redrive target exists.
+		deps = append(deps, dlq)
 		ref["dlq_url"] = Ref{Resource: dlq, Attr: "url"}
 	}
-	addr := l.add(q.Addr, TypeQueue, "main", attrs, name, "")
-	ref["arn"] = Ref{Resource: addr, Attr: "arn"}
+	addr := l.add(q.Addr, TypeQueue, "main", attrs, name, "", deps...)
+	ref["arn"] = l.arn("sqs", name)
 	ref["url"] = Ref{Resource: addr, Attr: "url"}
 	l.blockAttrs[q.Addr] = ref
 }
@@ -334,9 +331,8 @@ func (l *lowering) table(t *spec.Table) {
 		attrs["read_capacity"] = int64(t.ReadCapacity)
 		attrs["write_capacity"] = int64(t.WriteCapacity)
 	}
-	if t.TTLAttribute != "" {
-		attrs["ttl_attribute"] = t.TTLAttribute
-	}
+	// "" when off, as the table handler reports it, so removing it is a change.
+	attrs["ttl_attribute"] = t.TTLAttribute
 	addr := l.add(t.Addr, TypeTable, "main", attrs, name, name)
 	l.blockAttrs[t.Addr] = map[string]any{
 		"name":       name,
@@ -480,9 +476,8 @@ func (l *lowering) function(f *spec.Function) {
 			attrs["handler"] = pkg.Handler
 		}
 	}
-	if env := l.environment(f); env != nil {
-		attrs["environment"] = env
-	}
+	// nil when there is none, so removing the last variable is a change.
+	attrs["environment"] = l.environment(f)
 	l.add(f.Addr, TypeFunction, "main", attrs, name, name, append(deps, logs, policy)...)
 }
 
@@ -736,12 +731,15 @@ func (l *lowering) trigger(t *spec.Trigger) {
 		}
 		return l.add(t.Addr, TypePermission, "main", attrs, fnName+"/"+stmtID, fnName+"/"+stmtID, fnMain)
 	}
-	mapping := func(sourceArn any, attrs Attrs) {
+	mapping := func(source spec.Addr, sourceArn any, attrs Attrs) {
 		attrs["function_name"] = fnName
 		attrs["event_source_arn"] = sourceArn
 		// The role must be able to read the source before the mapping is
 		// created: depend on the policy, not only the function.
-		l.add(t.Addr, TypeMapping, "main", attrs, fnName+"@"+t.Addr.String(), "", fnMain, policy)
+		// The source must exist too; its ARN is often derived, so no Ref
+		// says so.
+		srcType := map[string]string{spec.KindQueue: TypeQueue, spec.KindStream: TypeStream, spec.KindTable: TypeTable}[source.Kind]
+		l.add(t.Addr, TypeMapping, "main", attrs, fnName+"@"+t.Addr.String(), "", fnMain, policy, mainAddr(source, srcType))
 	}
 
 	switch {
@@ -778,13 +776,14 @@ func (l *lowering) trigger(t *spec.Trigger) {
 			"maximum_batching_window": seconds(q.BatchingWindow),
 			"enabled":                 q.Enabled,
 		}
+		attrs["function_response_types"] = nil
 		if q.ReportFailures {
 			attrs["function_response_types"] = []any{"ReportBatchItemFailures"}
 		}
 		if q.MaxConcurrency > 0 {
 			attrs["maximum_concurrency"] = int64(q.MaxConcurrency)
 		}
-		mapping(arn, attrs)
+		mapping(q.Queue, arn, attrs)
 
 	case t.DynamoDB != nil || t.Kinesis != nil:
 		s := t.DynamoDB
@@ -814,19 +813,20 @@ func (l *lowering) trigger(t *spec.Trigger) {
 		if s.ParallelizationFactor > 0 {
 			attrs["parallelization_factor"] = int64(s.ParallelizationFactor)
 		}
+		attrs["function_response_types"] = nil
 		if s.ReportFailures {
 			attrs["function_response_types"] = []any{"ReportBatchItemFailures"}
 		}
-		mapping(arn, attrs)
+		mapping(s.Source, arn, attrs)
 
 	case t.Topic != nil:
 		topicArn := l.blockAttrs[t.Topic.Topic]["arn"]
 		perm := permission("sns.amazonaws.com", topicArn, nil)
-		attrs := Attrs{"topic_arn": topicArn, "protocol": "lambda", "endpoint": fnArn}
+		attrs := Attrs{"topic_arn": topicArn, "protocol": "lambda", "endpoint": fnArn, "filter_policy": nil}
 		if t.Topic.FilterPolicy != "" {
 			attrs["filter_policy"] = t.Topic.FilterPolicy
 		}
-		l.add(t.Addr, TypeSubscription, "main", attrs, "", "", perm)
+		l.add(t.Addr, TypeSubscription, "main", attrs, "", "", perm, mainAddr(t.Topic.Topic, TypeTopic))
 
 	case t.S3 != nil:
 		b := l.blockAttrs[t.S3.Bucket]
@@ -855,7 +855,7 @@ func (l *lowering) trigger(t *spec.Trigger) {
 		rule := l.add(t.Addr, TypeRule, "main", attrs, busName+"/"+ruleName, busName+"/"+ruleName, deps...)
 		perm := permission("events.amazonaws.com", Ref{Resource: rule, Attr: "arn"}, nil)
 		targetID := ruleTargetID.fit("evdeploy-"+t.Function.Name, "")
-		target := Attrs{"bus": busName, "rule": ruleName, "target_id": targetID, "arn": fnArn}
+		target := Attrs{"bus": busName, "rule": ruleName, "target_id": targetID, "arn": fnArn, "input": nil}
 		if t.Schedule != nil && t.Schedule.Input != "" {
 			target["input"] = t.Schedule.Input
 		}

@@ -381,6 +381,19 @@ func TestE2EShop(t *testing.T) {
 	}
 	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, common...)...)
 
+	// Removing an optional setting is a change too: dropping the dead-letter
+	// block plans the redrive's removal and the DLQ's deletion (data loss).
+	editFile(t, spec, "  dead_letter {\n    max_receives = 5                   # creates and wires a DLQ\n  }\n", "")
+	if diff := cmp.Diff([]string{
+		"queue.orders/aws_sqs_queue.dlq delete",
+		"queue.orders/aws_sqs_queue.main update redrive_policy",
+	}, planChanges(t, common...)); diff != "" {
+		t.Errorf("removing dead_letter (-want +got):\n%s", diff)
+	}
+	mustEvd(t, 1, append([]string{"apply", "--auto-approve"}, common...)...)
+	mustEvd(t, 0, append([]string{"apply", "--auto-approve", "--allow-data-loss"}, common...)...)
+	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
+
 	// Outputs are readable by CI.
 	out := mustEvd(t, 0, append([]string{"output", "api_url"}, common...)...)
 	if !strings.HasPrefix(strings.TrimSpace(out.out), "http") {
