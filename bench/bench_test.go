@@ -1,13 +1,7 @@
 package bench
 
 import (
-	"bytes"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +12,8 @@ import (
 	"time"
 
 	"github.com/sivchari/kumo"
+
+	"github.com/evdeploy/evdeploy/internal/apicalls"
 )
 
 var (
@@ -47,52 +43,6 @@ func setup(tb testing.TB) (bin, emu string) {
 		tb.Fatal(setupErr)
 	}
 	return binPath, emuURL
-}
-
-// calls counts API calls through a proxy, split into reads (Get*, Describe*,
-// List*, Head*) and writes.
-type calls struct {
-	srv           *httptest.Server
-	reads, writes atomic.Int64
-}
-
-func newCalls(tb testing.TB, target string) *calls {
-	u, _ := url.Parse(target)
-	c := &calls{}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if isRead(r, body) {
-			c.reads.Add(1)
-		} else {
-			c.writes.Add(1)
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	tb.Cleanup(c.srv.Close)
-	return c
-}
-
-func (c *calls) reset() (reads, writes int64) { return c.reads.Swap(0), c.writes.Swap(0) }
-
-func isRead(r *http.Request, body []byte) bool {
-	op := ""
-	if t := r.Header.Get("X-Amz-Target"); t != "" {
-		op = t[strings.LastIndex(t, ".")+1:]
-	} else if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		if v, err := url.ParseQuery(string(body)); err == nil {
-			op = v.Get("Action")
-		}
-	} else {
-		return r.Method == http.MethodGet || r.Method == http.MethodHead
-	}
-	for _, p := range []string{"Get", "Describe", "List", "Head"} {
-		if strings.HasPrefix(op, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // project writes an app of n queue workers: n functions (Python, so no
@@ -162,7 +112,8 @@ func BenchmarkCommands(b *testing.B) {
 	bin, emu := setup(b)
 	for _, n := range []int{10, 50, 100} {
 		b.Run(fmt.Sprintf("functions=%d", n), func(b *testing.B) {
-			c := newCalls(b, emu)
+			c := apicalls.NewCounter(emu)
+			b.Cleanup(c.Close)
 			dir := project(b, n)
 			type step struct {
 				name string
@@ -173,22 +124,22 @@ func BenchmarkCommands(b *testing.B) {
 			order := []string{"apply-create", "plan-nochange", "apply-nochange", "destroy"}
 			for i := 0; i < b.N; i++ {
 				stage := fmt.Sprintf("b%d", stageSeq.Add(1))
-				common := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", c.srv.URL}
+				common := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", c.URL}
 				for _, s := range []step{
 					{"apply-create", []string{"apply", "--auto-approve"}, 0},
 					{"plan-nochange", []string{"plan", "--detailed-exitcode"}, 0},
 					{"apply-nochange", []string{"apply", "--auto-approve"}, 0},
 					{"destroy", []string{"destroy", "--auto-approve", "--allow-data-loss"}, 0},
 				} {
-					c.reset()
-					start := nowNanos()
+					c.Reset()
+					start := time.Now()
 					evd(b, bin, s.code, append(s.args, common...)...)
-					elapsed := nowNanos() - start
-					r, w := c.reset()
+					elapsed := time.Since(start)
+					r, w := c.Reset()
 					acc := steps[s.name]
 					acc[0] += float64(elapsed) / 1e6
 					acc[1] += float64(r)
-					acc[2] += float64(w)
+					acc[2] += float64(len(w))
 					steps[s.name] = acc
 				}
 			}
@@ -210,18 +161,17 @@ func TestHarness(t *testing.T) {
 		t.Skip("builds evdeploy")
 	}
 	bin, emu := setup(t)
-	c := newCalls(t, emu)
+	c := apicalls.NewCounter(emu)
+	t.Cleanup(c.Close)
 	dir := project(t, 2)
-	common := []string{"-C", dir, "--stage", "h", "--target", "local", "--endpoint", c.srv.URL}
+	common := []string{"-C", dir, "--stage", "h", "--target", "local", "--endpoint", c.URL}
 	evd(t, bin, 0, append([]string{"apply", "--auto-approve"}, common...)...)
-	if _, w := c.reset(); w == 0 {
+	if _, w := c.Reset(); len(w) == 0 {
 		t.Error("apply from empty made no write calls")
 	}
 	evd(t, bin, 0, append([]string{"apply", "--auto-approve"}, common...)...)
-	if _, w := c.reset(); w != 0 {
-		t.Errorf("a no-change apply made %d write calls", w)
+	if _, w := c.Reset(); len(w) != 0 {
+		t.Errorf("a no-change apply made %d write calls: %v", len(w), w)
 	}
 	evd(t, bin, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, common...)...)
 }
-
-func nowNanos() int64 { return time.Now().UnixNano() }

@@ -567,14 +567,26 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 				id, actual, err = h.Create(ctx, attrs)
 				return err
 			})
+			if err != nil && journal && errors.Is(err, ErrAlreadyExists) {
+				// The name is taken. Either a retried call made it (the SDK
+				// retries a create whose answer was lost, and the retry
+				// finds the first one's resource), or it is someone else's.
+				// Only the first is adopted: lookupIntent checks ownership.
+				var lookErr error
+				var found bool
+				id, actual, found, lookErr = lookupIntent(ctx, h, state.Intent{Name: journalName(d), Attrs: attrs})
+				switch {
+				case lookErr == nil && found:
+					err = nil
+				case lookErr == nil:
+					// Not evdeploy's: never adopted, and nothing to look
+					// for later.
+					_ = e.st.ResolveIntent(a)
+				}
+			}
 			if err != nil {
 				// The intent stays: a failed call may still have created
 				// the resource (a timeout), and the next refresh looks.
-				// Except when the name belongs to a resource this
-				// deployment did not create: that must never be adopted.
-				if journal && errors.Is(err, ErrAlreadyExists) {
-					_ = e.st.ResolveIntent(a)
-				}
 				return err
 			}
 		}

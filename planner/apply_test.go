@@ -369,7 +369,14 @@ func TestRefreshAdoptsOnlyJournaledResources(t *testing.T) {
 	// else's); the table's create was journaled but never happened.
 	fc.put("fake_role", "shop-dev-api-role", Attrs{"name": "shop-dev-api-role", "policy": `{"Statement":[]}`, "arn": "arn:fake:fake_role:shop-dev-api-role"})
 	fc.put("fake_mapping", "uuid-77", Attrs{"function": "shop-dev-api", "source": "arn:fake:fake_queue:shop-dev-orders", "batch": int64(10), "uuid": "uuid-77"})
-	fc.put("fake_queue", "shop-dev-orders", Attrs{"name": "shop-dev-orders", "visibility": int64(60), "arn": "x", "url": "y"})
+	// The queue evdeploy would create carries its ownership tags; the one
+	// found under its name carries someone else's.
+	for _, r := range d.Resources {
+		if r.Addr == queueA {
+			r.Attrs["tags"] = map[string]any{"evdeploy:app": "shop", "evdeploy:stage": "dev", "evdeploy:block": "queue.orders"}
+		}
+	}
+	fc.put("fake_queue", "shop-dev-orders", Attrs{"name": "shop-dev-orders", "visibility": int64(60), "arn": "x", "url": "y", "tags": map[string]any{"team": "other"}})
 	doc := &state.Document{Lineage: "l", Journal: []state.Intent{
 		{Addr: roleA.String(), Block: roleA.Block, Type: roleA.Type, Name: "shop-dev-api-role", Attrs: map[string]any{"name": "shop-dev-api-role", "policy": `{"Statement":[]}`}},
 		{Addr: mappingA.String(), Block: mappingA.Block, Type: mappingA.Type, Attrs: map[string]any{"function": "shop-dev-api", "source": "arn:fake:fake_queue:shop-dev-orders", "batch": int64(10)}},

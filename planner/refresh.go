@@ -172,13 +172,20 @@ func retryThrottled(ctx context.Context, f func() error) error {
 // Finder when the type implements it, else by reading the journaled name, which
 // apply sets to the expected physical id (see journalName). A type whose id is
 // neither derivable nor its name must implement Finder.
+//
+// A resource found that is not evdeploy's (ownedBy: its tags name another app,
+// stage or block, or none) is reported as not found: it is never adopted, and
+// the create that follows fails as a name collision.
 func lookupIntent(ctx context.Context, h Handler, in state.Intent) (id string, actual Attrs, found bool, err error) {
+	desired := Attrs(in.Attrs).Norm()
 	if f, ok := h.(Finder); ok {
-		return f.Find(ctx, Attrs(in.Attrs).Norm())
+		id, actual, found, err = f.Find(ctx, desired)
+	} else {
+		id = in.Name
+		actual, found, err = h.Read(ctx, in.Name, nil)
 	}
-	actual, found, err = h.Read(ctx, in.Name, nil)
-	if err != nil || !found {
+	if err != nil || !found || !ownedBy(desired, actual.Norm()) {
 		return "", nil, false, err
 	}
-	return in.Name, actual, true, nil
+	return id, actual, true, nil
 }

@@ -5,11 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -31,6 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 	"github.com/sivchari/kumo"
+
+	"github.com/evdeploy/evdeploy/internal/apicalls"
 )
 
 // The end-to-end tests drive the CLI as a user would (run() with argv, exit
@@ -165,68 +162,6 @@ func planChanges(t *testing.T, args ...string) []string {
 	return out
 }
 
-// counter is a reverse proxy in front of the emulator that counts mutating
-// API calls, classified by operation name: Get/Describe/List/Head are reads,
-// everything else writes.
-type counter struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	writes []string
-}
-
-func newCounter(t *testing.T, target string) *counter {
-	u, _ := url.Parse(target)
-	c := &counter{}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if op := operation(r, body); op != "" && !isRead(op) {
-			c.mu.Lock()
-			c.writes = append(c.writes, op)
-			c.mu.Unlock()
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(c.srv.Close)
-	return c
-}
-
-func (c *counter) reset() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	w := c.writes
-	c.writes = nil
-	return w
-}
-
-// operation names the API operation of a request across AWS's protocols.
-func operation(r *http.Request, body []byte) string {
-	if t := r.Header.Get("X-Amz-Target"); t != "" { // JSON protocols
-		return t[strings.LastIndex(t, ".")+1:]
-	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") { // query protocols
-		if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Action") != "" {
-			return v.Get("Action")
-		}
-	}
-	// REST protocols (Lambda, S3, API Gateway): the method says it.
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		return "Get" + r.URL.Path
-	}
-	return r.Method + " " + r.URL.Path
-}
-
-func isRead(op string) bool {
-	for _, p := range []string{"Get", "Describe", "List", "Head"} {
-		if strings.HasPrefix(op, p) {
-			return true
-		}
-	}
-	return false
-}
-
 // TestE2EShop is the SPEC example's acceptance run: apply from empty, no
 // changes after, exact plans for edits, drift restored, stale plans refused,
 // destroy leaves nothing.
@@ -235,7 +170,8 @@ func TestE2EShop(t *testing.T) {
 		t.Skip("end-to-end")
 	}
 	emu := emulator(t)
-	proxy := newCounter(t, emu)
+	proxy := apicalls.NewCounter(emu)
+	t.Cleanup(proxy.Close)
 	dir := copyDir(t, "../../examples/shop")
 	// The example's Go functions are packages of the repository's module;
 	// the copy builds them with the same go.mod and go.sum.
@@ -245,7 +181,7 @@ func TestE2EShop(t *testing.T) {
 		}
 	}
 	stage := uniqueStage("e")
-	common := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", proxy.srv.URL}
+	common := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", proxy.URL}
 	ctx := context.Background()
 	cfg := sdkConfig(emu)
 	name := func(n string) string { return "shop-" + stage + "-" + n }
@@ -291,9 +227,9 @@ func TestE2EShop(t *testing.T) {
 
 	// A second plan has nothing to do, and a no-change apply writes nothing.
 	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
-	proxy.reset()
+	proxy.Reset()
 	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, common...)...)
-	if w := proxy.reset(); len(w) != 0 {
+	if _, w := proxy.Reset(); len(w) != 0 {
 		t.Errorf("a no-change apply made %d mutating calls: %v", len(w), w)
 	}
 
@@ -332,9 +268,9 @@ func TestE2EShop(t *testing.T) {
 	if diff := cmp.Diff([]string{"function.resize/aws_lambda_function.main update code_sha256"}, planChanges(t, common...)); diff != "" {
 		t.Errorf("source edit (-want +got):\n%s", diff)
 	}
-	proxy.reset()
+	proxy.Reset()
 	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, common...)...)
-	if w := proxy.reset(); len(w) != 1 {
+	if _, w := proxy.Reset(); len(w) != 1 {
 		t.Errorf("code update made %d mutating calls, want 1 (UpdateFunctionCode): %v", len(w), w)
 	}
 	show := mustEvd(t, 0, append([]string{"state", "show", "--json", "function.resize/aws_lambda_function.main"}, common...)...)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/evdeploy/evdeploy/internal/apicalls"
 )
 
 var (
@@ -82,9 +83,7 @@ func newKiller(t *testing.T, target string) *killer {
 		return nil
 	}
 	k.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if op := operation(r, body); op != "" && !isRead(op) {
+		if !apicalls.IsRead(apicalls.Operation(r, apicalls.ReadBody(r))) {
 			r.Header.Set("X-Evdeploy-Write", "1")
 		}
 		proxy.ServeHTTP(w, r)
@@ -306,10 +305,8 @@ func newFlaky(t *testing.T, target string, seed uint64) *flaky {
 	f := &flaky{rnd: rand.New(rand.NewPCG(seed, seed)), injects: map[string]int{}}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		fault := ""
-		if op := operation(r, body); op != "" && !isRead(op) {
+		if !apicalls.IsRead(apicalls.Operation(r, apicalls.ReadBody(r))) {
 			f.mu.Lock()
 			if f.on {
 				switch x := f.rnd.Float64(); {
@@ -369,7 +366,7 @@ func TestFaultFlakyService(t *testing.T) {
 	}
 	bin := evdeployBinary(t)
 	emu := emulator(t)
-	for _, seed := range []uint64{1, 2, 3} {
+	for _, seed := range []uint64{1, 2, 3, 4, 5, 6} {
 		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
 			f := newFlaky(t, emu, seed)
 			dir := crashProject(t)
@@ -437,4 +434,64 @@ func runBinCode(t *testing.T, bin string, args ...string) (string, int) {
 		t.Fatal(err)
 	}
 	return string(out), 0
+}
+
+// TestFaultLostResponses loses the answer to the first call of every write
+// operation after the service carried it out (the connection drops). The SDK
+// retries; a retried create finds the resource its first attempt made. One
+// apply must still converge — adopting what it made itself, not stopping on
+// a collision it caused — and destroy must leave nothing.
+func TestFaultLostResponses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault injection")
+	}
+	bin := evdeployBinary(t)
+	emu := emulator(t)
+	u, _ := url.Parse(emu)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	dropped := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op := apicalls.Operation(r, apicalls.ReadBody(r))
+		mu.Lock()
+		first := !apicalls.IsRead(op) && !seen[op]
+		seen[op] = true
+		mu.Unlock()
+		if first {
+			proxy.ServeHTTP(httptest.NewRecorder(), r)
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					mu.Lock()
+					dropped++
+					mu.Unlock()
+					return
+				}
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	dir := crashProject(t)
+	stage := uniqueStage("l")
+	args := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", srv.URL}
+	runBin(t, bin, 0, append([]string{"apply", "--auto-approve"}, args...)...)
+	mu.Lock()
+	t.Logf("lost the answers of %d write calls", dropped)
+	mu.Unlock()
+	runBin(t, bin, 0, append([]string{"plan", "--detailed-exitcode"}, args...)...)
+	cfg := sdkConfig(emu)
+	if n := countAPIs(t, cfg, "crash-"+stage+"-web"); n != 1 {
+		t.Errorf("%d APIs, want 1", n)
+	}
+	deployed := stateResources(t, filepath.Join(dir, ".evdeploy", "state", stage+".json"))
+	runBin(t, bin, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, args...)...)
+	for _, res := range deployed {
+		exists, err := resourceExists(context.Background(), cfg, res)
+		if err != nil || exists {
+			t.Errorf("%s (%s) after destroy: exists=%v err=%v", res.Addr, res.ID, exists, err)
+		}
+	}
 }

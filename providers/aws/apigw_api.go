@@ -90,20 +90,22 @@ func (h *apiGatewayV2API) Create(ctx context.Context, desired planner.Attrs) (st
 	if protocol == "" {
 		protocol = apitypes.ProtocolTypeHttp
 	}
-	out, err := h.api.CreateApi(ctx, &apigatewayv2.CreateApiInput{
-		Name:         aws.String(desired.String("name")),
-		ProtocolType: protocol,
-		Tags:         desired.StringMap("tags"),
-	})
-	if err != nil {
-		return "", nil, classify(err)
-	}
-	id := aws.ToString(out.ApiId)
-	a, err := h.attrs(ctx, id, aws.ToString(out.Name), out.ProtocolType, aws.ToString(out.ApiEndpoint), out.Tags)
-	if err != nil {
-		return id, nil, err
-	}
-	return id, a, nil
+	return createOnce(ctx, func(ctx context.Context) (string, planner.Attrs, error) {
+		out, err := h.api.CreateApi(ctx, &apigatewayv2.CreateApiInput{
+			Name:         aws.String(desired.String("name")),
+			ProtocolType: protocol,
+			Tags:         desired.StringMap("tags"),
+		}, noSDKRetriesAPIGW)
+		if err != nil {
+			return "", nil, err
+		}
+		id := aws.ToString(out.ApiId)
+		a, err := h.attrs(ctx, id, aws.ToString(out.Name), out.ProtocolType, aws.ToString(out.ApiEndpoint), out.Tags)
+		if err != nil {
+			return id, nil, err
+		}
+		return id, a, nil
+	}, func(ctx context.Context) (string, planner.Attrs, bool, error) { return h.Find(ctx, desired) })
 }
 
 // arn is the API's ARN for the tagging API (not the execution ARN).

@@ -147,10 +147,20 @@ func TestAPIGatewayAPIErrors(t *testing.T) {
 
 	p := newFaultProxy(t)
 	h = newAPIGatewayAPI(newClients(p.config(t)))
-	p.throttleNext("POST /v2/apis", 1)
-	if _, _, err := h.Create(ctx, planner.Attrs{"name": uniqueName("api"), "protocol_type": "HTTP"}); !errors.Is(err, planner.ErrThrottled) {
+	// CreateApi is not idempotent: the handler retries it itself, looking
+	// for what a lost attempt made first; once every attempt is throttled
+	// the error says so.
+	p.throttleNext("POST /v2/apis", createOnceAttempts)
+	tags := map[string]any{"evdeploy:app": "t", "evdeploy:stage": "dev", "evdeploy:block": "api.throttled"}
+	if _, _, err := h.Create(ctx, planner.Attrs{"name": uniqueName("api"), "protocol_type": "HTTP", "tags": tags}); !errors.Is(err, planner.ErrThrottled) {
 		t.Errorf("throttled CreateApi = %v, want ErrThrottled", err)
 	}
+	p.throttleNext("POST /v2/apis", 1)
+	id, _, err := h.Create(ctx, planner.Attrs{"name": uniqueName("api"), "protocol_type": "HTTP", "tags": tags})
+	if err != nil {
+		t.Errorf("CreateApi throttled once = %v, want success on the next attempt", err)
+	}
+	h.Delete(ctx, id, nil)
 }
 
 // A rename outside evdeploy shows in Read.

@@ -97,12 +97,14 @@ func (h *apiGatewayIntegration) Create(ctx context.Context, desired planner.Attr
 	if v := desired.String("payload_format_version"); v != "" {
 		in.PayloadFormatVersion = aws.String(v)
 	}
-	out, err := h.api.CreateIntegration(ctx, in)
-	if err != nil {
-		return "", nil, classify(err)
-	}
-	integID := aws.ToString(out.IntegrationId)
-	return apiID + "/" + integID, integrationAttrs(apiID, integID, out.IntegrationType, out.IntegrationUri, out.PayloadFormatVersion), nil
+	return createOnce(ctx, func(ctx context.Context) (string, planner.Attrs, error) {
+		out, err := h.api.CreateIntegration(ctx, in, noSDKRetriesAPIGW)
+		if err != nil {
+			return "", nil, err
+		}
+		integID := aws.ToString(out.IntegrationId)
+		return apiID + "/" + integID, integrationAttrs(apiID, integID, out.IntegrationType, out.IntegrationUri, out.PayloadFormatVersion), nil
+	}, func(ctx context.Context) (string, planner.Attrs, bool, error) { return h.Find(ctx, desired) })
 }
 
 func (h *apiGatewayIntegration) Update(ctx context.Context, id string, _, desired planner.Attrs) (planner.Attrs, error) {

@@ -72,17 +72,19 @@ func (h *apiGatewayRoute) Create(ctx context.Context, desired planner.Attrs) (st
 	if err := checkRouteTarget(target); err != nil {
 		return "", nil, err
 	}
-	out, err := h.api.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{
-		ApiId: aws.String(apiID), RouteKey: aws.String(key), Target: aws.String(target),
-	})
-	if hasCode(err, "ConflictException") { // route keys are unique per API
-		return "", nil, fmt.Errorf("route %q on API %s: %w", key, apiID, planner.ErrAlreadyExists)
-	}
-	if err != nil {
-		return "", nil, classify(err)
-	}
-	routeID := aws.ToString(out.RouteId)
-	return apiID + "/" + routeID, routeAttrs(apiID, routeID, out.RouteKey, out.Target), nil
+	return createOnce(ctx, func(ctx context.Context) (string, planner.Attrs, error) {
+		out, err := h.api.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{
+			ApiId: aws.String(apiID), RouteKey: aws.String(key), Target: aws.String(target),
+		}, noSDKRetriesAPIGW)
+		if hasCode(err, "ConflictException") { // route keys are unique per API
+			return "", nil, fmt.Errorf("route %q on API %s: %w", key, apiID, planner.ErrAlreadyExists)
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		routeID := aws.ToString(out.RouteId)
+		return apiID + "/" + routeID, routeAttrs(apiID, routeID, out.RouteKey, out.Target), nil
+	}, func(ctx context.Context) (string, planner.Attrs, bool, error) { return h.Find(ctx, desired) })
 }
 
 func (h *apiGatewayRoute) Update(ctx context.Context, id string, _, desired planner.Attrs) (planner.Attrs, error) {

@@ -266,17 +266,25 @@ func (h *eventSourceMapping) Create(ctx context.Context, desired planner.Attrs) 
 	if sp := desired.String("starting_position"); sp != "" { // Kinesis and DynamoDB streams only
 		in.StartingPosition = lambdatypes.EventSourcePosition(sp)
 	}
-	out, err := h.api.CreateEventSourceMapping(ctx, in)
-	if err != nil {
-		var conflict *lambdatypes.ResourceConflictException
-		if errors.As(err, &conflict) {
-			if id, _, found, ferr := h.Find(ctx, desired); ferr == nil && found {
-				return "", nil, fmt.Errorf("event source mapping %s from %s: %w", id, source, errors.Join(planner.ErrAlreadyExists, err))
+	id, _, err := createOnce(ctx, func(ctx context.Context) (string, planner.Attrs, error) {
+		out, err := h.api.CreateEventSourceMapping(ctx, in, noSDKRetriesLambda)
+		if err != nil {
+			var conflict *lambdatypes.ResourceConflictException
+			if errors.As(err, &conflict) {
+				if id, _, found, ferr := h.Find(ctx, desired); ferr == nil && found {
+					return "", nil, fmt.Errorf("event source mapping %s from %s: %w", id, source, errors.Join(planner.ErrAlreadyExists, err))
+				}
 			}
+			if sdkRetryable.IsErrorRetryable(err) == aws.TrueTernary {
+				return "", nil, err
+			}
+			return "", nil, mappingError(err)
 		}
-		return "", nil, mappingError(err)
+		return aws.ToString(out.UUID), nil, nil
+	}, func(ctx context.Context) (string, planner.Attrs, bool, error) { return h.Find(ctx, desired) })
+	if err != nil {
+		return "", nil, err
 	}
-	id := aws.ToString(out.UUID)
 	actual, err := h.settle(ctx, id, desired)
 	if err != nil {
 		return id, nil, err

@@ -194,7 +194,7 @@ func TestEventSourceMappingErrors(t *testing.T) {
 	if _, _, err := h.Create(ctx, planner.Attrs{"function_name": fn, "event_source_arn": source}); err == nil || retryable(err) {
 		t.Errorf("invalid parameter = %v, want a non-retryable error", err)
 	}
-	p.throttleNext(create, 1)
+	p.throttleNext(create, createOnceAttempts)
 	if _, _, err := h.Create(ctx, planner.Attrs{"function_name": fn, "event_source_arn": source}); !errors.Is(err, planner.ErrThrottled) {
 		t.Errorf("throttled CreateEventSourceMapping = %v, want ErrThrottled", err)
 	}

@@ -1,0 +1,104 @@
+// Package apicalls tells which AWS API operation an HTTP request carries,
+// across AWS's protocols, and counts calls through a reverse proxy. Tests and
+// benchmarks put it between evdeploy and the emulator to prove how many write
+// calls a command makes (a no-change apply must make none).
+//
+// It imports no other evdeploy package.
+package apicalls
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// Operation names the API operation of a request: the X-Amz-Target suffix for
+// JSON protocols, the Action parameter for query protocols, and for REST
+// protocols (Lambda, S3, API Gateway) "Get<path>" for GET/HEAD or
+// "<METHOD> <path>" otherwise.
+func Operation(r *http.Request, body []byte) string {
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		return t[strings.LastIndex(t, ".")+1:]
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Action") != "" {
+			return v.Get("Action")
+		}
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		return "Get" + r.URL.Path
+	}
+	return r.Method + " " + r.URL.Path
+}
+
+// IsRead reports whether an operation only reads: Get*, Describe*, List*,
+// Head*. Everything else counts as a write.
+func IsRead(op string) bool {
+	for _, p := range []string{"Get", "Describe", "List", "Head"} {
+		if strings.HasPrefix(op, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadBody reads a request's body and puts it back, for Operation.
+func ReadBody(r *http.Request) []byte {
+	if r.Body == nil {
+		return nil
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body
+}
+
+// Counter is a reverse proxy that counts the calls passing through it.
+type Counter struct {
+	URL string // the proxy's base URL: give it to evdeploy as --endpoint
+
+	srv    *httptest.Server
+	mu     sync.Mutex
+	reads  int
+	writes []string
+}
+
+// NewCounter starts a counting proxy in front of target. Close it when done.
+func NewCounter(target string) *Counter {
+	u, err := url.Parse(target)
+	if err != nil {
+		panic(err)
+	}
+	c := &Counter{}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op := Operation(r, ReadBody(r))
+		c.mu.Lock()
+		if IsRead(op) {
+			c.reads++
+		} else {
+			c.writes = append(c.writes, op)
+		}
+		c.mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	c.URL = c.srv.URL
+	return c
+}
+
+// Reset returns the calls counted since the last Reset and starts again.
+func (c *Counter) Reset() (reads int, writes []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	reads, writes = c.reads, c.writes
+	c.reads, c.writes = 0, nil
+	return reads, writes
+}
+
+// Close stops the proxy.
+func (c *Counter) Close() { c.srv.Close() }
