@@ -65,11 +65,15 @@ func Render(w io.Writer, p *Plan, opts RenderOptions) error {
 	var b strings.Builder
 	pt := painter(opts.Color)
 	blocks := blockSummaries(p)
+	width := 0
+	for _, bs := range blocks {
+		width = max(width, len(bs.Block))
+	}
 	for _, bs := range blocks {
 		if opts.Detail {
 			renderBlockDetail(&b, pt, bs)
 		} else {
-			renderBlockLine(&b, pt, bs)
+			renderBlockLine(&b, pt, bs, width)
 		}
 	}
 	for _, a := range p.ForgetIntents {
@@ -141,7 +145,9 @@ func SummaryLine(p *Plan) string {
 	return line + "."
 }
 
-func renderBlockLine(b *strings.Builder, pt painter, bs blockSummary) {
+// renderBlockLine writes one block's line, its name padded to width so the
+// details line up.
+func renderBlockLine(b *strings.Builder, pt painter, bs blockSummary, width int) {
 	fmt.Fprintf(b, "%s %s", pt.symbol(bs.Action), bs.Block)
 	var items []string
 	seen := map[string]bool{}
@@ -154,7 +160,11 @@ func renderBlockLine(b *strings.Builder, pt painter, bs blockSummary) {
 	for _, c := range sortedChanges(bs.Changes) {
 		switch {
 		case bs.Action == Create || bs.Action == Delete:
-			add(parenless(c.Reason))
+			if c.Reason != "" {
+				add(parenless(c.Reason))
+			} else {
+				add(friendlyType(c))
+			}
 		case c.Action == Update || c.Action == Replace:
 			rb := set(c.ReplaceBecause)
 			for _, a := range c.Changed {
@@ -180,7 +190,7 @@ func renderBlockLine(b *strings.Builder, pt painter, bs blockSummary) {
 		}
 	}
 	if len(items) > 0 {
-		b.WriteString("  " + strings.Join(items, ", "))
+		b.WriteString(strings.Repeat(" ", width-len(bs.Block)) + "  " + strings.Join(items, ", "))
 	}
 	b.WriteString("\n")
 }
@@ -373,4 +383,42 @@ func formatRaw(v any) string {
 		return KnownAfterApply
 	}
 	return formatRaw(Norm(v))
+}
+
+// friendlyTypes names resource types the way a user thinks of them, for the
+// one-line view of a block that is created or deleted whole.
+var friendlyTypes = map[string]string{
+	"aws_iam_role":                    "role",
+	"aws_iam_role_policy":             "policy",
+	"aws_cloudwatch_log_group":        "log group",
+	"aws_lambda_function":             "function",
+	"aws_lambda_permission":           "invoke permission",
+	"aws_lambda_event_source_mapping": "event source mapping",
+	"aws_sqs_queue":                   "queue",
+	"aws_sns_topic":                   "topic",
+	"aws_sns_subscription":            "subscription",
+	"aws_eventbridge_bus":             "event bus",
+	"aws_eventbridge_rule":            "rule",
+	"aws_eventbridge_target":          "target",
+	"aws_s3_bucket":                   "bucket",
+	"aws_s3_bucket_notification":      "notification",
+	"aws_dynamodb_table":              "table",
+	"aws_kinesis_stream":              "stream",
+	"aws_apigatewayv2_api":            "HTTP API",
+	"aws_apigatewayv2_integration":    "integration",
+	"aws_apigatewayv2_route":          "route",
+	"aws_apigatewayv2_stage":          "stage",
+}
+
+// friendlyType is "queue" for queue.orders/aws_sqs_queue.main and "queue dlq"
+// for a second resource of the type.
+func friendlyType(c *Change) string {
+	name, ok := friendlyTypes[c.Addr.Type]
+	if !ok {
+		name = c.Addr.Type
+	}
+	if c.Addr.Name != "main" && c.Addr.Name != "" {
+		name += " " + c.Addr.Name
+	}
+	return name
 }
