@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/evdeploy/evdeploy/localstack"
 )
@@ -115,6 +116,9 @@ func (f *Factory) awsConfig(ctx context.Context, specRegion string) (aws.Config,
 	if g.Endpoint != "" {
 		opts = append(opts, config.WithBaseEndpoint(g.Endpoint))
 	}
+	// The SDK's own log lines (an IMDS fallback warning on every machine that
+	// is not EC2) are noise beside evdeploy's error, which says what to do.
+	opts = append(opts, config.WithLogger(logging.Nop{}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, nil, fmt.Errorf("loading AWS configuration: %w", err)
