@@ -64,10 +64,14 @@ func (h *eventBridgeBus) Read(ctx context.Context, id string, _ planner.Attrs) (
 
 func (h *eventBridgeBus) Create(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, error) {
 	name := desired.String("name")
-	// Tags are applied with TagResource rather than CreateEventBus's Tags: both
-	// work on AWS, but some endpoints (kumo) drop tags passed at creation, and
-	// one code path keeps what Read reports the same everywhere.
-	out, err := h.api.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(name)})
+	// Tags go with the create (so a bus whose create answer was lost already
+	// carries the ownership tags evdeploy adopts it by) and again with
+	// TagResource, because some endpoints (kumo) drop tags passed at creation.
+	var createTags []ebtypes.Tag
+	for k, v := range desired.StringMap("tags") {
+		createTags = append(createTags, ebtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	out, err := h.api.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(name), Tags: createTags})
 	if hasCode(err, "ResourceAlreadyExistsException") {
 		return "", nil, fmt.Errorf("event bus %q: %w", name, planner.ErrAlreadyExists)
 	}
