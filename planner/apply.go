@@ -548,6 +548,11 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 			if err != nil {
 				return fmt.Errorf("looking up %q left by an interrupted apply: %w", d.Name, err)
 			}
+			if found {
+				if actual, err = e.converge(ctx, o, start, h, id, attrs, actual); err != nil {
+					return err
+				}
+			}
 		}
 		if !found {
 			// Journal only what a later refresh can look up: a derivable id
@@ -577,7 +582,9 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 				id, actual, found, lookErr = lookupIntent(ctx, h, state.Intent{Name: journalName(d), Attrs: attrs})
 				switch {
 				case lookErr == nil && found:
-					err = nil
+					// The lost attempt may have stopped half-way (a bucket
+					// made, its settings not yet applied): finish the job.
+					actual, err = e.converge(ctx, o, start, h, id, attrs, actual)
 				case lookErr == nil:
 					// Not evdeploy's: never adopted, and nothing to look
 					// for later.
@@ -780,4 +787,37 @@ func (e *executor) outputs(outs []*DesiredOutput) (map[string]state.Output, erro
 		m[o.Name] = state.Output{Value: v, Sensitive: o.Sensitive}
 	}
 	return m, nil
+}
+
+// converge brings an adopted resource (found after a create whose outcome was
+// lost) to the desired attributes: an interrupted create may have made the
+// resource but not yet applied all of its settings. It updates in place only
+// when an attribute the service reported differs from desired.
+func (e *executor) converge(ctx context.Context, o *op, start time.Time, h Handler, id string, desired, actual Attrs) (Attrs, error) {
+	sch := h.Schema()
+	skip := set(append(append(append([]string{}, sch.Computed...), sch.NoDiff...), sch.WriteOnly...))
+	have := actual.Norm()
+	stale := false
+	for k, v := range desired {
+		if skip[k] {
+			continue
+		}
+		if got, ok := have[k]; ok && !Equal(v, got) {
+			stale = true
+			break
+		}
+	}
+	if !stale {
+		return actual, nil
+	}
+	var updated Attrs
+	err := e.retry(ctx, o, start, func(ctx context.Context) error {
+		var err error
+		updated, err = h.Update(ctx, id, have, desired)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return overlay(have, updated.Norm(), nil), nil
 }

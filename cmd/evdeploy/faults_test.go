@@ -128,6 +128,35 @@ trigger "web" {
     route = "GET /items"
   }
 }
+
+bucket "files" {}
+
+trigger "files" {
+  function = function.worker
+  s3 {
+    bucket = bucket.files
+    events = ["created"]
+  }
+}
+
+bus "events" {}
+
+trigger "events" {
+  function = function.worker
+  event {
+    bus     = bus.events
+    pattern = { source = ["crash"] }
+  }
+}
+
+topic "alerts" {}
+
+trigger "alerts" {
+  function = function.worker
+  topic {
+    topic = topic.alerts
+  }
+}
 `
 
 func crashProject(t *testing.T) string {
