@@ -524,3 +524,70 @@ func TestFaultLostResponses(t *testing.T) {
 		}
 	}
 }
+
+// TestFaultKilledDestroy kills `evdeploy destroy` right after each of its
+// delete calls in turn (the resource is gone, state still records it); the
+// next destroy finishes the job and nothing is left.
+func TestFaultKilledDestroy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault injection")
+	}
+	bin := evdeployBinary(t)
+	emu := emulator(t)
+	// How many writes does a clean destroy make?
+	total := func() int {
+		k := newKiller(t, emu)
+		dir := crashProject(t)
+		stage := uniqueStage("d")
+		args := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", k.srv.URL}
+		runBin(t, bin, 0, append([]string{"apply", "--auto-approve"}, args...)...)
+		k.mu.Lock()
+		k.count = 0
+		k.mu.Unlock()
+		runBin(t, bin, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, args...)...)
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		return k.count
+	}()
+	t.Logf("a clean destroy makes %d writes", total)
+	const every = 3 // every 3rd delete: the deletes are alike, the apply test covers each create
+	for n := 1; n <= total; n += every {
+		t.Run(fmt.Sprintf("after-delete-%d", n), func(t *testing.T) {
+			k := newKiller(t, emu)
+			dir := crashProject(t)
+			stage := uniqueStage("d")
+			args := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", k.srv.URL}
+			runBin(t, bin, 0, append([]string{"apply", "--auto-approve"}, args...)...)
+			deployed := stateResources(t, filepath.Join(dir, ".evdeploy", "state", stage+".json"))
+
+			k.mu.Lock()
+			k.count, k.n = 0, n
+			k.mu.Unlock()
+			cmd := exec.Command(bin, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, args...)...)
+			k.mu.Lock()
+			if err := cmd.Start(); err != nil {
+				k.mu.Unlock()
+				t.Fatal(err)
+			}
+			k.proc = cmd.Process
+			k.mu.Unlock()
+			if err := cmd.Wait(); err == nil {
+				t.Fatalf("destroy survived its kill after delete %d", n)
+			}
+			k.mu.Lock()
+			k.n = 0
+			k.mu.Unlock()
+			runBin(t, bin, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, args...)...)
+			for _, res := range deployed {
+				exists, err := resourceExists(context.Background(), sdkConfig(emu), res)
+				if err != nil || exists {
+					t.Errorf("%s (%s) after destroy: exists=%v err=%v", res.Addr, res.ID, exists, err)
+				}
+			}
+			list := runBin(t, bin, 0, append([]string{"state", "list"}, args...)...)
+			if strings.TrimSpace(list) != "" {
+				t.Errorf("state still lists:\n%s", list)
+			}
+		})
+	}
+}
