@@ -225,17 +225,13 @@ func hashSpec(app *spec.App, files map[string]*hcl.File, target *TargetInfo, pkg
 		h.Write(files[n].Bytes)
 	}
 	fmt.Fprintf(h, "stage %s\ntarget %s\n", app.Stage, target.ID())
-	addrs := make([]string, 0, len(pkgs))
-	for a := range pkgs {
-		addrs = append(addrs, a.String())
+	code := make([]string, 0, len(pkgs))
+	for a, p := range pkgs {
+		code = append(code, fmt.Sprintf("code %s %s\n", a, p.SHA256))
 	}
-	sort.Strings(addrs)
-	for _, a := range addrs {
-		for k, p := range pkgs {
-			if k.String() == a {
-				fmt.Fprintf(h, "code %s %s\n", a, p.SHA256)
-			}
-		}
+	sort.Strings(code)
+	for _, line := range code {
+		h.Write([]byte(line))
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
