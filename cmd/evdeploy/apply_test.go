@@ -79,3 +79,23 @@ func TestApplyConfirmation(t *testing.T) {
 	}
 	mustEvd(t, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, common...)...)
 }
+
+// A saved plan is bound to the variables it was made with: applying it with
+// other values is refused as stale, and with the same ones it applies.
+func TestSavedPlanBindsVariables(t *testing.T) {
+	emu := emulator(t)
+	dir := t.TempDir()
+	spec := "app \"vars\" {}\n\nvariable \"visibility\" {\n  default = \"30s\"\n}\n\nqueue \"jobs\" {\n  visibility_timeout = var.visibility\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "evdeploy.evd.hcl"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"-C", dir, "--stage", uniqueStage("v"), "--target", "local", "--endpoint", emu}
+	planFile := filepath.Join(t.TempDir(), "p.plan")
+	mustEvd(t, 0, append([]string{"plan", "-out", planFile, "--var", "visibility=45s"}, common...)...)
+	r := mustEvd(t, 1, append([]string{"apply", planFile, "--var", "visibility=50s"}, common...)...)
+	if !strings.Contains(r.errOut, "stale") {
+		t.Errorf("applying a plan with other variables:\n%s", r.errOut)
+	}
+	mustEvd(t, 0, append([]string{"apply", planFile, "--var", "visibility=45s"}, common...)...)
+	mustEvd(t, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss", "--var", "visibility=45s"}, common...)...)
+}

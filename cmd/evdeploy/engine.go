@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -91,7 +92,11 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 		return nil, fmt.Errorf("reading state from %s: %w", s.backend, err)
 	}
 	if s.doc == nil {
+		// Nothing deployed yet. The lineage stays empty until the first
+		// write creates the document, so a plan saved now still matches the
+		// (still absent) state when it is applied.
 		s.doc = state.New(app.Name, app.Stage)
+		s.doc.Lineage = ""
 	}
 	if s.doc.Target != "" && s.doc.Target != target.ID() && len(s.doc.Resources) > 0 {
 		return nil, fmt.Errorf("state %s records resources on %s, but this run targets %s: use the matching --target/--endpoint/--region, or a different --stage",
@@ -126,7 +131,7 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 			return nil, silentExit(exitError)
 		}
 		s.desired = desired
-		s.specHash = hashSpec(app, files, target, pkgs)
+		s.specHash = hashSpec(app, files, target, pkgs, variableInputs(f))
 	}
 	ok = true
 	return s, nil
@@ -213,8 +218,9 @@ func buildPackages(ctx context.Context, f *Factory, app *spec.App) (map[spec.Add
 }
 
 // hashSpec identifies everything a plan was computed from.
-func hashSpec(app *spec.App, files map[string]*hcl.File, target *TargetInfo, pkgs map[spec.Addr]*planner.Package) string {
+func hashSpec(app *spec.App, files map[string]*hcl.File, target *TargetInfo, pkgs map[spec.Addr]*planner.Package, vars string) string {
 	h := sha256.New()
+	fmt.Fprintf(h, "vars %d\n%s", len(vars), vars)
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -234,6 +240,29 @@ func hashSpec(app *spec.App, files map[string]*hcl.File, target *TargetInfo, pkg
 		h.Write([]byte(line))
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// variableInputs is every variable value given outside the spec files:
+// --var, the --var-file contents and EVDEPLOY_VAR_* in the environment.
+func variableInputs(f *Factory) string {
+	var lines []string
+	for _, v := range f.Global.Vars {
+		lines = append(lines, "var "+v)
+	}
+	for _, p := range f.Global.VarFiles {
+		b, err := os.ReadFile(filepath.Join(f.Global.Dir, p))
+		if err != nil {
+			b, _ = os.ReadFile(p)
+		}
+		lines = append(lines, fmt.Sprintf("var-file %s %x", p, sha256.Sum256(b)))
+	}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, spec.EnvVarPrefix) {
+			lines = append(lines, "env "+kv)
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
 }
 
 func printDiagnostics(f *Factory, files map[string]*hcl.File, diags hcl.Diagnostics) {
