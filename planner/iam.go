@@ -69,7 +69,7 @@ func iamPolicyValue(stmts []iamStatement) any {
 	var refs []Ref
 	for _, s := range stmts {
 		for _, r := range s.Resources {
-			refs = append(refs, lowerRefs(r)...)
+			refs = append(refs, RefsIn(r)...)
 		}
 	}
 	build := func(resolve func(any) (any, error)) (any, error) {
@@ -155,32 +155,6 @@ func lowerResolve(v any, resolved map[Ref]any) (any, error) {
 		return out, nil
 	}
 	return v, nil
-}
-
-// lowerRefs lists the Refs a value depends on, including inside Exprs and nested
-// lists and maps.
-func lowerRefs(v any) []Ref {
-	switch x := v.(type) {
-	case Ref:
-		return []Ref{x}
-	case *Expr:
-		return append([]Ref(nil), x.Refs...)
-	case []any:
-		var out []Ref
-		for _, e := range x {
-			out = append(out, lowerRefs(e)...)
-		}
-		return out
-	case map[string]any:
-		var out []Ref
-		for _, e := range x {
-			out = append(out, lowerRefs(e)...)
-		}
-		return out
-	case Attrs:
-		return lowerRefs(map[string]any(x))
-	}
-	return nil
 }
 
 func lowerDedupRefs(refs []Ref) []Ref {

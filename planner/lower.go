@@ -546,7 +546,7 @@ func (l *lowering) expr(e hcl.Expression, what string) any {
 				}
 				known[addr][k] = cty.StringVal(s)
 			} else if k == attr || attr == "" {
-				refs = append(refs, lowerRefs(v)...)
+				refs = append(refs, RefsIn(v)...)
 			}
 		}
 	}

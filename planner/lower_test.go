@@ -95,7 +95,7 @@ func dumpDesired(t *testing.T, d *Desired) string {
 		for _, dep := range r.DependsOn {
 			deps[dep.String()] = true
 		}
-		for _, ref := range lowerRefs(map[string]any(r.Attrs)) {
+		for _, ref := range RefsIn(map[string]any(r.Attrs)) {
 			deps[ref.Resource.String()] = true
 		}
 		var ds []string
@@ -126,7 +126,7 @@ func dumpDesired(t *testing.T, d *Desired) string {
 
 func placeholders(v any) (any, error) {
 	resolved := map[Ref]any{}
-	for _, r := range lowerRefs(v) {
+	for _, r := range RefsIn(v) {
 		resolved[r] = "<" + r.Resource.String() + "." + r.Attr + ">"
 	}
 	return lowerResolve(v, resolved)
