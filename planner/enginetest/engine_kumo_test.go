@@ -1,9 +1,9 @@
-package planner_test
+package enginetest
 
 // The engine driven against the real AWS handlers (providers/aws) on the kumo
 // emulator, with the SPEC example lowered by planner.Lower. Drift is made with
-// the AWS SDK directly, not with evdeploy. This is an external test package:
-// planner itself never imports providers or the SDK (make arch-check).
+// the AWS SDK directly, not with evdeploy. It lives outside package planner,
+// which never imports providers or the SDK (make arch-check).
 
 import (
 	"archive/zip"
@@ -74,7 +74,7 @@ func newKumoEnv(t *testing.T) *kumoEnv {
 	// kumo servers in one process share state: a stage of its own keeps
 	// this test's physical names apart.
 	stage := fmt.Sprintf("pl%d", time.Now().UnixNano()%1_000_000)
-	app, _, diags := spec.Load("../examples/shop", spec.Options{Stage: stage, Getenv: func(string) string { return "" }})
+	app, _, diags := spec.Load("../../examples/shop", spec.Options{Stage: stage, Getenv: func(string) string { return "" }})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
