@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -139,14 +140,20 @@ func execute(ctx context.Context, f *Factory, s *session, p *planner.Plan, appro
 			}
 		}
 	}
+	// With --json, stdout holds the plan document alone; the summary goes to
+	// stderr so a script can parse stdout.
+	out := f.IO.Out
+	if opts.JSON {
+		out = f.IO.ErrOut
+	}
 	if !changes {
-		fmt.Fprintln(f.IO.Out, "\nNo changes to apply.")
+		fmt.Fprintln(out, "\nNo changes to apply.")
 	} else {
 		sum := p.Summary()
-		fmt.Fprintf(f.IO.Out, "\n%s complete: %d added, %d changed, %d replaced, %d destroyed.\n",
+		fmt.Fprintf(out, "\n%s complete: %d added, %d changed, %d replaced, %d destroyed.\n",
 			capitalize(verb), sum.Add, sum.Change, sum.Replace, sum.Destroy)
 	}
-	printOutputs(f, res.Outputs)
+	printOutputs(out, res.Outputs)
 	return nil
 }
 
@@ -162,18 +169,18 @@ func sameOutputs(a, b map[string]state.Output) bool {
 	return true
 }
 
-func printOutputs(f *Factory, outs map[string]state.Output) {
+func printOutputs(w io.Writer, outs map[string]state.Output) {
 	if len(outs) == 0 {
 		return
 	}
-	fmt.Fprintln(f.IO.Out, "\nOutputs:")
+	fmt.Fprintln(w, "\nOutputs:")
 	for _, k := range sortedOutputNames(outs) {
 		v := outs[k]
 		if v.Sensitive {
-			fmt.Fprintf(f.IO.Out, "  %s = (sensitive)\n", k)
+			fmt.Fprintf(w, "  %s = (sensitive)\n", k)
 			continue
 		}
-		fmt.Fprintf(f.IO.Out, "  %s = %v\n", k, v.Value)
+		fmt.Fprintf(w, "  %s = %v\n", k, v.Value)
 	}
 }
 
