@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/evdeploy/evdeploy/internal/apicalls"
 )
 
 func smallProject(t *testing.T) string {
@@ -98,4 +100,20 @@ func TestSavedPlanBindsVariables(t *testing.T) {
 	}
 	mustEvd(t, 0, append([]string{"apply", planFile, "--var", "visibility=45s"}, common...)...)
 	mustEvd(t, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss", "--var", "visibility=45s"}, common...)...)
+}
+
+// State made on one target is never planned against another: the plan would
+// recreate everything there and lose track of what exists here.
+func TestStateBoundToTarget(t *testing.T) {
+	emu := emulator(t)
+	other := apicalls.NewCounter(emu) // the same cloud behind another endpoint
+	t.Cleanup(other.Close)
+	dir := smallProject(t)
+	stage := uniqueStage("g")
+	mustEvd(t, 0, "apply", "--auto-approve", "-C", dir, "--stage", stage, "--target", "local", "--endpoint", emu)
+	r := mustEvd(t, 1, "plan", "-C", dir, "--stage", stage, "--target", "local", "--endpoint", other.URL)
+	if !strings.Contains(r.errOut, emu) || !strings.Contains(r.errOut, other.URL) {
+		t.Errorf("the refusal should name both targets:\n%s", r.errOut)
+	}
+	mustEvd(t, 0, "destroy", "--auto-approve", "--allow-data-loss", "-C", dir, "--stage", stage, "--target", "local", "--endpoint", emu)
 }
