@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -104,8 +105,13 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 	}
 	if needDesired {
 		apiURLFormat := ""
+		var uploadLimit int64
 		if target.Engine == "embedded" {
 			runHere(f, app)
+			// The embedded engine takes any package inline, and never fetches
+			// code from S3 (it could neither run a staged package nor report
+			// its hash): no artifacts bucket there.
+			uploadLimit = math.MaxInt64
 			// The embedded engine routes API requests by host name.
 			if u, err := url.Parse(target.Endpoint); err == nil {
 				apiURLFormat = "http://%s.execute-api.localhost:" + u.Port()
@@ -120,11 +126,12 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 			local = target.Endpoint
 		}
 		desired, diags := planner.Lower(app, planner.LowerOptions{
-			Account:       target.Account,
-			Region:        target.Region,
-			Packages:      pkgs,
-			LocalEndpoint: local,
-			APIURLFormat:  apiURLFormat,
+			Account:           target.Account,
+			Region:            target.Region,
+			Packages:          pkgs,
+			LocalEndpoint:     local,
+			APIURLFormat:      apiURLFormat,
+			DirectUploadLimit: uploadLimit,
 		})
 		if diags.HasErrors() {
 			printDiagnostics(f, files, diags)
