@@ -38,6 +38,7 @@ cat <<MSG
 The SPEC example is deployed to the local cloud, and its functions run there. Next:
   $evd plan -C $app --target local                 # no changes
   $evd local status                                # what runs where
+  $evd invoke report -C $app --target local        # run a function, see its result
   $evd destroy -C $app --target local --auto-approve --allow-data-loss
   $evd local down                                  # stop the local cloud
 MSG

@@ -465,6 +465,17 @@ func TestLocalApplyShop(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
+	// evdeploy invoke runs a function on the local cloud and prints its result
+	// (report is built for this machine: the engine is the embedded one).
+	code, out, errOut = runLocal(t, "invoke", "report", "-C", dir, "--target", "local",
+		"--payload", `{"time":"2026-11-26T02:00:00Z","resources":["nightly"]}`)
+	if code != 0 || !strings.Contains(out, `"day":"2026-11-25"`) {
+		t.Errorf("invoke report: exit %d\nstdout: %s\nstderr: %s\nengine log:\n%s", code, out, errOut, engineLog(t))
+	}
+	if code, _, errOut := runLocal(t, "invoke", "nosuch", "-C", dir, "--target", "local"); code != 1 || !strings.Contains(errOut, "function.nosuch is not deployed") {
+		t.Errorf("invoke of an unknown function: exit %d, %s", code, errOut)
+	}
+
 	if code, out, errOut := runLocal(t, "destroy", "--auto-approve", "--allow-data-loss", "-C", dir, "--target", "local"); code != 0 {
 		t.Errorf("destroy: exit %d\n%s%s", code, out, errOut)
 	}
