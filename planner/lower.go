@@ -530,7 +530,8 @@ func (l *lowering) environment(f *spec.Function) any {
 func (l *lowering) expr(e hcl.Expression, what string) any {
 	var refs []Ref
 	known := map[spec.Addr]map[string]cty.Value{}
-	for _, tr := range e.Variables() {
+	// Through locals too: local.x may read queue.orders.url.
+	for _, tr := range l.app.Traversals(e) {
 		addr, attr, ok := traversalRef(tr)
 		if !ok {
 			continue
@@ -592,7 +593,7 @@ func (l *lowering) expr(e hcl.Expression, what string) any {
 		}
 		return v
 	}
-	return &Expr{Refs: lowerDedupRefs(refs), Text: traversalsText(e), Eval: evalWith}
+	return &Expr{Refs: lowerDedupRefs(refs), Text: traversalsText(l.app.Traversals(e)), Eval: evalWith}
 }
 
 // traversalRef recognises kind.name[.attr] traversals of block kinds.
@@ -619,9 +620,9 @@ func traversalRef(tr hcl.Traversal) (spec.Addr, string, bool) {
 
 // traversalsText names what an expression reads, for "(known after apply)"
 // renderings: "queue.orders.url".
-func traversalsText(e hcl.Expression) string {
+func traversalsText(trs []hcl.Traversal) string {
 	var parts []string
-	for _, tr := range e.Variables() {
+	for _, tr := range trs {
 		var b strings.Builder
 		b.WriteString(tr.RootName())
 		for _, step := range tr[1:] {

@@ -272,3 +272,35 @@ func unwrapPathErr(err error) error {
 	}
 	return err
 }
+
+// Traversals lists what expr reads, looking through locals: a reference to
+// local.x is replaced by what x's expression reads, transitively, so the
+// planner sees every block attribute (queue.orders.url) an expression depends
+// on even when it is reached through a local.
+func (a *App) Traversals(expr hcl.Expression) []hcl.Traversal {
+	byName := map[string]*local{}
+	if a.eval != nil {
+		for _, l := range a.eval.locals {
+			byName[l.name] = l
+		}
+	}
+	var out []hcl.Traversal
+	seen := map[string]bool{}
+	var walk func(e hcl.Expression)
+	walk = func(e hcl.Expression) {
+		for _, tr := range e.Variables() {
+			if tr.RootName() == "local" && len(tr) > 1 {
+				if step, ok := tr[1].(hcl.TraverseAttr); ok {
+					if l := byName[step.Name]; l != nil && !seen[step.Name] {
+						seen[step.Name] = true
+						walk(l.expr)
+					}
+					continue
+				}
+			}
+			out = append(out, tr)
+		}
+	}
+	walk(expr)
+	return out
+}

@@ -73,3 +73,18 @@ output "queue_url" {
 output "api_url" {
   value = api.web.url
 }
+
+locals {
+  jobs_url = queue.jobs.url
+  greeting = "hello"
+}
+
+function "via_local" {
+  runtime = "python3.12"
+  source  = "./fn"
+  handler = "main.handler"
+  environment = {
+    JOBS     = local.jobs_url
+    GREETING = local.greeting
+  }
+}
