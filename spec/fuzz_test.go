@@ -19,6 +19,13 @@ import (
 //
 //	go test ./spec -run '^$' -fuzz FuzzLoad -fuzztime 60s -fuzzminimizetime 50x
 func FuzzLoad(f *testing.F) {
+	// The SPEC example is a seed too (its ./functions folders exist under
+	// testdata/valid, where the fuzzed sources are loaded).
+	if b, err := os.ReadFile("../examples/shop/evdeploy.evd.hcl"); err == nil {
+		f.Add(b)
+	} else {
+		f.Fatal(err)
+	}
 	for _, dir := range []string{"testdata/valid", "testdata/invalid"} {
 		paths, _ := filepath.Glob(filepath.Join(dir, "*"+FileSuffix))
 		more, _ := filepath.Glob(filepath.Join(dir, "*", "*"+FileSuffix))
