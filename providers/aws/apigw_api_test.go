@@ -80,15 +80,7 @@ func TestAPIGatewayAPILifecycle(t *testing.T) {
 	if !slices.Contains(s.ForceNew, "protocol_type") || slices.Contains(s.ForceNew, "name") {
 		t.Errorf("ForceNew = %v, want protocol_type and not name", s.ForceNew)
 	}
-	if err := h.Delete(ctx, id, got); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
-		t.Fatalf("Read after Delete = %v, %v", exists, err)
-	}
-	if err := h.Delete(ctx, id, got); err != nil {
-		t.Errorf("second Delete: %v", err)
-	}
+	assertDeletedForGood(t, ctx, h, id, got)
 }
 
 // API names are not unique: Find tells this deployment's API from others with

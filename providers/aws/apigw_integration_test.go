@@ -68,15 +68,7 @@ func TestAPIGatewayIntegrationLifecycle(t *testing.T) {
 	if !slices.Contains(h.Schema().ForceNew, "api_id") {
 		t.Errorf("api_id is not ForceNew")
 	}
-	if err := h.Delete(ctx, id, got); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
-		t.Fatalf("Read after Delete = %v, %v", exists, err)
-	}
-	if err := h.Delete(ctx, id, got); err != nil {
-		t.Errorf("second Delete: %v", err)
-	}
+	assertDeletedForGood(t, ctx, h, id, got)
 }
 
 func TestAPIGatewayIntegrationErrors(t *testing.T) {

@@ -61,15 +61,7 @@ func TestAPIGatewayStageLifecycle(t *testing.T) {
 			t.Errorf("%s is not ForceNew", a)
 		}
 	}
-	if err := h.Delete(ctx, id, got); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
-		t.Fatalf("Read after Delete = %v, %v", exists, err)
-	}
-	if err := h.Delete(ctx, id, got); err != nil {
-		t.Errorf("second Delete: %v", err)
-	}
+	assertDeletedForGood(t, ctx, h, id, got)
 }
 
 func TestAPIGatewayStageErrors(t *testing.T) {

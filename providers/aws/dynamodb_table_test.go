@@ -110,15 +110,7 @@ func TestDynamoDBTableLifecycle(t *testing.T) {
 	if !s.HoldsData {
 		t.Errorf("table does not hold data")
 	}
-	if err := h.Delete(ctx, id, got); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
-		t.Fatalf("Read after Delete = %v, %v", exists, err)
-	}
-	if err := h.Delete(ctx, id, got); err != nil {
-		t.Errorf("second Delete: %v", err)
-	}
+	assertDeletedForGood(t, ctx, h, id, got)
 }
 
 // An on-demand table without stream or TTL reads back with stream_view_type

@@ -113,15 +113,7 @@ func TestEventSourceMappingSQS(t *testing.T) {
 			t.Errorf("%s is not ForceNew", a)
 		}
 	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
-		t.Fatalf("Read after Delete = %v, %v", exists, err)
-	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Errorf("second Delete: %v", err)
-	}
+	assertDeletedForGood(t, ctx, h, id, nil)
 	// Replacement: the same source and function again, right after delete.
 	id2, _, err := h.Create(ctx, next)
 	if err != nil {

@@ -107,15 +107,7 @@ func TestEventBridgeRuleLifecycle(t *testing.T) {
 				t.Errorf("Read after Update (-want +got):\n%s", d)
 			}
 
-			if err := h.Delete(ctx, id, got); err != nil {
-				t.Fatalf("Delete: %v", err)
-			}
-			if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
-				t.Fatalf("Read after Delete = %v, %v", exists, err)
-			}
-			if err := h.Delete(ctx, id, got); err != nil {
-				t.Errorf("second Delete: %v", err)
-			}
+			assertDeletedForGood(t, ctx, h, id, got)
 		})
 	}
 	for _, a := range []string{"name", "bus"} {

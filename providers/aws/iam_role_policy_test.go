@@ -65,15 +65,7 @@ func TestIAMRolePolicyLifecycle(t *testing.T) {
 			t.Errorf("%s is not ForceNew", a)
 		}
 	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
-		t.Fatalf("Read after Delete = %v, %v", exists, err)
-	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Errorf("second Delete: %v", err)
-	}
+	assertDeletedForGood(t, ctx, h, id, nil)
 	// Replacement under a new name.
 	id2, _, err := h.Create(ctx, planner.Attrs{"role": role, "name": "logs2", "policy": next})
 	if err != nil {

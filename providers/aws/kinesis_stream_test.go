@@ -71,15 +71,7 @@ func TestKinesisStreamLifecycle(t *testing.T) {
 	if s := h.Schema(); !slices.Contains(s.ForceNew, "name") || !s.HoldsData {
 		t.Errorf("schema %+v: want name ForceNew and HoldsData", s)
 	}
-	if err := h.Delete(ctx, id, got); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
-		t.Fatalf("Read after Delete = %v, %v", exists, err)
-	}
-	if err := h.Delete(ctx, id, got); err != nil {
-		t.Errorf("second Delete: %v", err)
-	}
+	assertDeletedForGood(t, ctx, h, id, got)
 }
 
 func TestKinesisStreamOnDemand(t *testing.T) {

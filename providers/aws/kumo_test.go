@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sivchari/kumo"
+
+	"github.com/evdeploy/evdeploy/planner"
 )
 
 // emulatorURL is the kumo server every test in this package talks to. All kumo
@@ -45,4 +47,20 @@ func uniqueName(prefix string) string {
 func testContext(t testing.TB) context.Context {
 	t.Helper()
 	return t.Context()
+}
+
+// assertDeletedForGood deletes a resource, checks that Read then reports it
+// gone (not an error), and that deleting it again succeeds: the Handler
+// contract every type keeps.
+func assertDeletedForGood(t *testing.T, ctx context.Context, h planner.Handler, id string, prior planner.Attrs) {
+	t.Helper()
+	if err := h.Delete(ctx, id, prior); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
+		t.Fatalf("Read after Delete = %v, %v", exists, err)
+	}
+	if err := h.Delete(ctx, id, prior); err != nil {
+		t.Errorf("second Delete: %v", err)
+	}
 }

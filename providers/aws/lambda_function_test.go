@@ -161,15 +161,7 @@ func TestLambdaFunctionLifecycle(t *testing.T) {
 	if !slices.Contains(s.ForceNew, "function_name") || !slices.Contains(s.NoDiff, "code_path") {
 		t.Errorf("schema %+v", s)
 	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
-		t.Fatalf("Read after Delete = %v, %v", exists, err)
-	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Errorf("second Delete: %v", err)
-	}
+	assertDeletedForGood(t, ctx, h, id, nil)
 	// Replacement under a new name.
 	next["function_name"] = uniqueName("fn")
 	id2, _, err := h.Create(ctx, next)

@@ -68,15 +68,7 @@ func TestLogGroupLifecycle(t *testing.T) {
 	if !slices.Contains(h.Schema().ForceNew, "name") {
 		t.Errorf("name is not ForceNew")
 	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
-		t.Fatalf("Read after Delete = %v, %v", exists, err)
-	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Errorf("second Delete: %v", err)
-	}
+	assertDeletedForGood(t, ctx, h, id, nil)
 }
 
 func TestLogGroupErrors(t *testing.T) {

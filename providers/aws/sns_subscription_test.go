@@ -90,15 +90,7 @@ func TestSNSSubscriptionLifecycle(t *testing.T) {
 			t.Errorf("%s is not ForceNew", a)
 		}
 	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
-		t.Fatalf("Read after Delete = %v, %v", exists, err)
-	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Errorf("second Delete: %v", err)
-	}
+	assertDeletedForGood(t, ctx, h, id, nil)
 	// Replacement: the same topic to a lambda endpoint.
 	lid, lattrs, err := h.Create(ctx, planner.Attrs{"topic_arn": topic, "protocol": "lambda", "endpoint": "arn:aws:lambda:us-east-1:000000000000:function:" + uniqueName("fn")})
 	if err != nil {

@@ -55,15 +55,7 @@ func TestSNSTopicLifecycle(t *testing.T) {
 	if s := h.Schema(); !slices.Contains(s.ForceNew, "name") || !slices.Contains(s.ForceNew, "fifo") {
 		t.Errorf("name and fifo must be ForceNew: %+v", s)
 	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
-		t.Fatalf("Read after Delete = %v, %v", exists, err)
-	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Errorf("second Delete: %v", err)
-	}
+	assertDeletedForGood(t, ctx, h, id, nil)
 	// Replacement as a FIFO topic.
 	fid, fattrs, err := h.Create(ctx, planner.Attrs{"name": name + ".fifo", "fifo": true})
 	if err != nil {

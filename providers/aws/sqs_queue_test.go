@@ -84,15 +84,7 @@ func TestSQSQueueLifecycle(t *testing.T) {
 	if !slices.Contains(s.ForceNew, "name") || !slices.Contains(s.ForceNew, "fifo") || !s.HoldsData {
 		t.Errorf("schema %+v: want name and fifo ForceNew, HoldsData", s)
 	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if _, exists, err := h.Read(ctx, id, nil); err != nil || exists {
-		t.Fatalf("Read after Delete = %v, %v", exists, err)
-	}
-	if err := h.Delete(ctx, id, nil); err != nil {
-		t.Errorf("second Delete: %v", err)
-	}
+	assertDeletedForGood(t, ctx, h, id, nil)
 	// Replacement: a FIFO queue under the new name.
 	fifoName := uniqueName("orders") + ".fifo"
 	fid, fattrs, err := h.Create(ctx, planner.Attrs{"name": fifoName, "fifo": true, "tags": map[string]any{"evdeploy:app": "demo"}})
