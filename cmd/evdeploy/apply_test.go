@@ -117,3 +117,40 @@ func TestStateBoundToTarget(t *testing.T) {
 	}
 	mustEvd(t, 0, "destroy", "--auto-approve", "--allow-data-loss", "-C", dir, "--stage", stage, "--target", "local", "--endpoint", emu)
 }
+
+// A spec that no longer loads (a function's folder deleted) does not strand
+// what is deployed: plan refuses with the spec's errors, destroy goes on from
+// state alone and leaves nothing.
+func TestDestroyWithBrokenSpec(t *testing.T) {
+	emu := emulator(t)
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "fn"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spec := "app \"broken\" {}\n\nfunction \"f\" {\n  runtime = \"python3.12\"\n  source  = \"./fn\"\n  handler = \"main.handler\"\n}\n\nqueue \"q\" {}\n"
+	for name, body := range map[string]string{"evdeploy.evd.hcl": spec, "fn/main.py": "def handler(e, c):\n    return None\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stage := uniqueStage("x")
+	common := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", emu}
+	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, common...)...)
+	deployed := stateResources(t, filepath.Join(dir, ".evdeploy", "state", stage+".json"))
+	if err := os.RemoveAll(filepath.Join(dir, "fn")); err != nil {
+		t.Fatal(err)
+	}
+
+	if r := mustEvd(t, 1, append([]string{"plan"}, common...)...); !strings.Contains(r.errOut, "fn") {
+		t.Errorf("plan should report the missing source folder:\n%s", r.errOut)
+	}
+	r := mustEvd(t, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, common...)...)
+	if !strings.Contains(r.errOut, "state") || !strings.Contains(r.errOut, "alone") {
+		t.Errorf("destroy should say it goes on from state alone:\n%s", r.errOut)
+	}
+	for _, res := range deployed {
+		if exists, err := resourceExists(context.Background(), sdkConfig(emu), res); err != nil || exists {
+			t.Errorf("%s (%s) after destroy: exists=%v err=%v", res.Addr, res.ID, exists, err)
+		}
+	}
+}

@@ -66,6 +66,16 @@ type session struct {
 // operation and reads the state. The caller must call close.
 func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation string, needDesired bool) (*session, error) {
 	app, files, err := loadApp(f)
+	if err != nil && !needDesired {
+		// Destroy needs only state: a spec that no longer loads (a deleted
+		// function folder, a half-edited file) must not strand what is
+		// deployed.
+		if stand, ok := appFromLocalState(f); ok {
+			fmt.Fprintf(f.IO.ErrOut, "Warning: the spec does not load (above); going on from the state in %s alone.\n",
+				state.NewLocal(stand.Dir, stand.Stage))
+			app, err = stand, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +152,27 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 	}
 	ok = true
 	return s, nil
+}
+
+// appFromLocalState stands in for a spec that does not load, from the stage's
+// local state file: its app name and, for AWS targets, its region. An S3
+// backend is declared in the spec, so it cannot be found this way.
+func appFromLocalState(f *Factory) (*spec.App, bool) {
+	dir, err := filepath.Abs(f.Global.Dir)
+	if err != nil {
+		return nil, false
+	}
+	stage := f.Global.Stage
+	doc, err := state.NewLocal(dir, stage).Read(context.Background())
+	if err != nil || doc == nil {
+		return nil, false
+	}
+	app := &spec.App{Name: doc.App, Stage: stage, Dir: dir}
+	// Target ids read "aws:<account>:<region>[:<endpoint>]".
+	if parts := strings.SplitN(doc.Target, ":", 4); len(parts) >= 3 && parts[0] == "aws" {
+		app.Region = parts[2]
+	}
+	return app, true
 }
 
 func (s *session) close() {
