@@ -32,7 +32,7 @@ deletion needs --allow-data-loss (a non-empty bucket is emptied only then).`,
 			return destroyRun(cmd.Context(), f, opts)
 		},
 	}
-	opts.addFlags(cmd.Flags())
+	opts.addCommonFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "destroy without asking (required without a terminal)")
 	cmd.Flags().BoolVar(&opts.AllowDataLoss, "allow-data-loss", false, "allow deleting buckets, tables, queues and streams (and emptying buckets)")
 	return cmd

@@ -37,9 +37,15 @@ type engineOptions struct {
 
 func (o *engineOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Refresh, "refresh", true, "read every deployed resource to detect drift (--refresh=false trusts state)")
+	fs.StringArrayVar(&o.TargetBlocks, "target-block", nil, "limit the plan to this block `ADDR` and its dependencies (repeatable)")
+	o.addCommonFlags(fs)
+}
+
+// addCommonFlags registers the flags destroy shares with plan and apply
+// (destroy plans from state alone: no refresh, no targeting).
+func (o *engineOptions) addCommonFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Parallelism, "parallelism", planner.DefaultParallelism, "maximum concurrent API operations")
 	fs.DurationVar(&o.LockTimeout, "lock-timeout", 0, "wait this long for the state lock (0: fail at once)")
-	fs.StringArrayVar(&o.TargetBlocks, "target-block", nil, "limit the plan to this block `ADDR` and its dependencies (repeatable)")
 	fs.BoolVar(&o.Detail, "detail", false, "show the plan at the resource level")
 	fs.BoolVar(&o.JSON, "json", false, "print the plan as JSON (docs/plan-json.md)")
 }
