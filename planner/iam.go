@@ -64,8 +64,10 @@ var (
 const lambdaTrustPolicy = `{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"}}],"Version":"2012-10-17"}`
 
 // iamPolicyValue returns the policy document for statements: a known JSON string
-// when every resource is known, else an Expr that renders it once they are.
-func iamPolicyValue(stmts []iamStatement) any {
+// when every resource is known, else an Expr that renders it once they are. A
+// known resource that is not a string (a policy block's expression gone wrong)
+// is an error.
+func iamPolicyValue(stmts []iamStatement) (any, error) {
 	var refs []Ref
 	for _, s := range stmts {
 		for _, r := range s.Resources {
@@ -107,11 +109,7 @@ func iamPolicyValue(stmts []iamStatement) any {
 		return string(b), err
 	}
 	if len(refs) == 0 {
-		v, err := build(func(v any) (any, error) { return v, nil })
-		if err != nil {
-			panic(err) // only known strings: cannot fail
-		}
-		return v
+		return build(func(v any) (any, error) { return v, nil })
 	}
 	return &Expr{
 		Refs: lowerDedupRefs(refs),
@@ -119,7 +117,7 @@ func iamPolicyValue(stmts []iamStatement) any {
 		Eval: func(resolved map[Ref]any) (any, error) {
 			return build(func(v any) (any, error) { return lowerResolve(v, resolved) })
 		},
-	}
+	}, nil
 }
 
 // lowerResolve replaces Refs and Exprs inside v with their resolved values.

@@ -435,10 +435,15 @@ func (l *lowering) function(f *spec.Function) {
 		}
 		stmts = append(stmts, iamStatement{Sid: fmt.Sprintf("Custom%d", i), Effect: effect, Actions: p.Actions, Resources: res})
 	}
+	doc, err := iamPolicyValue(stmts)
+	if err != nil {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid IAM policy",
+			Detail: fmt.Sprintf("%s: %v", f.Addr, err), Subject: f.DeclRange.Ptr()})
+	}
 	policy := l.add(f.Addr, TypeRolePolicy, "main", Attrs{
 		"role":   roleName,
 		"name":   "evdeploy",
-		"policy": iamPolicyValue(stmts),
+		"policy": doc,
 	}, roleName+":evdeploy", roleName+":evdeploy", role)
 
 	pkg := l.opts.Packages[f.Addr]

@@ -66,14 +66,23 @@ func TestRouteArnSuffix(t *testing.T) {
 }
 
 func TestPolicyKnownAndDeferred(t *testing.T) {
-	known := iamPolicyValue([]iamStatement{{Sid: "Logs", Effect: "Allow", Actions: []string{"logs:PutLogEvents", "logs:CreateLogStream"}, Resources: []any{"arn:aws:logs:us-east-1:1:log-group:/aws/lambda/f:*"}}})
+	known, err := iamPolicyValue([]iamStatement{{Sid: "Logs", Effect: "Allow", Actions: []string{"logs:PutLogEvents", "logs:CreateLogStream"}, Resources: []any{"arn:aws:logs:us-east-1:1:log-group:/aws/lambda/f:*"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := `{"Statement":[{"Action":["logs:CreateLogStream","logs:PutLogEvents"],"Effect":"Allow","Resource":["arn:aws:logs:us-east-1:1:log-group:/aws/lambda/f:*"],"Sid":"Logs"}],"Version":"2012-10-17"}`
 	if diff := cmp.Diff(want, known); diff != "" {
 		t.Errorf("known policy (-want +got)\n%s", diff)
 	}
 
 	q := Ref{Resource: ResourceAddr{Block: "queue.orders", Type: TypeQueue, Name: "main"}, Attr: "arn"}
-	deferred := iamPolicyValue([]iamStatement{{Sid: "Poll", Effect: "Allow", Actions: sqsPollActions, Resources: []any{q, lowerSuffixed(q, "/x")}}})
+	deferred, err := iamPolicyValue([]iamStatement{{Sid: "Poll", Effect: "Allow", Actions: sqsPollActions, Resources: []any{q, lowerSuffixed(q, "/x")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamPolicyValue([]iamStatement{{Sid: "Bad", Effect: "Allow", Actions: []string{"s3:GetObject"}, Resources: []any{nil}}}); err == nil {
+		t.Error("a resource that is not a string gave no error")
+	}
 	x, ok := deferred.(*Expr)
 	if !ok {
 		t.Fatalf("policy with an unknown ARN is %T, want *Expr", deferred)
