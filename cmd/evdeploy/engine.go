@@ -224,9 +224,10 @@ func stateBackend(ctx context.Context, app *spec.App, cfg aws.Config) (state.Bac
 	if b.Region != "" {
 		bcfg.Region = b.Region
 	}
-	key := strings.ReplaceAll(b.Key, "${stage}", app.Stage)
-	if key == b.Key && !strings.Contains(key, app.Stage) {
-		// One key per stage: separate state for separate stages.
+	// One key per stage: a key that does not name the stage (HCL has already
+	// interpolated "${var.stage}") gets it before ".json".
+	key := b.Key
+	if !strings.Contains(key, app.Stage) {
 		key = strings.TrimSuffix(key, ".json") + "-" + app.Stage + ".json"
 	}
 	return awsprov.NewS3StateBackend(bcfg, b.Bucket, key), nil
