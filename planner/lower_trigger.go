@@ -1,0 +1,241 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/evdeploy/evdeploy/spec"
+)
+
+
+func (l *lowering) trigger(t *spec.Trigger) {
+	fnName := l.blockAttrs[t.Function]["name"].(string)
+	fnArn := l.blockAttrs[t.Function]["arn"]
+	fnMain := mainAddr(t.Function, TypeFunction)
+	policy := mainAddr(t.Function, TypeRolePolicy)
+	stmtID := ruleStmt.fit("evdeploy-"+t.Addr.Name, "")
+
+	permission := func(principal string, sourceArn any, extra Attrs) ResourceAddr {
+		attrs := Attrs{
+			"function_name": fnName,
+			"statement_id":  stmtID,
+			"action":        "lambda:InvokeFunction",
+			"principal":     principal,
+			"source_arn":    sourceArn,
+		}
+		for k, v := range extra {
+			attrs[k] = v
+		}
+		return l.add(t.Addr, TypePermission, "main", attrs, fnName+"/"+stmtID, fnName+"/"+stmtID, fnMain)
+	}
+	mapping := func(source spec.Addr, sourceArn any, attrs Attrs) {
+		attrs["function_name"] = fnName
+		attrs["event_source_arn"] = sourceArn
+		// The role must be able to read the source before the mapping is
+		// created: depend on the policy, not only the function.
+		// The source must exist too; its ARN is often derived, so no Ref
+		// says so.
+		srcType := map[string]string{spec.KindQueue: TypeQueue, spec.KindStream: TypeStream, spec.KindTable: TypeTable}[source.Kind]
+		l.add(t.Addr, TypeMapping, "main", attrs, fnName+"@"+t.Addr.String(), "", fnMain, policy, mainAddr(source, srcType))
+	}
+
+	switch {
+	case t.HTTP != nil:
+		api := l.blockAttrs[t.HTTP.API]
+		integ := l.add(t.Addr, TypeIntegration, "main", Attrs{
+			"api_id":                 api["id"],
+			"integration_type":       "AWS_PROXY",
+			"integration_uri":        fnArn,
+			"payload_format_version": "2.0",
+		}, "", "")
+		integID := Ref{Resource: integ, Attr: "integration_id"}
+		l.add(t.Addr, TypeRoute, "main", Attrs{
+			"api_id":    api["id"],
+			"route_key": t.HTTP.Route,
+			"target": &Expr{Refs: []Ref{integID}, Text: "integrations/" + integ.String() + ".integration_id",
+				Eval: func(resolved map[Ref]any) (any, error) {
+					id, err := lowerResolve(integID, resolved)
+					if err != nil {
+						return nil, err
+					}
+					return fmt.Sprintf("integrations/%v", id), nil
+				}},
+		}, t.HTTP.Route, "")
+		permission("apigateway.amazonaws.com", lowerSuffixed(api["arn"], routeArnSuffix(t.HTTP.Route)), nil)
+
+	case t.Queue != nil:
+		q := t.Queue
+		arn := l.blockAttrs[q.Queue]["arn"]
+		l.triggerStmts[t.Function] = append(l.triggerStmts[t.Function], iamStatement{
+			Sid: "Poll" + sidPart(t.Addr.Name), Effect: "Allow", Actions: sqsPollActions, Resources: []any{arn}})
+		attrs := Attrs{
+			"batch_size":              int64(q.BatchSize),
+			"maximum_batching_window": seconds(q.BatchingWindow),
+			"enabled":                 q.Enabled,
+		}
+		attrs["function_response_types"] = nil
+		if q.ReportFailures {
+			attrs["function_response_types"] = []any{"ReportBatchItemFailures"}
+		}
+		if q.MaxConcurrency > 0 {
+			attrs["maximum_concurrency"] = int64(q.MaxConcurrency)
+		}
+		mapping(q.Queue, arn, attrs)
+
+	case t.DynamoDB != nil || t.Kinesis != nil:
+		s := t.DynamoDB
+		var arn any
+		var res []any
+		actions := kinesisPollActions
+		if s != nil {
+			tbl := l.blockAttrs[s.Source]
+			arn = tbl["stream_arn"]
+			res = []any{lowerSuffixed(tbl["arn"], "/stream/*")}
+			actions = ddbStreamActions
+		} else {
+			s = t.Kinesis
+			arn = l.blockAttrs[s.Source]["arn"]
+			res = []any{arn}
+		}
+		l.triggerStmts[t.Function] = append(l.triggerStmts[t.Function], iamStatement{
+			Sid: "Poll" + sidPart(t.Addr.Name), Effect: "Allow", Actions: actions, Resources: res})
+		attrs := Attrs{
+			"starting_position":              s.StartingPosition,
+			"batch_size":                     int64(s.BatchSize),
+			"maximum_batching_window":        seconds(s.BatchingWindow),
+			"maximum_retry_attempts":         int64(s.MaxRetryAttempts),
+			"bisect_batch_on_function_error": s.BisectOnError,
+			"enabled":                        s.Enabled,
+		}
+		if s.ParallelizationFactor > 0 {
+			attrs["parallelization_factor"] = int64(s.ParallelizationFactor)
+		}
+		attrs["function_response_types"] = nil
+		if s.ReportFailures {
+			attrs["function_response_types"] = []any{"ReportBatchItemFailures"}
+		}
+		mapping(s.Source, arn, attrs)
+
+	case t.Topic != nil:
+		topicArn := l.blockAttrs[t.Topic.Topic]["arn"]
+		perm := permission("sns.amazonaws.com", topicArn, nil)
+		attrs := Attrs{"topic_arn": topicArn, "protocol": "lambda", "endpoint": fnArn, "filter_policy": nil}
+		if t.Topic.FilterPolicy != "" {
+			attrs["filter_policy"] = t.Topic.FilterPolicy
+		}
+		l.add(t.Addr, TypeSubscription, "main", attrs, "", "", perm, mainAddr(t.Topic.Topic, TypeTopic))
+
+	case t.S3 != nil:
+		b := l.blockAttrs[t.S3.Bucket]
+		permission("s3.amazonaws.com", b["arn"], Attrs{"source_account": l.opts.Account})
+		// The notification document is per bucket; notifications() gathers
+		// every S3 trigger of a bucket into it.
+
+	case t.Schedule != nil || t.Event != nil:
+		ruleName := physicalName(ruleRule, l.app.Name, l.app.Stage, t.Addr.Name, "")
+		busName := "default"
+		attrs := Attrs{"name": ruleName, "state": "ENABLED", "description": "evdeploy: " + t.Addr.String(), "tags": l.tags(t.Addr, nil)}
+		var deps []ResourceAddr
+		if t.Schedule != nil {
+			attrs["schedule_expression"] = t.Schedule.Expression
+			if !t.Schedule.Enabled {
+				attrs["state"] = "DISABLED"
+			}
+		} else {
+			attrs["event_pattern"] = t.Event.Pattern
+			if !t.Event.Bus.IsZero() {
+				busName = l.blockAttrs[t.Event.Bus]["name"].(string)
+				deps = append(deps, mainAddr(t.Event.Bus, TypeBus))
+			}
+		}
+		attrs["bus"] = busName
+		rule := l.add(t.Addr, TypeRule, "main", attrs, busName+"/"+ruleName, busName+"/"+ruleName, deps...)
+		perm := permission("events.amazonaws.com", Ref{Resource: rule, Attr: "arn"}, nil)
+		targetID := ruleTargetID.fit("evdeploy-"+t.Function.Name, "")
+		target := Attrs{"bus": busName, "rule": ruleName, "target_id": targetID, "arn": fnArn, "input": nil}
+		if t.Schedule != nil && t.Schedule.Input != "" {
+			target["input"] = t.Schedule.Input
+		}
+		id := busName + "/" + ruleName + "/" + targetID
+		l.add(t.Addr, TypeTarget, "main", target, id, id, rule, perm)
+	}
+}
+
+// notifications gathers every S3 trigger of a bucket into the bucket's single
+// notification document, written after each trigger's permission exists (S3
+// validates that it may invoke the function).
+func (l *lowering) notifications() {
+	byBucket := map[spec.Addr][]*spec.Trigger{}
+	for _, t := range l.app.Triggers {
+		if t.S3 != nil {
+			byBucket[t.S3.Bucket] = append(byBucket[t.S3.Bucket], t)
+		}
+	}
+	for bucket, triggers := range byBucket {
+		name := l.blockAttrs[bucket]["name"].(string)
+		var configs []any
+		var deps []ResourceAddr
+		for _, t := range triggers {
+			events := make([]any, len(t.S3.Events))
+			for i, e := range t.S3.Events {
+				events[i] = e
+			}
+			c := map[string]any{
+				"id":           ruleStmt.fit("evdeploy-"+l.app.Name+"-"+l.app.Stage+"-"+t.Addr.Name, ""),
+				"function_arn": l.blockAttrs[t.Function]["arn"],
+				"events":       events,
+			}
+			if t.S3.Prefix != "" {
+				c["prefix"] = t.S3.Prefix
+			}
+			if t.S3.Suffix != "" {
+				c["suffix"] = t.S3.Suffix
+			}
+			configs = append(configs, c)
+			deps = append(deps, mainAddr(t.Addr, TypePermission))
+		}
+		deps = append(deps, mainAddr(bucket, TypeBucket))
+		l.add(bucket, TypeNotification, "main", Attrs{"bucket": name, "owned": true, "lambda": configs}, name, name, deps...)
+	}
+}
+
+// routeArnSuffix scopes an API Gateway invoke permission to one route:
+// <execution arn>/<stage>/<METHOD>/<path>, with path parameters as wildcards.
+func routeArnSuffix(route string) string {
+	if route == "$default" {
+		return "/*/$default"
+	}
+	method, path, _ := strings.Cut(route, " ")
+	if method == "ANY" {
+		method = "*"
+	}
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "{") {
+			segs[i] = "*"
+		}
+	}
+	return "/*/" + method + "/" + strings.Join(segs, "/")
+}
+
+// sidPart makes a block name usable in a statement id ([A-Za-z0-9]).
+func sidPart(name string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z':
+			if up {
+				r -= 'a' - 'A'
+			}
+			b.WriteRune(r)
+			up = false
+		case r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			up = false
+		default:
+			up = true
+		}
+	}
+	return b.String()
+}
