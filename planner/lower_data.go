@@ -7,7 +7,6 @@ import (
 	"github.com/evdeploy/evdeploy/spec"
 )
 
-
 func (l *lowering) queue(q *spec.Queue) {
 	suffix := ""
 	if q.FIFO {

@@ -8,7 +8,6 @@ import (
 	"github.com/evdeploy/evdeploy/spec"
 )
 
-
 func (l *lowering) functionName(f *spec.Function) string {
 	return l.name(ruleLambda, f.Addr, f.PhysicalName, "")
 }

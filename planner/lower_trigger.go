@@ -7,7 +7,6 @@ import (
 	"github.com/evdeploy/evdeploy/spec"
 )
 
-
 func (l *lowering) trigger(t *spec.Trigger) {
 	fnName := l.blockAttrs[t.Function]["name"].(string)
 	fnArn := l.blockAttrs[t.Function]["arn"]
