@@ -217,7 +217,9 @@ func logOps(b *testing.B, n int, ops map[string]int) {
 	for k := range ops {
 		names = append(names, k)
 	}
-	sort.Slice(names, func(i, j int) bool { return ops[names[i]] > ops[names[j]] || ops[names[i]] == ops[names[j]] && names[i] < names[j] })
+	sort.Slice(names, func(i, j int) bool {
+		return ops[names[i]] > ops[names[j]] || ops[names[i]] == ops[names[j]] && names[i] < names[j]
+	})
 	var sb strings.Builder
 	for _, k := range names {
 		fmt.Fprintf(&sb, "\n  %6d %s", ops[k], k)
