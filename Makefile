@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/evdeploy
 PKGS    := ./...
 
-.PHONY: all build test test-short lint vet fmt-check arch-check golden demo clean bench
+.PHONY: all build test test-short lint vet fmt-check tidy-check arch-check golden demo clean bench
 
 all: build
 
@@ -21,7 +21,7 @@ test: lint
 test-short: lint
 	$(GO) test -short $(PKGS)
 
-lint: vet fmt-check arch-check
+lint: vet fmt-check tidy-check arch-check
 
 vet:
 	$(GO) vet $(PKGS)
@@ -29,6 +29,13 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+# go.mod and go.sum must be what `go mod tidy` writes: direct requirements not
+# marked indirect, no stale sums. After adding a dependency, run `go mod tidy`.
+tidy-check:
+	@if ! $(GO) mod tidy -diff >/dev/null 2>&1; then \
+	  echo "go.mod/go.sum are not tidy; run 'go mod tidy' and commit the result:"; \
+	  $(GO) mod tidy -diff; exit 1; fi
 
 # The decided import direction (docs/architecture.md): planner never reaches the
 # AWS SDK or a provider; spec, state, build, localstack, templates import no

@@ -253,10 +253,10 @@ func TestBundleErrors(t *testing.T) {
 			want:  []string{"function.fn: bundling handler.ts failed:\nhandler.ts:1:22: Could not resolve \"./missing\""},
 		},
 		{
-			name: "syntax error",
+			name:  "syntax error",
 			files: tree{"lib/index.mjs": "export const handler = async () => {\n  return { ok: true ;\n};\n"},
-			fn:   Function{Handler: "lib/index.handler"},
-			want: []string{"function.fn: bundling lib/index.mjs failed:\nlib/index.mjs:2:21: Expected \"}\" but found \";\""},
+			fn:    Function{Handler: "lib/index.handler"},
+			want:  []string{"function.fn: bundling lib/index.mjs failed:\nlib/index.mjs:2:21: Expected \"}\" but found \";\""},
 		},
 		{
 			name: "missing lockfile",

@@ -65,7 +65,7 @@ func pyProject(tb testing.TB, project string) string {
 	tb.Helper()
 	wheels := filepath.Join(project, "wheels")
 	wheel(tb, wheels, "tinydep", "1.0", "py3-none-any", map[string]string{
-		"tinydep/__init__.py": "def double(x):\n    return 2 * x\n",
+		"tinydep/__init__.py":      "def double(x):\n    return 2 * x\n",
 		"tinydep/tests/test_it.py": "def test(): pass\n",
 	})
 	wheel(tb, filepath.Join(project, "own"), "owndep", "2.0", "py3-none-any", map[string]string{

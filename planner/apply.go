@@ -41,8 +41,10 @@ type ApplyOptions struct {
 	// (defaults 250ms and 10s).
 	BaseBackoff, MaxBackoff time.Duration
 
-	// OnEvent, when set, is told of every operation's progress. Calls are
-	// serialised.
+	// OnEvent, when set, is told of every operation's progress: one Started,
+	// any number of Retrying, then one Succeeded or Failed per operation.
+	// Calls are serialised, so an observer needs no lock of its own; it must
+	// return quickly (it delays the operation that reported).
 	OnEvent func(Event)
 }
 
@@ -77,7 +79,10 @@ const (
 	Failed
 )
 
-// Event reports an operation's progress to the caller (the CLI prints it).
+// Event reports an operation's progress to an observer: the CLI's live view
+// and JSON event stream, and the benchmarks' critical-path analysis (Start
+// and At of the Started and Succeeded events of every operation, with the
+// plan's Deps, give the schedule the executor actually ran).
 type Event struct {
 	Addr    ResourceAddr
 	Op      string // create, update, delete, adopt
@@ -85,6 +90,27 @@ type Event struct {
 	Elapsed time.Duration // since the operation started
 	Attempt int           // for Retrying: the attempt that failed
 	Err     error         // for Retrying and Failed
+	// Start is when the operation started; At is when this event happened
+	// (At == Start for Started, At-Start == Elapsed otherwise).
+	Start, At time.Time
+	// Total is the number of operations in this apply (a replace is two:
+	// its delete and its create), so an observer can show "12/48".
+	Total int
+}
+
+// String names the phase as the JSON event stream spells it.
+func (p Phase) String() string {
+	switch p {
+	case Started:
+		return "start"
+	case Retrying:
+		return "retry"
+	case Succeeded:
+		return "end"
+	case Failed:
+		return "error"
+	}
+	return fmt.Sprintf("phase(%d)", int(p))
 }
 
 var (
@@ -238,6 +264,7 @@ type executor struct {
 	mu      sync.Mutex
 	results map[string]Attrs // what each resource looks like now
 	evMu    sync.Mutex
+	total   int // operations in the walk, for Event.Total
 }
 
 // build makes the operation graph and checks it has no cycle.
@@ -386,6 +413,7 @@ type opDone struct {
 // Parallelism at once; after the first failure (or cancellation) nothing new
 // starts and the walk waits for those in flight.
 func (e *executor) walk(ctx context.Context, ops []*op, res *ApplyResult) {
+	e.total = len(ops)
 	ready := &opHeap{}
 	for _, o := range ops {
 		if o.waits == 0 {
@@ -452,6 +480,7 @@ func (e *executor) event(ev Event) {
 	if e.opts.OnEvent == nil {
 		return
 	}
+	ev.Total = e.total
 	e.evMu.Lock()
 	defer e.evMu.Unlock()
 	e.opts.OnEvent(ev)
@@ -461,19 +490,20 @@ func (e *executor) event(ev Event) {
 // the operation.
 func (e *executor) run(ctx context.Context, o *op, start time.Time) error {
 	c := o.change
-	e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Started})
+	e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Started, Start: start, At: start})
 	var err error
 	if o.del {
 		err = e.delete(ctx, o, start)
 	} else {
 		err = e.put(ctx, o, start)
 	}
+	now := time.Now()
 	if err != nil {
 		err = fmt.Errorf("%s: %s: %w", c.Addr, o.kind, err)
-		e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Failed, Elapsed: time.Since(start), Err: err})
+		e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Failed, Elapsed: now.Sub(start), Err: err, Start: start, At: now})
 		return err
 	}
-	e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Succeeded, Elapsed: time.Since(start)})
+	e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Succeeded, Elapsed: now.Sub(start), Start: start, At: now})
 	return nil
 }
 
@@ -728,7 +758,8 @@ func (e *executor) retry(ctx context.Context, o *op, start time.Time, f func(con
 		default:
 			return err
 		}
-		e.event(Event{Addr: o.change.Addr, Op: o.kind, Phase: Retrying, Elapsed: time.Since(start), Attempt: attempt, Err: err})
+		now := time.Now()
+		e.event(Event{Addr: o.change.Addr, Op: o.kind, Phase: Retrying, Elapsed: now.Sub(start), Attempt: attempt, Err: err, Start: start, At: now})
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

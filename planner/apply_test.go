@@ -597,3 +597,68 @@ func TestApplyJournalsOnlyWhatCanBeFound(t *testing.T) {
 		t.Errorf("journaled (-want +got):\n%s", diff)
 	}
 }
+
+// The observer sees, per operation, one start then one end carrying the same
+// start time and the apply's operation count, and a consumer's start is never
+// before its producer's end: enough to rebuild the schedule the executor ran.
+func TestApplyObserverEvents(t *testing.T) {
+	rec := &recorder{}
+	fc := newFakeCloud(rec)
+	reg := fc.registry()
+	st := newFakeState(rec, nil)
+	d := appDesired(128)
+	p := mustPlan(t, d, st.snapshot(), reg, true)
+	type span struct {
+		start, end time.Time
+		phases     []string
+	}
+	spans := map[string]*span{}
+	total := -1
+	_, err := Apply(context.Background(), p, d, reg, st, ApplyOptions{OnEvent: func(e Event) {
+		key := e.Addr.String() + " " + e.Op
+		s := spans[key]
+		if s == nil {
+			s = &span{}
+			spans[key] = s
+		}
+		s.phases = append(s.phases, e.Phase.String())
+		if total >= 0 && e.Total != total {
+			t.Errorf("%s: Total = %d, earlier events said %d", key, e.Total, total)
+		}
+		total = e.Total
+		switch e.Phase {
+		case Started:
+			if !e.At.Equal(e.Start) || e.Start.IsZero() {
+				t.Errorf("%s: start event At %v, Start %v", key, e.At, e.Start)
+			}
+			s.start = e.Start
+		case Succeeded:
+			if !e.Start.Equal(s.start) || e.At.Sub(e.Start) != e.Elapsed {
+				t.Errorf("%s: end event Start %v (started %v), At-Start %v, Elapsed %v", key, e.Start, s.start, e.At.Sub(e.Start), e.Elapsed)
+			}
+			s.end = e.At
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != len(spans) {
+		t.Errorf("Total = %d, operations observed = %d", total, len(spans))
+	}
+	for key, s := range spans {
+		if d := cmp.Diff([]string{"start", "end"}, s.phases); d != "" {
+			t.Errorf("%s phases (-want +got):\n%s", key, d)
+		}
+	}
+	for _, c := range p.Changes {
+		me := spans[c.Addr.String()+" create"]
+		if me == nil {
+			continue
+		}
+		for _, dep := range c.Deps {
+			if prod := spans[dep+" create"]; prod != nil && me.start.Before(prod.end) {
+				t.Errorf("%s started %v before its producer %s ended", c.Addr, prod.end.Sub(me.start), dep)
+			}
+		}
+	}
+}
