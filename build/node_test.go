@@ -1,105 +1,40 @@
 package build
 
 import (
-	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha512"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-// tgz is an npm package tarball (files under package/), with fixed times so
-// its integrity hash is the same on every run.
-func tgz(tb testing.TB, files map[string]string) []byte {
-	tb.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, n := range sortedKeys(files) {
-		c := files[n]
-		if err := tw.WriteHeader(&tar.Header{Name: "package/" + n, Mode: 0o644, Size: int64(len(c)), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg}); err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := io.WriteString(tw, c); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
-}
+	"github.com/evdeploy/evdeploy/internal/pkgfixture"
+)
 
 func sortedKeys(m map[string]string) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	sort.Strings(out)
 	return out
 }
 
-// shoutLib is a tiny ES-module npm package: shout is used by the handler,
-// unused must be tree-shaken out of the bundle.
-var shoutLib = map[string]string{
-	"package.json": `{"name": "tiny-shout", "version": "1.0.0", "type": "module", "exports": "./index.js"}`,
-	"index.js":     "export function shout(s) { return s.toUpperCase() + \"!\"; }\nexport function unused() { return \"tree-shaken away\"; }\n",
-}
-
-// tsFunction writes a TypeScript function that imports tiny-shout from a
-// local tarball, with package.json and package-lock.json as `npm install`
-// writes them, so npm ci installs it without a registry.
+// tsFunction writes pkgfixture's TypeScript function (handler.ts importing
+// the npm package tiny-shout from a local tarball, with its lockfile).
 func tsFunction(tb testing.TB, dir string) {
 	tb.Helper()
-	ball := tgz(tb, shoutLib)
-	sum := sha512.Sum512(ball)
-	integrity := "sha512-" + base64.StdEncoding.EncodeToString(sum[:])
-	tree{
-		"handler.ts": `import { shout } from "tiny-shout";
-
-interface Event { name: string }
-
-export const handler = async (event: Event): Promise<{ message: string }> => {
-  return { message: shout("hello " + event.name) };
-};
-`,
-		"package.json": `{"name": "fn", "version": "1.0.0", "private": true,
-  "dependencies": {"tiny-shout": "file:tiny-shout-1.0.0.tgz"},
-  "devDependencies": {}}
-`,
-		"package-lock.json": fmt.Sprintf(`{
-  "name": "fn",
-  "version": "1.0.0",
-  "lockfileVersion": 3,
-  "requires": true,
-  "packages": {
-    "": {"name": "fn", "version": "1.0.0", "dependencies": {"tiny-shout": "file:tiny-shout-1.0.0.tgz"}},
-    "node_modules/tiny-shout": {"version": "1.0.0", "resolved": "file:tiny-shout-1.0.0.tgz", "integrity": %q}
-  }
-}
-`, integrity),
-		"tiny-shout-1.0.0.tgz": string(ball),
-		"README.md":            "not part of the bundle\n",
-	}.write(tb, dir, 0o644, 0o755, time.Now())
+	if err := pkgfixture.TSFunction(dir); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func needNpm(tb testing.TB) {

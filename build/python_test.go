@@ -1,7 +1,6 @@
 package build
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"fmt"
@@ -13,39 +12,14 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/evdeploy/evdeploy/internal/pkgfixture"
 )
 
-// wheel writes a minimal wheel (a zip with the package and its dist-info) to
-// dir and returns its path. PyPI is not reachable from tests: requirements
-// point pip at these with --no-index --find-links or by path.
 func wheel(tb testing.TB, dir, name, version, tag string, files map[string]string) string {
 	tb.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	info := name + "-" + version + ".dist-info/"
-	all := map[string]string{
-		info + "METADATA": fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\n", name, version),
-		info + "WHEEL":    fmt.Sprintf("Wheel-Version: 1.0\nGenerator: evdeploy-test\nRoot-Is-Purelib: true\nTag: %s\n", tag),
-		info + "RECORD":   "",
-	}
-	for n, c := range files {
-		all[n] = c
-	}
-	for _, n := range sortedKeys(all) {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: zip.Deflate, Modified: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		w.Write([]byte(all[n]))
-	}
-	if err := zw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	p := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.whl", name, version, tag))
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+	p, err := pkgfixture.Wheel(dir, name, version, tag, files)
+	if err != nil {
 		tb.Fatal(err)
 	}
 	return p
@@ -58,24 +32,14 @@ func needPip(tb testing.TB) {
 	}
 }
 
-// pyProject writes project/fn (a handler whose requirements name a wheel
-// from project/wheels through --find-links, and a team's own wheel by path)
-// and returns the function folder.
+// pyProject writes pkgfixture's Python function (requirements: a wheel
+// through --find-links and one by path) and returns its folder.
 func pyProject(tb testing.TB, project string) string {
 	tb.Helper()
-	wheels := filepath.Join(project, "wheels")
-	wheel(tb, wheels, "tinydep", "1.0", "py3-none-any", map[string]string{
-		"tinydep/__init__.py":      "def double(x):\n    return 2 * x\n",
-		"tinydep/tests/test_it.py": "def test(): pass\n",
-	})
-	wheel(tb, filepath.Join(project, "own"), "owndep", "2.0", "py3-none-any", map[string]string{
-		"owndep.py": "GREETING = 'hi'\n",
-	})
-	fn := filepath.Join(project, "fn")
-	tree{
-		"handler.py":       "import tinydep, owndep\n\ndef handler(event, context):\n    return {'value': tinydep.double(event['n']), 'greeting': owndep.GREETING}\n",
-		"requirements.txt": "--no-index\n--find-links ../wheels\ntinydep==1.0\n../own/owndep-2.0-py3-none-any.whl\n",
-	}.write(tb, fn, 0o644, 0o755, time.Now())
+	fn, err := pkgfixture.PyFunction(project)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return fn
 }
 
