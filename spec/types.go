@@ -193,7 +193,24 @@ type Table struct {
 	// NEW_AND_OLD_IMAGES, KEYS_ONLY) or "" for no stream.
 	StreamView   string
 	TTLAttribute string
-	Tags         map[string]string
+	// Indexes are the global secondary indexes, sorted by name.
+	Indexes             []*TableIndex
+	PointInTimeRecovery bool
+	Tags                map[string]string
+}
+
+// TableIndex is an `index` block of a table: a global secondary index.
+type TableIndex struct {
+	Name         string
+	HashKey      string
+	HashKeyType  string // S, N or B
+	RangeKey     string // "" when absent
+	RangeKeyType string
+	// Projection is ALL (default), KEYS_ONLY or INCLUDE; INCLUDE projects
+	// NonKeyAttributes besides the keys.
+	Projection       string
+	NonKeyAttributes []string
+	Range            hcl.Range
 }
 
 // Stream is a `stream` block (Kinesis data stream).
