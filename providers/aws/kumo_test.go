@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sivchari/kumo"
 
+	"github.com/evdeploy/evdeploy/internal/motoserver"
 	"github.com/evdeploy/evdeploy/planner"
 )
 
@@ -22,7 +23,7 @@ var emulatorURL string
 func TestMain(m *testing.M) {
 	srv := kumo.NewServer()
 	emulatorURL = srv.URL
-	code := m.Run()
+	code := motoserver.Main(m)
 	srv.Close()
 	os.Exit(code)
 }
@@ -33,7 +34,7 @@ func testConfig(t testing.TB) aws.Config {
 	return aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(emulatorURL),
+		BaseEndpoint: aws.String(emulatorFor(t)),
 	}
 }
 
