@@ -120,3 +120,11 @@ func emulatorFor(t testing.TB) string {
 	}
 	return emulatorURL
 }
+
+// The settings kumo cannot change (see docs/testing.md) are tested on moto,
+// a second emulator written independently of kumo: the same test bodies run
+// with onKumo false, so nothing is skipped.
+
+func TestMotoDynamoDBTableIndexes(t *testing.T) {
+	testTableIndexes(t, motoserver.Config(t), false)
+}

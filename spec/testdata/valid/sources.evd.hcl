@@ -35,6 +35,26 @@ table "events" {
   attribute "sk" {
     type = "N"
   }
+  attribute "customer" {
+    type = "S"
+  }
+  attribute "placed_at" {
+    type = "N"
+  }
+  index "by_customer" {
+    hash_key   = "customer"
+    range_key  = "placed_at"
+    projection = "all"
+  }
+  index "by_sk" {
+    hash_key   = "sk"
+    projection = ["total", "status"]
+  }
+  index "placed" {
+    hash_key   = "placed_at"
+    projection = "KEYS_ONLY"
+  }
+  point_in_time_recovery = true
 }
 stream "clicks" {
   on_demand = true
