@@ -25,7 +25,6 @@ func TestMain(m *testing.M) {
 	emulatorURL = srv.URL
 	code := motoserver.Main(m)
 	srv.Close()
-	motoserver.Stop() // started only by the moto tests (TestMoto*)
 	os.Exit(code)
 }
 
