@@ -128,3 +128,7 @@ func emulatorFor(t testing.TB) string {
 func TestMotoDynamoDBTableIndexes(t *testing.T) {
 	testTableIndexes(t, motoserver.Config(t), false)
 }
+
+func TestMotoS3BucketSettings(t *testing.T) {
+	testS3BucketLifecycle(t, motoserver.Config(t))
+}
