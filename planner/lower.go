@@ -148,6 +148,18 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 		blockAttrs:   map[spec.Addr]map[string]any{},
 		triggerStmts: map[spec.Addr][]iamStatement{},
 	}
+	// Routes and async settings validate but are not lowered yet: refuse
+	// them rather than deploy an app without its deliveries.
+	for _, r := range app.Routes {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Routes cannot be deployed yet",
+			Detail: fmt.Sprintf("%s validates, but this version of evdeploy does not deploy routes.", r.Addr), Subject: r.DeclRange.Ptr()})
+	}
+	for _, f := range app.Functions {
+		if f.Async != nil {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Async settings cannot be deployed yet",
+				Detail: fmt.Sprintf("%s's async block validates, but this version of evdeploy does not deploy it.", f.Addr), Subject: f.Async.Range.Ptr()})
+		}
+	}
 	// Data and routing blocks first: functions' environments and policies
 	// read their attributes.
 	for _, q := range app.Queues {

@@ -124,7 +124,7 @@ func (d *decoder) refs(expr hcl.Expression) (addrs []Addr, locals []string, ok b
 				continue
 			}
 			addrs = append(addrs, addr)
-		case root == KindTrigger || root == KindOutput:
+		case root == KindTrigger || root == KindRoute || root == KindOutput:
 			d.errorf(rng, "Invalid reference", "A %s cannot be referenced; only variables, locals and resource blocks can.", root)
 			ok = false
 		default:
@@ -395,7 +395,7 @@ func (d *decoder) blockRef(attrs hcl.Attributes, name, kind string) (Addr, *hcl.
 		return Addr{}, attr
 	}
 	got = tr.RootName()
-	if got == KindTrigger || got == KindOutput {
+	if got == KindTrigger || got == KindRoute || got == KindOutput {
 		d.errorf(attr.Expr.Range(), "Wrong kind of reference", "%q must refer to a %s, but %s.%s is %s %s.", name, kind, got, target, article(got), got)
 		return Addr{}, attr
 	}

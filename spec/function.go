@@ -71,7 +71,7 @@ var functionSchema = &hcl.BodySchema{
 		{Name: "uses"},
 		{Name: "tags"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "policy"}},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "policy"}, {Type: "async"}},
 }
 
 var policySchema = &hcl.BodySchema{
@@ -171,7 +171,14 @@ func (d *decoder) function(addr Addr, b *hcl.Block) (*Function, []dep) {
 		fn.Uses = d.uses(attr)
 	}
 	for _, pb := range c.Blocks {
-		fn.Policies = append(fn.Policies, d.policy(pb))
+		switch {
+		case pb.Type == "policy":
+			fn.Policies = append(fn.Policies, d.policy(pb))
+		case fn.Async != nil:
+			d.errorf(pb.DefRange, "Duplicate async block", "%s already has an async block at %s; a function has one.", addr, fn.Async.Range)
+		default:
+			fn.Async = d.async(pb)
+		}
 	}
 	return fn, deps
 }

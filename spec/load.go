@@ -97,6 +97,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: KindStream, LabelNames: []string{"name"}},
 		{Type: KindAPI, LabelNames: []string{"name"}},
 		{Type: KindTrigger, LabelNames: []string{"name"}},
+		{Type: KindRoute, LabelNames: []string{"name"}},
 		{Type: KindOutput, LabelNames: []string{"name"}},
 	},
 }
@@ -185,7 +186,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 				continue
 			}
 			declBlocks[addr] = b
-			if kind != KindTrigger && kind != KindOutput {
+			if kind != KindTrigger && kind != KindRoute && kind != KindOutput {
 				d.declared[addr] = b.DefRange
 			}
 		}
@@ -246,6 +247,8 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 				app.APIs = append(app.APIs, d.api(addr, b))
 			case KindTrigger:
 				app.Triggers = append(app.Triggers, d.trigger(addr, b))
+			case KindRoute:
+				app.Routes = append(app.Routes, d.route(addr, b))
 			case KindOutput:
 				app.Outputs = append(app.Outputs, d.output(addr, b))
 			}
@@ -263,7 +266,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 }
 
 // kindOrder is the order blocks are decoded and listed in.
-var kindOrder = []string{KindFunction, KindQueue, KindTopic, KindBus, KindBucket, KindTable, KindStream, KindAPI, KindTrigger, KindOutput}
+var kindOrder = []string{KindFunction, KindQueue, KindTopic, KindBus, KindBucket, KindTable, KindStream, KindAPI, KindTrigger, KindRoute, KindOutput}
 
 func sortApp(a *App) {
 	sortBy(a.Functions, func(x *Function) string { return x.Addr.Name })
@@ -275,6 +278,7 @@ func sortApp(a *App) {
 	sortBy(a.Streams, func(x *Stream) string { return x.Addr.Name })
 	sortBy(a.APIs, func(x *API) string { return x.Addr.Name })
 	sortBy(a.Triggers, func(x *Trigger) string { return x.Addr.Name })
+	sortBy(a.Routes, func(x *Route) string { return x.Addr.Name })
 	sortBy(a.Outputs, func(x *Output) string { return x.Addr.Name })
 }
 

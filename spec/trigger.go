@@ -66,98 +66,104 @@ func (d *decoder) trigger(addr Addr, b *hcl.Block) *Trigger {
 				"A trigger has exactly one source; this one already has %s at %s. Declare another trigger for this source.", c.Blocks[0].Type, c.Blocks[0].DefRange)
 			continue
 		}
-		sc := d.content(sb.Body, sourceSchemas[sb.Type])
-		a := sc.Attributes
-		switch sb.Type {
-		case "http":
-			s := &HTTPSource{Range: sb.DefRange}
-			s.API, _ = d.blockRef(a, "api", KindAPI)
-			s.Route = d.str(a, "route", "")
-			if attr := a["route"]; attr != nil && s.Route != "" {
-				if msg := routeProblem(s.Route); msg != "" {
-					d.errorf(attr.Expr.Range(), "Invalid route", "%s", msg)
-				}
-			}
-			t.HTTP = s
-		case "queue":
-			s := &QueueSource{Range: sb.DefRange}
-			s.Queue, _ = d.blockRef(a, "queue", KindQueue)
-			s.BatchSize = d.integer(a, "batch_size", DefaultQueueBatchSize, 1, 10000, "")
-			s.BatchingWindow = d.duration(a, "batching_window", 0, 0, MaxBatchingWindow)
-			s.MaxConcurrency = d.integer(a, "max_concurrency", 0, 2, 1000, "")
-			s.ReportFailures = d.boolean(a, "report_failures", false)
-			s.Enabled = d.boolean(a, "enabled", true)
-			t.Queue = s
-		case "topic":
-			s := &TopicSource{Range: sb.DefRange}
-			s.Topic, _ = d.blockRef(a, "topic", KindTopic)
-			if attr := a["filter_policy"]; attr != nil {
-				if doc, js, ok := d.jsonDoc(attr); ok {
-					if err := checkPattern(doc); err != nil {
-						d.errorf(attr.Expr.Range(), "Invalid filter policy", "\"filter_policy\": %v.", err)
-					} else {
-						s.FilterPolicy = js
-					}
-				}
-			}
-			t.Topic = s
-		case "s3":
-			s := &S3Source{Range: sb.DefRange}
-			s.Bucket, _ = d.blockRef(a, "bucket", KindBucket)
-			s.Prefix = d.str(a, "prefix", "")
-			s.Suffix = d.str(a, "suffix", "")
-			s.Events = []string{"s3:ObjectCreated:*"}
-			if attr := a["events"]; attr != nil {
-				s.Events = d.s3Events(attr, d.strList(a, "events"))
-			}
-			for n, v := range map[string]string{"prefix": s.Prefix, "suffix": s.Suffix} {
-				if len(v) > 1024 {
-					d.errorf(a[n].Expr.Range(), "Invalid value", "An S3 key %s is at most 1024 characters.", n)
-				}
-			}
-			t.S3 = s
-		case "dynamodb":
-			s := d.streamSource(a, "table", KindTable, sb.DefRange)
-			t.DynamoDB = s
-		case "kinesis":
-			s := d.streamSource(a, "stream", KindStream, sb.DefRange)
-			t.Kinesis = s
-		case "schedule":
-			s := &ScheduleSource{Range: sb.DefRange}
-			s.Expression = d.str(a, "expression", "")
-			if attr := a["expression"]; attr != nil && s.Expression != "" {
-				if err := CheckScheduleExpression(s.Expression); err != nil {
-					d.errorf(attr.Expr.Range(), "Invalid schedule expression", "%v.", err)
-				}
-			}
-			if attr := a["input"]; attr != nil {
-				if _, js, ok := d.jsonDoc(attr); ok {
-					if len(js) > 8192 {
-						d.errorf(attr.Expr.Range(), "Input too large", "EventBridge target input is at most 8192 characters; this is %d.", len(js))
-					}
-					s.Input = js
-				}
-			}
-			s.Enabled = d.boolean(a, "enabled", true)
-			t.Schedule = s
-		case "event":
-			s := &EventSource{Range: sb.DefRange}
-			s.Bus, _ = d.blockRef(a, "bus", KindBus)
-			if attr := a["pattern"]; attr != nil {
-				if doc, js, ok := d.jsonDoc(attr); ok {
-					if err := checkPattern(doc); err != nil {
-						d.errorf(attr.Expr.Range(), "Invalid event pattern", "\"pattern\": %v.", err)
-					} else if len(js) > 4096 {
-						d.errorf(attr.Expr.Range(), "Event pattern too large", "EventBridge accepts patterns up to 4096 characters; this is %d.", len(js))
-					} else {
-						s.Pattern = js
-					}
-				}
-			}
-			t.Event = s
-		}
+		d.source(sb, sourceSchemas[sb.Type], t)
 	}
 	return t
+}
+
+// source decodes one source block into t's matching field; triggers and
+// routes share it. It returns the block's attributes for checks of its own.
+func (d *decoder) source(sb *hcl.Block, schema *hcl.BodySchema, t *Trigger) hcl.Attributes {
+	a := d.content(sb.Body, schema).Attributes
+	switch sb.Type {
+	case "http":
+		s := &HTTPSource{Range: sb.DefRange}
+		s.API, _ = d.blockRef(a, "api", KindAPI)
+		s.Route = d.str(a, "route", "")
+		if attr := a["route"]; attr != nil && s.Route != "" {
+			if msg := routeProblem(s.Route); msg != "" {
+				d.errorf(attr.Expr.Range(), "Invalid route", "%s", msg)
+			}
+		}
+		t.HTTP = s
+	case "queue":
+		s := &QueueSource{Range: sb.DefRange}
+		s.Queue, _ = d.blockRef(a, "queue", KindQueue)
+		s.BatchSize = d.integer(a, "batch_size", DefaultQueueBatchSize, 1, 10000, "")
+		s.BatchingWindow = d.duration(a, "batching_window", 0, 0, MaxBatchingWindow)
+		s.MaxConcurrency = d.integer(a, "max_concurrency", 0, 2, 1000, "")
+		s.ReportFailures = d.boolean(a, "report_failures", false)
+		s.Enabled = d.boolean(a, "enabled", true)
+		t.Queue = s
+	case "topic":
+		s := &TopicSource{Range: sb.DefRange}
+		s.Topic, _ = d.blockRef(a, "topic", KindTopic)
+		if attr := a["filter_policy"]; attr != nil {
+			if doc, js, ok := d.jsonDoc(attr); ok {
+				if err := checkPattern(doc); err != nil {
+					d.errorf(attr.Expr.Range(), "Invalid filter policy", "\"filter_policy\": %v.", err)
+				} else {
+					s.FilterPolicy = js
+				}
+			}
+		}
+		t.Topic = s
+	case "s3":
+		s := &S3Source{Range: sb.DefRange}
+		s.Bucket, _ = d.blockRef(a, "bucket", KindBucket)
+		s.Prefix = d.str(a, "prefix", "")
+		s.Suffix = d.str(a, "suffix", "")
+		s.Events = []string{"s3:ObjectCreated:*"}
+		if attr := a["events"]; attr != nil {
+			s.Events = d.s3Events(attr, d.strList(a, "events"))
+		}
+		for n, v := range map[string]string{"prefix": s.Prefix, "suffix": s.Suffix} {
+			if len(v) > 1024 {
+				d.errorf(a[n].Expr.Range(), "Invalid value", "An S3 key %s is at most 1024 characters.", n)
+			}
+		}
+		t.S3 = s
+	case "dynamodb":
+		s := d.streamSource(a, "table", KindTable, sb.DefRange)
+		t.DynamoDB = s
+	case "kinesis":
+		s := d.streamSource(a, "stream", KindStream, sb.DefRange)
+		t.Kinesis = s
+	case "schedule":
+		s := &ScheduleSource{Range: sb.DefRange}
+		s.Expression = d.str(a, "expression", "")
+		if attr := a["expression"]; attr != nil && s.Expression != "" {
+			if err := CheckScheduleExpression(s.Expression); err != nil {
+				d.errorf(attr.Expr.Range(), "Invalid schedule expression", "%v.", err)
+			}
+		}
+		if attr := a["input"]; attr != nil {
+			if _, js, ok := d.jsonDoc(attr); ok {
+				if len(js) > 8192 {
+					d.errorf(attr.Expr.Range(), "Input too large", "EventBridge target input is at most 8192 characters; this is %d.", len(js))
+				}
+				s.Input = js
+			}
+		}
+		s.Enabled = d.boolean(a, "enabled", true)
+		t.Schedule = s
+	case "event":
+		s := &EventSource{Range: sb.DefRange}
+		s.Bus, _ = d.blockRef(a, "bus", KindBus)
+		if attr := a["pattern"]; attr != nil {
+			if doc, js, ok := d.jsonDoc(attr); ok {
+				if err := checkPattern(doc); err != nil {
+					d.errorf(attr.Expr.Range(), "Invalid event pattern", "\"pattern\": %v.", err)
+				} else if len(js) > 4096 {
+					d.errorf(attr.Expr.Range(), "Event pattern too large", "EventBridge accepts patterns up to 4096 characters; this is %d.", len(js))
+				} else {
+					s.Pattern = js
+				}
+			}
+		}
+		t.Event = s
+	}
+	return a
 }
 
 // streamSource decodes a dynamodb or kinesis source.

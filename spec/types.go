@@ -17,6 +17,7 @@ const (
 	KindStream   = "stream"
 	KindAPI      = "api"
 	KindTrigger  = "trigger"
+	KindRoute    = "route"
 	KindOutput   = "output"
 )
 
@@ -51,6 +52,7 @@ type App struct {
 	Streams   []*Stream
 	APIs      []*API
 	Triggers  []*Trigger
+	Routes    []*Route
 	Outputs   []*Output
 
 	// eval holds what Eval needs (variables, locals, functions); set by Load.
@@ -108,6 +110,20 @@ type Function struct {
 	Uses     []Capability
 	Policies []PolicyStatement
 	Tags     map[string]string
+
+	// Async holds the function's asynchronous invocation settings; nil when
+	// the function has no async block (Lambda's defaults apply).
+	Async *Async
+}
+
+// Async is a function's `async` block: how Lambda retries an asynchronous
+// invocation and where it sends the outcome.
+type Async struct {
+	Retries   int           // 0..2, default 2
+	MaxAge    time.Duration // 60s..6h, default 6h
+	OnFailure Addr          // queue, topic, bus or function; zero when absent
+	OnSuccess Addr
+	Range     hcl.Range
 }
 
 // Queue is a `queue` block (SQS).
@@ -153,7 +169,18 @@ type Bucket struct {
 	Addr         Addr
 	DeclRange    hcl.Range
 	PhysicalName string // explicit names are used as is (buckets are global)
+	Versioning   bool
+	Lifecycle    []*LifecycleRule // sorted by name
 	Tags         map[string]string
+}
+
+// LifecycleRule is a bucket's `lifecycle` block: objects under Prefix expire
+// ExpireAfter (whole days) after they are created.
+type LifecycleRule struct {
+	Name        string
+	Prefix      string // "" = every object
+	ExpireAfter time.Duration
+	Range       hcl.Range
 }
 
 // Table is a `table` block (DynamoDB).
@@ -173,7 +200,24 @@ type Table struct {
 	// NEW_AND_OLD_IMAGES, KEYS_ONLY) or "" for no stream.
 	StreamView   string
 	TTLAttribute string
-	Tags         map[string]string
+	// Indexes are the global secondary indexes, sorted by name.
+	Indexes             []*TableIndex
+	PointInTimeRecovery bool
+	Tags                map[string]string
+}
+
+// TableIndex is an `index` block of a table: a global secondary index.
+type TableIndex struct {
+	Name         string
+	HashKey      string
+	HashKeyType  string // S, N or B
+	RangeKey     string // "" when absent
+	RangeKeyType string
+	// Projection is ALL (default), KEYS_ONLY or INCLUDE; INCLUDE projects
+	// NonKeyAttributes besides the keys.
+	Projection       string
+	NonKeyAttributes []string
+	Range            hcl.Range
 }
 
 // Stream is a `stream` block (Kinesis data stream).
@@ -258,6 +302,7 @@ type QueueSource struct {
 type TopicSource struct {
 	Topic        Addr
 	FilterPolicy string // canonical JSON, "" when absent
+	RawDelivery  bool   // routes to a queue only: deliver the message body as published
 	Range        hcl.Range
 }
 

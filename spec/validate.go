@@ -33,7 +33,7 @@ func (d *decoder) validate(app *App, deps map[Addr][]dep) {
 
 	routes := map[string]*Trigger{}
 	mappings := map[string]*Trigger{}
-	s3ByBucket := map[Addr][]*Trigger{}
+	s3ByBucket := map[Addr][]s3Use{}
 	for _, t := range app.Triggers {
 		fn := fns[t.Function]
 		switch {
@@ -74,7 +74,7 @@ func (d *decoder) validate(app *App, deps map[Addr][]dep) {
 					"%s is a FIFO topic; SNS FIFO topics deliver only to SQS queues. Subscribe a FIFO queue and trigger the function from it.", tp.Addr)
 			}
 		case t.S3 != nil:
-			s3ByBucket[t.S3.Bucket] = append(s3ByBucket[t.S3.Bucket], t)
+			s3ByBucket[t.S3.Bucket] = append(s3ByBucket[t.S3.Bucket], s3Use{t.Addr, t.DeclRange, t.S3})
 		case t.DynamoDB != nil:
 			s := t.DynamoDB
 			d.mapping(mappings, t, s.Source, s.Range)
@@ -87,9 +87,19 @@ func (d *decoder) validate(app *App, deps map[Addr][]dep) {
 			d.mapping(mappings, t, t.Kinesis.Source, t.Kinesis.Range)
 		}
 	}
+	d.routes(app, queues, topics, tables, s3ByBucket)
+	d.asyncs(app, queues, topics)
 	for _, b := range sortedAddrs(s3ByBucket) {
 		d.s3Overlaps(s3ByBucket[b])
 	}
+}
+
+// s3Use is one trigger or route receiving a bucket's notifications: a bucket
+// has one notification document, so they are checked together.
+type s3Use struct {
+	addr Addr
+	decl hcl.Range
+	src  *S3Source
 }
 
 // mapping reports a second event source mapping between the same source and
@@ -109,20 +119,20 @@ func (d *decoder) mapping(seen map[string]*Trigger, t *Trigger, src Addr, rng hc
 
 // s3Overlaps reports notifications on one bucket that S3 would reject as
 // overlapping: a shared event type and prefixes and suffixes that can both
-// match the same key.
-func (d *decoder) s3Overlaps(ts []*Trigger) {
-	for i, a := range ts {
-		for _, b := range ts[:i] {
-			ev := sharedEvent(a.S3.Events, b.S3.Events)
+// match the same key. Triggers and routes share the bucket's document.
+func (d *decoder) s3Overlaps(uses []s3Use) {
+	for i, a := range uses {
+		for _, b := range uses[:i] {
+			ev := sharedEvent(a.src.Events, b.src.Events)
 			if ev == "" {
 				continue
 			}
-			if !overlaps(a.S3.Prefix, b.S3.Prefix, strings.HasPrefix) || !overlaps(a.S3.Suffix, b.S3.Suffix, strings.HasSuffix) {
+			if !overlaps(a.src.Prefix, b.src.Prefix, strings.HasPrefix) || !overlaps(a.src.Suffix, b.src.Suffix, strings.HasSuffix) {
 				continue
 			}
-			d.errorf(a.S3.Range, "Overlapping S3 notifications",
-				"%s and %s (at %s) both receive %s from %s for keys matching prefix %q and suffix %q; S3 rejects overlapping configurations on one bucket. Make their prefixes or suffixes disjoint, or use one trigger.",
-				a.Addr, b.Addr, b.DeclRange, ev, a.S3.Bucket, longer(a.S3.Prefix, b.S3.Prefix), longer(a.S3.Suffix, b.S3.Suffix))
+			d.errorf(a.src.Range, "Overlapping S3 notifications",
+				"%s and %s (at %s) both receive %s from %s for keys matching prefix %q and suffix %q; S3 rejects overlapping configurations on one bucket. Make their prefixes or suffixes disjoint, or use one %s.",
+				a.addr, b.addr, b.decl, ev, a.src.Bucket, longer(a.src.Prefix, b.src.Prefix), longer(a.src.Suffix, b.src.Suffix), a.addr.Kind)
 		}
 	}
 }
@@ -221,4 +231,108 @@ func sortedAddrs[V any](m map[Addr]V) []Addr {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
+}
+
+// routes checks what AWS would refuse about each route: a source/target pair
+// no service delivers, FIFO rules, loops, and duplicate subscriptions. S3
+// routes join the bucket's triggers for the overlap check.
+func (d *decoder) routes(app *App, queues map[Addr]*Queue, topics map[Addr]*Topic, tables map[Addr]*Table, s3ByBucket map[Addr][]s3Use) {
+	subs := map[string]*Route{}
+	for _, r := range app.Routes {
+		kind := r.SourceKind()
+		if kind == "" || r.To.IsZero() {
+			continue // reported already
+		}
+		src := r.SourceAddr()
+		srcText := d.endText(src, kind)
+		toText := d.endText(r.To, "")
+		if !contains(RouteTargets[kind], r.To.Kind) {
+			d.errorf(r.ToRange, "Route not allowed",
+				"%s cannot deliver %s to %s: %s sources deliver only to %s.",
+				r.Addr, srcText, toText, kind, kindList(RouteTargets[kind]))
+			continue
+		}
+		q, tp := queues[r.To], topics[r.To]
+		fifoQueue, fifoTopic := q != nil && q.FIFO, tp != nil && tp.FIFO
+		switch kind {
+		case "topic":
+			if st := topics[src]; fifoQueue && st != nil && !st.FIFO {
+				d.errorf(r.ToRange, "FIFO queue needs a FIFO topic",
+					"%s is a FIFO queue; SNS delivers to FIFO queues only from FIFO topics, and %s is a standard topic.", toText, srcText)
+			}
+			key := src.String() + " " + r.To.String()
+			if first := subs[key]; first != nil {
+				d.errorf(r.Topic.Range, "Duplicate subscription",
+					"%s already subscribes %s to %s at %s; SNS keeps one subscription per topic and endpoint.", first.Addr, r.To, src, first.DeclRange)
+			} else {
+				subs[key] = r
+			}
+		case "s3":
+			if fifoQueue || fifoTopic {
+				d.errorf(r.ToRange, "S3 cannot notify a FIFO destination",
+					"%s is FIFO; S3 event notifications go only to standard queues and topics.", toText)
+			}
+			s3ByBucket[src] = append(s3ByBucket[src], s3Use{r.Addr, r.DeclRange, r.S3})
+		default: // EventBridge rules, schedules and pipes
+			switch {
+			case fifoTopic:
+				d.errorf(r.ToRange, "FIFO topic not supported",
+					"%s is a FIFO topic; EventBridge cannot give SNS a message group. Route to a FIFO queue (with message_group) instead.", toText)
+			case fifoQueue && r.MessageGroup == "":
+				d.errorf(r.ToRange, "Message group required",
+					"%s is a FIFO queue: every delivery needs a message group. Add message_group = \"%s\" to %s.", toText, r.Addr.Name, r.Addr)
+			}
+			if src == r.To {
+				d.errorf(r.ToRange, "Route loops",
+					"%s would deliver %s's events back into %s.", r.Addr, src, src)
+			}
+		}
+		if r.MessageGroup != "" && (!fifoQueue || kind == "topic" || kind == "s3") {
+			d.errorf(r.DeclRange, "message_group not used",
+				"message_group applies only to a FIFO queue target of an event, schedule, queue, kinesis or dynamodb source; %s sends %s to %s.", r.Addr, srcText, toText)
+		}
+		if p := r.Pipe; p != nil {
+			if sq := queues[p.Source]; sq != nil && sq.FIFO && p.BatchSize > 10 {
+				d.errorf(p.Range, "Batch size too large", "%s is a FIFO queue: batch_size is at most 10; got %d.", sq.Addr, p.BatchSize)
+			}
+			if tb := tables[p.Source]; tb != nil && tb.StreamView == "" {
+				d.errorf(p.Range, "Table has no stream",
+					"%s has no stream, so it cannot feed a route. Add stream = \"new_and_old_images\" (or new_image, old_image, keys_only) to %s at %s.",
+					tb.Addr, tb.Addr, tb.DeclRange)
+			}
+		}
+	}
+}
+
+// endText names one end of a route with where it is declared:
+// "topic.orders (a.evd.hcl:3,1-15)"; a schedule or the default bus by kind.
+func (d *decoder) endText(a Addr, kind string) string {
+	if a.IsZero() {
+		if kind == "event" {
+			return "events of the default bus"
+		}
+		return "a " + kind
+	}
+	if rng, ok := d.declared[a]; ok {
+		return a.String() + " (" + rng.String() + ")"
+	}
+	return a.String()
+}
+
+// asyncs checks each async block's destinations: Lambda sends invocation
+// records only to standard queues and topics.
+func (d *decoder) asyncs(app *App, queues map[Addr]*Queue, topics map[Addr]*Topic) {
+	for _, f := range app.Functions {
+		if f.Async == nil {
+			continue
+		}
+		for _, dst := range []Addr{f.Async.OnFailure, f.Async.OnSuccess} {
+			if q := queues[dst]; q != nil && q.FIFO {
+				d.errorf(f.Async.Range, "FIFO destination not supported", "Lambda cannot send invocation records to %s, a FIFO queue; use a standard queue.", dst)
+			}
+			if t := topics[dst]; t != nil && t.FIFO {
+				d.errorf(f.Async.Range, "FIFO destination not supported", "Lambda cannot send invocation records to %s, a FIFO topic; use a standard topic.", dst)
+			}
+		}
+	}
 }
