@@ -73,6 +73,7 @@ const (
 	TypeIntegration  = "aws_apigatewayv2_integration"
 	TypeRoute        = "aws_apigatewayv2_route"
 	TypeStage        = "aws_apigatewayv2_stage"
+	TypeFunctionURL  = "aws_lambda_function_url"
 )
 
 // ResourceTypes lists every type Lower may emit; providers must register a
@@ -81,7 +82,7 @@ var ResourceTypes = []string{
 	TypeRole, TypeRolePolicy, TypeLogGroup, TypeFunction, TypePermission, TypeMapping,
 	TypeQueue, TypeTopic, TypeSubscription, TypeBus, TypeRule, TypeTarget,
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
-	TypeAPI, TypeIntegration, TypeRoute, TypeStage,
+	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL,
 }
 
 // lowering holds the state of one Lower call.

@@ -17,3 +17,7 @@ func TestMotoDynamoDBTableIndexes(t *testing.T) {
 func TestMotoS3BucketSettings(t *testing.T) {
 	testS3BucketLifecycle(t, motoserver.Config(t))
 }
+
+func TestMotoLambdaFunctionSettings(t *testing.T) {
+	testFunctionSettings(t, motoserver.Config(t), motoGaps)
+}

@@ -32,6 +32,7 @@ func New(cfg aws.Config) planner.Registry {
 		newAPIGatewayIntegration(c),
 		newAPIGatewayRoute(c),
 		newAPIGatewayStage(c),
+		newLambdaFunctionURL(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {
