@@ -14,7 +14,13 @@ import (
 	"github.com/evdeploy/evdeploy/planner"
 )
 
-func TestLambdaFunctionSettings(t *testing.T) { testFunctionSettings(t, testConfig(t), kumoGaps) }
+func TestLambdaFunctionSettings(t *testing.T) {
+	gaps := kumoGaps
+	if emulatorName(t) == "moto" {
+		gaps = motoGaps
+	}
+	testFunctionSettings(t, testConfig(t), gaps)
+}
 
 // emulatorGaps names, per attribute, how an emulator departs from AWS in
 // testFunctionSettings; each departure is logged as a gap, any other
