@@ -38,21 +38,25 @@ func settingsStatements(f *spec.Function) []iamStatement {
 }
 
 // functionSettings sets the function's layers, tracing, ephemeral storage,
-// VPC and reserved concurrency. Each is set when off too, so removing it
+// VPC and reserved concurrency. Each is set when off too (null for the
+// lists, which the handler reads back only when non-empty), so removing it
 // from the spec removes it from AWS.
 func functionSettings(f *spec.Function, attrs Attrs) {
-	attrs["layers"] = Norm(append([]string{}, f.Layers...))
+	attrs["layers"] = nil
+	if len(f.Layers) > 0 {
+		attrs["layers"] = Norm(f.Layers)
+	}
 	attrs["tracing_mode"] = "PassThrough"
 	if f.Tracing {
 		attrs["tracing_mode"] = "Active"
 	}
 	attrs["ephemeral_storage"] = int64(f.EphemeralStorage)
-	subnets, groups := []string{}, []string{}
+	attrs["vpc_subnet_ids"], attrs["vpc_security_group_ids"] = nil, nil
 	if f.VPC != nil {
 		// Lambda reports them in no particular order.
-		subnets, groups = slices.Sorted(slices.Values(f.VPC.SubnetIDs)), slices.Sorted(slices.Values(f.VPC.SecurityGroupIDs))
+		attrs["vpc_subnet_ids"] = Norm(slices.Sorted(slices.Values(f.VPC.SubnetIDs)))
+		attrs["vpc_security_group_ids"] = Norm(slices.Sorted(slices.Values(f.VPC.SecurityGroupIDs)))
 	}
-	attrs["vpc_subnet_ids"], attrs["vpc_security_group_ids"] = Norm(subnets), Norm(groups)
 	attrs["reserved_concurrency"] = nil
 	if f.ReservedConcurrency != nil {
 		attrs["reserved_concurrency"] = int64(*f.ReservedConcurrency)
