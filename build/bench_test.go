@@ -89,9 +89,22 @@ func BenchmarkBundle(b *testing.B) {
 	if _, err := exec.LookPath("npm"); err != nil {
 		b.Skip("npm is not on PATH")
 	}
-	dir := filepath.Join(b.TempDir(), "fn")
-	if err := pkgfixture.TSFunction(dir); err != nil {
-		b.Fatal(err)
+	// EVDEPLOY_BENCH_BUNDLE names a real function folder instead (handler.ts,
+	// dependencies installed); handler.ts is restored afterwards.
+	dir := os.Getenv("EVDEPLOY_BENCH_BUNDLE")
+	base := pkgfixture.TSHandler
+	if dir == "" {
+		dir = filepath.Join(b.TempDir(), "fn")
+		if err := pkgfixture.TSFunction(dir); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		orig, err := os.ReadFile(filepath.Join(dir, "handler.ts"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		base = string(orig)
+		b.Cleanup(func() { os.WriteFile(filepath.Join(dir, "handler.ts"), orig, 0o644) })
 	}
 	fn := Function{Addr: "function.greet", Runtime: "nodejs20.x", Source: dir, Handler: "handler.handler"}
 	ctx := context.Background()
@@ -99,12 +112,12 @@ func BenchmarkBundle(b *testing.B) {
 	if _, err := bld.Build(ctx, fn); err != nil {
 		b.Fatal(err)
 	}
+	i := 0 // across rounds: a repeated edit would be a cache hit
 	edit := func(b *testing.B, bld *Builder) {
-		i := 0
 		for b.Loop() {
 			b.StopTimer()
 			i++
-			src := pkgfixture.TSHandler + fmt.Sprintf("// edit %d\n", i)
+			src := base + fmt.Sprintf("export const evdeployBenchEdit%d = %d;\n", i, i)
 			if err := os.WriteFile(filepath.Join(dir, "handler.ts"), []byte(src), 0o644); err != nil {
 				b.Fatal(err)
 			}
@@ -127,7 +140,7 @@ func BenchmarkBundle(b *testing.B) {
 			}
 		}
 	})
-	if bld.Installs() != 1 {
-		b.Fatalf("%d installs; want the one before the timer", bld.Installs())
+	if bld.Installs() > 1 {
+		b.Fatalf("%d installs; want at most the one before the timer", bld.Installs())
 	}
 }
