@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sivchari/kumo"
 
+	"github.com/evdeploy/evdeploy/internal/motoserver"
 	"github.com/evdeploy/evdeploy/planner"
 )
 
@@ -24,6 +25,7 @@ func TestMain(m *testing.M) {
 	emulatorURL = srv.URL
 	code := m.Run()
 	srv.Close()
+	motoserver.Stop() // started by the tests that need moto (kumo gaps)
 	os.Exit(code)
 }
 
