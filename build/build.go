@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -207,32 +208,73 @@ func (b *Builder) build(ctx context.Context, fn Function) (*Artifact, error) {
 }
 
 // BuildAll builds fns with at most parallelism builds at a time (NumCPU when
-// <= 0). Artifacts come back in the order of fns, nil where that function
-// failed; the error joins every failure, each naming its function.
+// <= 0). Functions that differ only in their address (same source folder,
+// runtime, handler and build settings) share one build and one package: the
+// first of them is built, the others get a copy of its Artifact under their
+// own address. Artifacts come back in the order of fns, nil where that
+// function failed; the error joins every failure, each naming its function.
 func (b *Builder) BuildAll(ctx context.Context, fns []Function, parallelism int) ([]*Artifact, error) {
 	if parallelism <= 0 {
 		parallelism = runtime.NumCPU()
+	}
+	// groups[i] lists the indexes of fns sharing the build of fns[groups[i][0]].
+	var groups [][]int
+	byKey := map[string]int{}
+	for i, fn := range fns {
+		k := buildKey(fn)
+		if g, ok := byKey[k]; ok {
+			groups[g] = append(groups[g], i)
+			continue
+		}
+		byKey[k] = len(groups)
+		groups = append(groups, []int{i})
 	}
 	out := make([]*Artifact, len(fns))
 	errs := make([]error, len(fns))
 	sem := make(chan struct{}, parallelism)
 	var wg sync.WaitGroup
-	for i, fn := range fns {
+	for _, g := range groups {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			first := fns[g[0]]
+			var a *Artifact
+			var err error
 			select {
 			case sem <- struct{}{}:
+				a, err = b.Build(ctx, first)
+				<-sem
 			case <-ctx.Done():
-				errs[i] = fmt.Errorf("%s: %w", fn.Addr, ctx.Err())
-				return
+				err = fmt.Errorf("%s: %w", first.Addr, ctx.Err())
 			}
-			defer func() { <-sem }()
-			out[i], errs[i] = b.Build(ctx, fn)
+			for _, i := range g {
+				switch {
+				case err != nil && i == g[0]:
+					errs[i] = err
+				case err != nil:
+					errs[i] = fmt.Errorf("%s: shares the build of %s, which failed", fns[i].Addr, first.Addr)
+				default:
+					c := *a
+					c.Addr = fns[i].Addr
+					c.Warnings = slices.Clone(a.Warnings)
+					out[i] = &c
+				}
+			}
 		}()
 	}
 	wg.Wait()
 	return out, errors.Join(errs...)
+}
+
+// buildKey is what decides a function's package: everything but its address.
+// New build settings in Function take part without a change here.
+func buildKey(fn Function) string {
+	fn.Addr = ""
+	data, err := json.Marshal(fn)
+	if err != nil { // cannot happen for a struct of plain fields
+		panic(err)
+	}
+	return string(data)
 }
 
 // plan is how one function becomes zip entries, and the key of its inputs.

@@ -8,7 +8,9 @@ import (
 	"debug/elf"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -756,5 +758,55 @@ func TestFunctionName(t *testing.T) {
 	want := map[string]string{"function.api": "api", "api": "api", "function.a/b": "a_b", "function..": "_", "": "_"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// Functions built from one folder with the same settings share one build and
+// one package; a different handler, runtime or architecture is another build.
+func TestBuildAllSharesOneBuildPerSource(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	tree{"main.py": "def handler(e, c):\n    return 1\n"}.write(t, src, 0o644, 0o755, time.Now())
+	const n = 1000
+	fns := make([]Function, 0, n+2)
+	for i := range n {
+		fns = append(fns, Function{Addr: fmt.Sprintf("function.w%d", i), Runtime: "python3.12", Source: src, Handler: "main.handler"})
+	}
+	fns = append(fns,
+		Function{Addr: "function.other_handler", Runtime: "python3.12", Source: src, Handler: "main.other"},
+		Function{Addr: "function.x86", Runtime: "python3.12", Source: src, Handler: "main.handler", Architecture: "x86_64"})
+	b := &Builder{Dir: t.TempDir()}
+	arts, err := b.BuildAll(context.Background(), fns, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zips []string
+	filepath.WalkDir(b.CacheDir(), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".zip") {
+			zips = append(zips, p)
+		}
+		return nil
+	})
+	if len(zips) != 3 {
+		t.Errorf("%d packages in the cache for %d functions of 3 distinct builds, want 3: %v", len(zips), len(fns), zips)
+	}
+	for i, a := range arts[:n] {
+		if a.Addr != fns[i].Addr || a.Path != arts[0].Path || a.SHA256 != arts[0].SHA256 {
+			t.Fatalf("artifact %d = %+v, want %s sharing %s", i, a, fns[i].Addr, arts[0].Path)
+		}
+	}
+	if arts[n].Path == arts[0].Path || arts[n+1].Path == arts[0].Path || arts[n+1].Path == arts[n].Path {
+		t.Errorf("distinct builds share a package: %s, %s, %s", arts[0].Path, arts[n].Path, arts[n+1].Path)
+	}
+
+	// A failed shared build fails every function sharing it, by name.
+	broken := []Function{
+		{Addr: "function.a", Runtime: "python3.12", Source: "/nonexistent/src"},
+		{Addr: "function.b", Runtime: "python3.12", Source: "/nonexistent/src"},
+	}
+	if _, err := b.BuildAll(context.Background(), broken, 0); err == nil ||
+		!strings.Contains(err.Error(), "function.a: source folder /nonexistent/src") ||
+		!strings.Contains(err.Error(), "function.b: shares the build of function.a") {
+		t.Errorf("shared failure: %v", err)
 	}
 }

@@ -2,7 +2,9 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/evdeploy/evdeploy/spec"
 )
@@ -80,7 +82,16 @@ func (l *lowering) bucket(b *spec.Bucket) {
 	if name == "" {
 		name = bucketName(l.app.Name, l.app.Stage, b.Addr.Name, l.opts.Account, l.opts.Region)
 	}
-	l.add(b.Addr, TypeBucket, "main", Attrs{"name": name, "block_public_access": true, "tags": l.tags(b.Addr, b.Tags)}, name, name)
+	// versioning and lifecycle_rules are set when off too, so removing
+	// them from the spec suspends versioning and deletes the rules.
+	rules := map[string]any{}
+	for _, r := range b.Lifecycle {
+		rules[r.Name] = map[string]any{"prefix": r.Prefix, "expire_days": int64(r.ExpireAfter / (24 * time.Hour))}
+	}
+	l.add(b.Addr, TypeBucket, "main", Attrs{
+		"name": name, "block_public_access": true, "tags": l.tags(b.Addr, b.Tags),
+		"versioning": b.Versioning, "lifecycle_rules": rules,
+	}, name, name)
 	l.blockAttrs[b.Addr] = map[string]any{"name": name, "arn": fmt.Sprintf("arn:%s:s3:::%s", l.opts.Partition, name)}
 }
 
@@ -104,12 +115,34 @@ func (l *lowering) table(t *spec.Table) {
 	}
 	// "" when off, as the table handler reports it, so removing it is a change.
 	attrs["ttl_attribute"] = t.TTLAttribute
+	// Set even when empty or off, so removing an index or the recovery
+	// setting from the spec removes it from AWS.
+	attrs["indexes"] = tableIndexes(t.Indexes)
+	attrs["point_in_time_recovery"] = t.PointInTimeRecovery
 	addr := l.add(t.Addr, TypeTable, "main", attrs, name, name)
 	l.blockAttrs[t.Addr] = map[string]any{
 		"name":       name,
 		"arn":        l.arn("dynamodb", "table/"+name),
 		"stream_arn": Ref{Resource: addr, Attr: "stream_arn"},
 	}
+}
+
+// tableIndexes is the aws_dynamodb_table `indexes` attribute: index name →
+// its key schema and projection, in the shape the table handler reads back.
+func tableIndexes(xs []*spec.TableIndex) map[string]any {
+	out := map[string]any{}
+	for _, x := range xs {
+		m := map[string]any{"hash_key": x.HashKey, "hash_key_type": x.HashKeyType, "projection": x.Projection}
+		if x.RangeKey != "" {
+			m["range_key"], m["range_key_type"] = x.RangeKey, x.RangeKeyType
+		}
+		if x.Projection == "INCLUDE" {
+			// DynamoDB keeps no order for projected attributes.
+			m["non_key_attributes"] = Norm(slices.Sorted(slices.Values(x.NonKeyAttributes)))
+		}
+		out[x.Name] = m
+	}
+	return out
 }
 
 func (l *lowering) stream(s *spec.Stream) {

@@ -99,9 +99,10 @@ func (l *lowering) function(f *spec.Function) {
 		attrs["code_path"] = pkg.Path
 		if l.artifacts != "" && pkg.Size > l.uploadLimit() {
 			// Too big to send inline: staged in the artifacts bucket under
-			// a key named by its content.
+			// a key named by its content alone, so functions sharing a
+			// package share one object (uploaded once).
 			attrs["s3_bucket"] = l.artifacts
-			attrs["s3_key"] = "functions/" + name + "/" + hexSHA(pkg.SHA256) + ".zip"
+			attrs["s3_key"] = "functions/" + hexSHA(pkg.SHA256) + ".zip"
 			deps = append(deps, l.artifactsAddr)
 		}
 		if pkg.Runtime != "" {

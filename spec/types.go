@@ -169,7 +169,18 @@ type Bucket struct {
 	Addr         Addr
 	DeclRange    hcl.Range
 	PhysicalName string // explicit names are used as is (buckets are global)
+	Versioning   bool
+	Lifecycle    []*LifecycleRule // sorted by name
 	Tags         map[string]string
+}
+
+// LifecycleRule is a bucket's `lifecycle` block: objects under Prefix expire
+// ExpireAfter (whole days) after they are created.
+type LifecycleRule struct {
+	Name        string
+	Prefix      string // "" = every object
+	ExpireAfter time.Duration
+	Range       hcl.Range
 }
 
 // Table is a `table` block (DynamoDB).
@@ -189,7 +200,24 @@ type Table struct {
 	// NEW_AND_OLD_IMAGES, KEYS_ONLY) or "" for no stream.
 	StreamView   string
 	TTLAttribute string
-	Tags         map[string]string
+	// Indexes are the global secondary indexes, sorted by name.
+	Indexes             []*TableIndex
+	PointInTimeRecovery bool
+	Tags                map[string]string
+}
+
+// TableIndex is an `index` block of a table: a global secondary index.
+type TableIndex struct {
+	Name         string
+	HashKey      string
+	HashKeyType  string // S, N or B
+	RangeKey     string // "" when absent
+	RangeKeyType string
+	// Projection is ALL (default), KEYS_ONLY or INCLUDE; INCLUDE projects
+	// NonKeyAttributes besides the keys.
+	Projection       string
+	NonKeyAttributes []string
+	Range            hcl.Range
 }
 
 // Stream is a `stream` block (Kinesis data stream).

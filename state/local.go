@@ -31,6 +31,12 @@ type Local struct {
 	// writeData writes the encoded document to the temporary file; tests
 	// replace it to fail half-way.
 	writeData func(w io.Writer, p []byte) (int, error)
+
+	// The change log (see Append): open for appending after the first
+	// append since the last whole write, its size, and the whole write's.
+	log       *os.File
+	logSize   int64
+	wholeSize int64
 }
 
 // localSnapshot remembers the file as last seen, so Write can tell whether
@@ -54,6 +60,10 @@ func (l *Local) String() string { return l.path }
 // Path is the state file.
 func (l *Local) Path() string { return l.path }
 
+// LogPath is the change log: batches of changes appended since the state
+// file was last written whole (see Append).
+func (l *Local) LogPath() string { return l.path + ".log" }
+
 // LockPath is the lock file.
 func (l *Local) LockPath() string { return l.path + ".lock" }
 
@@ -68,7 +78,15 @@ func (l *Local) Read(ctx context.Context) (*Document, error) {
 		return nil, err
 	}
 	l.last = snap
-	return snap.doc.clone()
+	l.wholeSize = int64(len(snap.data))
+	doc, err := snap.doc.clone()
+	if err != nil {
+		return nil, err
+	}
+	if err := replayLog(l.LogPath(), doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
 }
 
 // readFile reads and decodes the state file; (nil, nil) when it does not exist.
@@ -120,7 +138,7 @@ func (l *Local) Write(ctx context.Context, d *Document) error {
 			return err
 		}
 		if bytes.Equal(prev.data, data) {
-			return nil
+			return l.truncateLog()
 		}
 	}
 	if err := l.writeAtomic(dir, data); err != nil {
@@ -131,6 +149,13 @@ func (l *Local) Write(ctx context.Context, d *Document) error {
 		return fmt.Errorf("write state: %w", err)
 	}
 	l.last = &localSnapshot{info: info, doc: header(d), data: data}
+	// The file now holds everything the log did. Should the process die
+	// before the log is emptied, a read skips the entries the file's serial
+	// already covers.
+	if err := l.truncateLog(); err != nil {
+		return fmt.Errorf("write state: empty the change log: %w", err)
+	}
+	l.wholeSize = int64(len(data))
 	return nil
 }
 

@@ -81,7 +81,7 @@ func applyRun(ctx context.Context, f *Factory, opts *ApplyOptions) error {
 
 // execute confirms and applies p, printing progress, what was done and what
 // was not, and the outputs.
-func execute(ctx context.Context, f *Factory, s *session, p *planner.Plan, approved, allowDataLoss bool, opts *engineOptions, verb string) error {
+func execute(ctx context.Context, f *Factory, s *session, p *planner.Plan, approved, allowDataLoss bool, opts *engineOptions, verb string) (retErr error) {
 	changes := p.HasChanges()
 	if loss := p.DataLossChanges(); len(loss) > 0 && !allowDataLoss {
 		return fmt.Errorf("refusing to %s: %d change(s) would delete or replace resources that hold data (first: %s); re-run with --allow-data-loss if that is what you want",
@@ -97,6 +97,13 @@ func execute(ctx context.Context, f *Factory, s *session, p *planner.Plan, appro
 	if err != nil {
 		return err
 	}
+	// Changes are durable as they happen (a change log, for local state);
+	// Close leaves the state file complete on its own, before the lock goes.
+	defer func() {
+		if err := st.Close(); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
 	// An interrupt lets in-flight operations finish and be recorded; a second
 	// one kills the process (the journal makes that recoverable too).
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

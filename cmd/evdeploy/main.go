@@ -6,5 +6,8 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], defaultIOStreams()))
+	stop := startProfiles()
+	code := run(os.Args[1:], defaultIOStreams())
+	stop()
+	os.Exit(code)
 }

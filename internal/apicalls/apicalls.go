@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Operation names the API operation of a request: the X-Amz-Target suffix for
@@ -56,10 +57,16 @@ func ReadBody(r *http.Request) []byte {
 type Counter struct {
 	URL string // the proxy's base URL: give it to evdeploy as --endpoint
 
+	// Latency, when set before the first request, delays every call by that
+	// much, so a benchmark can see how an apply behaves at AWS-like
+	// round-trip times (the emulator answers in microseconds).
+	Latency time.Duration
+
 	srv    *httptest.Server
 	mu     sync.Mutex
 	reads  int
 	writes []string
+	ops    map[string]int
 }
 
 // NewCounter starts a counting proxy in front of target. Close it when done.
@@ -73,12 +80,19 @@ func NewCounter(target string) *Counter {
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op := Operation(r, ReadBody(r))
 		c.mu.Lock()
+		if c.ops == nil {
+			c.ops = map[string]int{}
+		}
+		c.ops[op]++
 		if IsRead(op) {
 			c.reads++
 		} else {
 			c.writes = append(c.writes, op)
 		}
 		c.mu.Unlock()
+		if c.Latency > 0 {
+			time.Sleep(c.Latency)
+		}
 		proxy.ServeHTTP(w, r)
 	}))
 	c.URL = c.srv.URL
@@ -90,8 +104,20 @@ func (c *Counter) Reset() (reads int, writes []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	reads, writes = c.reads, c.writes
-	c.reads, c.writes = 0, nil
+	c.reads, c.writes, c.ops = 0, nil, nil
 	return reads, writes
+}
+
+// Ops returns how many calls of each operation were counted since the last
+// Reset.
+func (c *Counter) Ops() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.ops))
+	for k, v := range c.ops {
+		out[k] = v
+	}
+	return out
 }
 
 // Close stops the proxy.

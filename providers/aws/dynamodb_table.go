@@ -3,6 +3,9 @@ package aws
 import (
 	"context"
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +26,8 @@ type dynamoTableAPI interface {
 	ListTagsOfResource(context.Context, *dynamodb.ListTagsOfResourceInput, ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error)
 	TagResource(context.Context, *dynamodb.TagResourceInput, ...func(*dynamodb.Options)) (*dynamodb.TagResourceOutput, error)
 	UntagResource(context.Context, *dynamodb.UntagResourceInput, ...func(*dynamodb.Options)) (*dynamodb.UntagResourceOutput, error)
+	DescribeContinuousBackups(context.Context, *dynamodb.DescribeContinuousBackupsInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeContinuousBackupsOutput, error)
+	UpdateContinuousBackups(context.Context, *dynamodb.UpdateContinuousBackupsInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateContinuousBackupsOutput, error)
 }
 
 // dynamoDBTable manages aws_dynamodb_table, id = table name.
@@ -85,6 +90,7 @@ func (h *dynamoDBTable) Read(ctx context.Context, id string, _ planner.Attrs) (p
 		attrs["read_capacity"] = ptrOr(t.ProvisionedThroughput.ReadCapacityUnits, 0)
 		attrs["write_capacity"] = ptrOr(t.ProvisionedThroughput.WriteCapacityUnits, 0)
 	}
+	attrs["indexes"] = readIndexes(t.GlobalSecondaryIndexes, types)
 	attrs["stream_view_type"] = "" // "" = no stream, as docs/resources.md fixes
 	if s := t.StreamSpecification; s != nil && aws.ToBool(s.StreamEnabled) {
 		attrs["stream_view_type"] = string(s.StreamViewType)
@@ -104,6 +110,17 @@ func (h *dynamoDBTable) Read(ctx context.Context, id string, _ planner.Attrs) (p
 	if d := ttl.TimeToLiveDescription; d != nil &&
 		(d.TimeToLiveStatus == ddbtypes.TimeToLiveStatusEnabled || d.TimeToLiveStatus == ddbtypes.TimeToLiveStatusEnabling) {
 		attrs["ttl_attribute"] = aws.ToString(d.AttributeName)
+	}
+
+	pitr, err := h.api.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(id)})
+	if hasCode(err, "ResourceNotFoundException", "TableNotFoundException") {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, classify(err)
+	}
+	if d := pitr.ContinuousBackupsDescription; d != nil && d.PointInTimeRecoveryDescription != nil {
+		attrs["point_in_time_recovery"] = d.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus == ddbtypes.PointInTimeRecoveryStatusEnabled
 	}
 
 	tags, err := h.tags(ctx, arn)
@@ -134,6 +151,111 @@ func (h *dynamoDBTable) tags(ctx context.Context, arn string) (map[string]string
 	}
 }
 
+// readIndexes is the `indexes` attribute for the table's global secondary
+// indexes. An index being deleted is already gone as far as the plan goes.
+func readIndexes(gsis []ddbtypes.GlobalSecondaryIndexDescription, types map[string]string) map[string]any {
+	out := map[string]any{}
+	for _, g := range gsis {
+		if g.IndexStatus == ddbtypes.IndexStatusDeleting {
+			continue
+		}
+		m := map[string]any{}
+		for _, k := range g.KeySchema {
+			name := aws.ToString(k.AttributeName)
+			prefix := "hash_key"
+			if k.KeyType == ddbtypes.KeyTypeRange {
+				prefix = "range_key"
+			}
+			m[prefix] = name
+			if typ, ok := types[name]; ok {
+				m[prefix+"_type"] = typ
+			}
+		}
+		if p := g.Projection; p != nil {
+			m["projection"] = string(p.ProjectionType)
+			if p.ProjectionType == ddbtypes.ProjectionTypeInclude {
+				m["non_key_attributes"] = stringsAttr(slices.Sorted(slices.Values(p.NonKeyAttributes)))
+			}
+		}
+		out[aws.ToString(g.IndexName)] = m
+	}
+	return out
+}
+
+// ddbIndex is one entry of the `indexes` attribute.
+type ddbIndex struct {
+	name                string
+	hashKey, hashType   string
+	rangeKey, rangeType string
+	projection          ddbtypes.ProjectionType
+	nonKey              []string
+}
+
+func desiredIndexes(a planner.Attrs) map[string]ddbIndex {
+	out := map[string]ddbIndex{}
+	m, _ := a["indexes"].(map[string]any)
+	for name, v := range m {
+		x, _ := v.(map[string]any)
+		ia := planner.Attrs(x)
+		out[name] = ddbIndex{
+			name: name, hashKey: ia.String("hash_key"), hashType: ia.String("hash_key_type"),
+			rangeKey: ia.String("range_key"), rangeType: ia.String("range_key_type"),
+			projection: ddbtypes.ProjectionType(ia.String("projection")), nonKey: ia.Strings("non_key_attributes"),
+		}
+	}
+	return out
+}
+
+func (x ddbIndex) keySchema() []ddbtypes.KeySchemaElement {
+	ks := []ddbtypes.KeySchemaElement{{AttributeName: aws.String(x.hashKey), KeyType: ddbtypes.KeyTypeHash}}
+	if x.rangeKey != "" {
+		ks = append(ks, ddbtypes.KeySchemaElement{AttributeName: aws.String(x.rangeKey), KeyType: ddbtypes.KeyTypeRange})
+	}
+	return ks
+}
+
+func (x ddbIndex) projectionSpec() *ddbtypes.Projection {
+	p := &ddbtypes.Projection{ProjectionType: x.projection}
+	if p.ProjectionType == "" {
+		p.ProjectionType = ddbtypes.ProjectionTypeAll
+	}
+	if p.ProjectionType == ddbtypes.ProjectionTypeInclude {
+		p.NonKeyAttributes = x.nonKey
+	}
+	return p
+}
+
+// attributeDefinitions lists the type of every key attribute the table's
+// key schema and the given indexes use, once each (DynamoDB rejects
+// definitions no key uses).
+func attributeDefinitions(desired planner.Attrs, indexes []ddbIndex) []ddbtypes.AttributeDefinition {
+	var out []ddbtypes.AttributeDefinition
+	seen := map[string]bool{}
+	add := func(name, typ string) {
+		if name == "" || seen[name] {
+			return
+		}
+		seen[name] = true
+		out = append(out, ddbtypes.AttributeDefinition{AttributeName: aws.String(name), AttributeType: ddbtypes.ScalarAttributeType(typ)})
+	}
+	add(desired.String("hash_key"), desired.String("hash_key_type"))
+	add(desired.String("range_key"), desired.String("range_key_type"))
+	for _, x := range indexes {
+		add(x.hashKey, x.hashType)
+		add(x.rangeKey, x.rangeType)
+	}
+	return out
+}
+
+// sortedIndexes returns the indexes in name order, so calls are deterministic.
+func sortedIndexes(m map[string]ddbIndex) []ddbIndex {
+	out := make([]ddbIndex, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[k])
+	}
+	return out
+}
+
 // ddbThroughput is the provisioned capacity desired asks for, nil on demand.
 func ddbThroughput(desired planner.Attrs) (ddbtypes.BillingMode, *ddbtypes.ProvisionedThroughput, error) {
 	mode := ddbtypes.BillingMode(desired.String("billing_mode"))
@@ -162,15 +284,17 @@ func (h *dynamoDBTable) Create(ctx context.Context, desired planner.Attrs) (stri
 		KeySchema: []ddbtypes.KeySchemaElement{
 			{AttributeName: aws.String(desired.String("hash_key")), KeyType: ddbtypes.KeyTypeHash},
 		},
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{
-			{AttributeName: aws.String(desired.String("hash_key")), AttributeType: ddbtypes.ScalarAttributeType(desired.String("hash_key_type"))},
-		},
 		ProvisionedThroughput: pt,
 	}
 	if rk := desired.String("range_key"); rk != "" {
 		in.KeySchema = append(in.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(rk), KeyType: ddbtypes.KeyTypeRange})
-		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{
-			AttributeName: aws.String(rk), AttributeType: ddbtypes.ScalarAttributeType(desired.String("range_key_type")),
+	}
+	indexes := sortedIndexes(desiredIndexes(desired))
+	in.AttributeDefinitions = attributeDefinitions(desired, indexes)
+	for _, x := range indexes {
+		// An index of a provisioned table has the table's capacity.
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, ddbtypes.GlobalSecondaryIndex{
+			IndexName: aws.String(x.name), KeySchema: x.keySchema(), Projection: x.projectionSpec(), ProvisionedThroughput: pt,
 		})
 	}
 	if v := desired.String("stream_view_type"); v != "" {
@@ -194,6 +318,11 @@ func (h *dynamoDBTable) Create(ctx context.Context, desired planner.Attrs) (stri
 			return name, nil, err
 		}
 	}
+	if desired.Bool("point_in_time_recovery") {
+		if err := h.setPITR(ctx, name, true); err != nil {
+			return name, nil, err
+		}
+	}
 	actual, ok, err := h.Read(ctx, name, nil)
 	if err != nil {
 		return name, nil, err
@@ -204,13 +333,37 @@ func (h *dynamoDBTable) Create(ctx context.Context, desired planner.Attrs) (stri
 	return name, actual, nil
 }
 
-// waitActive waits for the table (and any index change) to be ACTIVE.
+// waitActive waits for the table and each of its indexes to be ACTIVE, and
+// for a deleted index to be gone: DynamoDB takes the next index change only
+// then (an index backfills while the table is already ACTIVE).
 func (h *dynamoDBTable) waitActive(ctx context.Context, name string) error {
-	w := dynamodb.NewTableExistsWaiter(h.api, func(o *dynamodb.TableExistsWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 2*time.Second, 20*time.Second
+	return waitFor(ctx, "table "+name+" and its indexes to become ACTIVE", 2*time.Second, h.wait, func(ctx context.Context) (bool, error) {
+		out, err := h.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if hasCode(err, "ResourceNotFoundException") {
+			return false, nil // not visible yet
+		}
+		if err != nil {
+			return false, classify(err)
+		}
+		if out.Table.TableStatus != ddbtypes.TableStatusActive {
+			return false, nil
+		}
+		for _, g := range out.Table.GlobalSecondaryIndexes {
+			if g.IndexStatus != "" && g.IndexStatus != ddbtypes.IndexStatusActive {
+				return false, nil
+			}
+		}
+		return true, nil
 	})
-	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, h.wait); err != nil {
-		return fmt.Errorf("waiting for table %s to become ACTIVE: %w", name, classify(err))
+}
+
+func (h *dynamoDBTable) setPITR(ctx context.Context, name string, enabled bool) error {
+	_, err := h.api.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
+		TableName:                        aws.String(name),
+		PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(enabled)},
+	})
+	if err != nil {
+		return fmt.Errorf("setting point-in-time recovery: %w", classify(err))
 	}
 	return nil
 }
@@ -235,8 +388,64 @@ func (h *dynamoDBTable) Update(ctx context.Context, id string, prior, desired pl
 		return nil, err
 	}
 	priorMode, priorPT, _ := ddbThroughput(prior)
+
+	// Indexes: DynamoDB adds or removes one per UpdateTable call, and takes
+	// the next only when the last is done. A changed index (keys or
+	// projection) is removed, then added again. Removals go first so the
+	// billing change below has fewer indexes to carry along.
+	before, after := desiredIndexes(prior), desiredIndexes(desired)
+	var add []ddbIndex
+	for _, x := range sortedIndexes(before) {
+		if y, keep := after[x.name]; keep && reflect.DeepEqual(x, y) {
+			continue
+		}
+		if err := h.update(ctx, &dynamodb.UpdateTableInput{
+			TableName:                   aws.String(id),
+			GlobalSecondaryIndexUpdates: []ddbtypes.GlobalSecondaryIndexUpdate{{Delete: &ddbtypes.DeleteGlobalSecondaryIndexAction{IndexName: aws.String(x.name)}}},
+		}); err != nil {
+			return nil, fmt.Errorf("removing index %s: %w", x.name, err)
+		}
+		delete(before, x.name)
+	}
+	for _, y := range sortedIndexes(after) {
+		if _, has := before[y.name]; !has {
+			add = append(add, y)
+		}
+	}
+
 	if mode != priorMode || (pt != nil && (priorPT == nil || *pt.ReadCapacityUnits != *priorPT.ReadCapacityUnits || *pt.WriteCapacityUnits != *priorPT.WriteCapacityUnits)) {
-		if err := h.update(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(id), BillingMode: mode, ProvisionedThroughput: pt}); err != nil {
+		in := &dynamodb.UpdateTableInput{TableName: aws.String(id), BillingMode: mode, ProvisionedThroughput: pt}
+		if pt != nil {
+			// A provisioned table's indexes need capacity too, in the same call.
+			for _, x := range sortedIndexes(before) {
+				in.GlobalSecondaryIndexUpdates = append(in.GlobalSecondaryIndexUpdates, ddbtypes.GlobalSecondaryIndexUpdate{
+					Update: &ddbtypes.UpdateGlobalSecondaryIndexAction{IndexName: aws.String(x.name), ProvisionedThroughput: pt},
+				})
+			}
+		}
+		if err := h.update(ctx, in); err != nil {
+			return nil, err
+		}
+	}
+
+	// Each call lists the key attributes of every index the table will then
+	// have (moto replaces the definitions with the list given).
+	live := sortedIndexes(before)
+	for _, y := range add {
+		live = append(live, y)
+		if err := h.update(ctx, &dynamodb.UpdateTableInput{
+			TableName:            aws.String(id),
+			AttributeDefinitions: attributeDefinitions(desired, live),
+			GlobalSecondaryIndexUpdates: []ddbtypes.GlobalSecondaryIndexUpdate{{Create: &ddbtypes.CreateGlobalSecondaryIndexAction{
+				IndexName: aws.String(y.name), KeySchema: y.keySchema(), Projection: y.projectionSpec(), ProvisionedThroughput: pt,
+			}}},
+		}); err != nil {
+			return nil, fmt.Errorf("adding index %s: %w", y.name, err)
+		}
+	}
+
+	if from, to := prior.Bool("point_in_time_recovery"), desired.Bool("point_in_time_recovery"); from != to {
+		if err := h.setPITR(ctx, id, to); err != nil {
 			return nil, err
 		}
 	}

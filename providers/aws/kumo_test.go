@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 	emulatorURL = srv.URL
 	code := m.Run()
 	srv.Close()
-	motoserver.Stop() // started by the tests that need moto (kumo gaps)
+	motoserver.Stop() // started only by the tests that use moto
 	os.Exit(code)
 }
 

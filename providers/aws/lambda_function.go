@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,6 +39,7 @@ const functionWait = 5 * time.Minute
 type lambdaFunction struct {
 	api     lambdaFunctionAPI
 	s3      packageUploader // stages packages too big for a direct upload
+	staged  stagedPackages  // what this process has uploaded
 	waitMin time.Duration   // the waiters' first poll interval
 }
 
@@ -64,10 +66,54 @@ func (h *lambdaFunction) packageCode(ctx context.Context, desired planner.Attrs)
 	if bucket == "" || key == "" {
 		return zip, "", "", nil
 	}
+	// Keys are named by content, so functions sharing a package share the
+	// object: it is uploaded once per process, the others wait for it.
+	unlock := h.staged.lock(bucket + "/" + key)
+	defer unlock()
+	if h.staged.done(bucket + "/" + key) {
+		return nil, bucket, key, nil
+	}
 	if _, err := h.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(zip)}); err != nil {
 		return nil, "", "", fmt.Errorf("uploading the package to s3://%s/%s: %w", bucket, key, classify(err))
 	}
+	h.staged.markDone(bucket + "/" + key)
 	return nil, bucket, key, nil
+}
+
+// stagedPackages remembers the objects uploaded by this process, with a lock
+// per object so that concurrent creates of functions sharing a package
+// upload it once. A failed upload is not remembered: the next caller tries.
+type stagedPackages struct {
+	mu       sync.Mutex
+	locks    map[string]*sync.Mutex
+	uploaded map[string]bool
+}
+
+func (s *stagedPackages) lock(key string) (unlock func()) {
+	s.mu.Lock()
+	if s.locks == nil {
+		s.locks, s.uploaded = map[string]*sync.Mutex{}, map[string]bool{}
+	}
+	l := s.locks[key]
+	if l == nil {
+		l = &sync.Mutex{}
+		s.locks[key] = l
+	}
+	s.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+func (s *stagedPackages) done(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.uploaded[key]
+}
+
+func (s *stagedPackages) markDone(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.uploaded[key] = true
 }
 
 func (*lambdaFunction) Schema() planner.Schema {

@@ -27,7 +27,16 @@ queue "bulk" {
 }
 topic "news" {}
 bus "orders" {}
-bucket "media" {}
+bucket "media" {
+  versioning = true
+  lifecycle "tmp" {
+    prefix       = "tmp/"
+    expire_after = "7d"
+  }
+  lifecycle "all" {
+    expire_after = "365d"
+  }
+}
 table "events" {
   hash_key  = "pk"
   range_key = "sk"
@@ -35,6 +44,26 @@ table "events" {
   attribute "sk" {
     type = "N"
   }
+  attribute "customer" {
+    type = "S"
+  }
+  attribute "placed_at" {
+    type = "N"
+  }
+  index "by_customer" {
+    hash_key   = "customer"
+    range_key  = "placed_at"
+    projection = "all"
+  }
+  index "by_sk" {
+    hash_key   = "sk"
+    projection = ["total", "status"]
+  }
+  index "placed" {
+    hash_key   = "placed_at"
+    projection = "KEYS_ONLY"
+  }
+  point_in_time_recovery = true
 }
 stream "clicks" {
   on_demand = true
