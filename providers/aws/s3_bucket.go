@@ -53,6 +53,8 @@ func (h *s3Bucket) Schema() planner.Schema {
 		ForceNew:  []string{"name"},
 		Computed:  []string{"arn"},
 		HoldsData: true,
+		// PutBucketTagging follows CreateBucket.
+		TagsAfterCreate: true,
 	}
 }
 
@@ -249,10 +251,17 @@ func (h *s3Bucket) Create(ctx context.Context, desired planner.Attrs) (string, p
 		}
 	}
 	if _, err := h.api.CreateBucket(ctx, in); err != nil {
-		if hasCode(err, "BucketAlreadyOwnedByYou", "BucketAlreadyExists") {
+		// BucketAlreadyOwnedByYou right after HeadBucket found nothing is
+		// the SDK's retry of this very call (its first answer lost): the
+		// bucket is the one this create made, untagged yet, so the create
+		// goes on. The collision with a bucket that was there before is
+		// the HeadBucket above.
+		if hasCode(err, "BucketAlreadyExists") {
 			return "", nil, fmt.Errorf("bucket %q: %w", name, planner.ErrAlreadyExists)
 		}
-		return "", nil, classify(err)
+		if !hasCode(err, "BucketAlreadyOwnedByYou") {
+			return "", nil, classify(err)
+		}
 	}
 	// From here on the bucket exists: errors still return its id so the
 	// executor records it.
