@@ -2,13 +2,17 @@
 GO      ?= go
 BIN     := bin/evdeploy
 PKGS    := ./...
+# The version stamped into the binary: the tag, else the commit (`dirty` when
+# the tree has uncommitted changes). `evdeploy version` prints it.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
 
 .PHONY: all build test test-short lint vet fmt-check tidy-check arch-check golden demo clean bench
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/evdeploy
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/evdeploy
 
 # Everything: static checks, the whole suite, and -race on the concurrent engine.
 test: lint
