@@ -73,17 +73,17 @@ func TestShopEdges(t *testing.T) {
 		got[key{e.From, e.To, e.Kind.String()}] = e.Label
 	}
 	want := map[key]string{
-		{"api.public", "function.api", "trigger"}:              "POST /orders",
-		{"queue.orders", "function.worker", "trigger"}:         "batch 10",
-		{"bucket.uploads", "function.resize", "trigger"}:       "created in/*.jpg",
-		{"table.orders", "function.audit", "trigger"}:          "stream, latest",
-		{"schedule.nightly", "function.report", "trigger"}:     "cron(0 2 * * ? *)",
-		{"stream.clickstream", "function.clicks", "trigger"}:   "trim_horizon, batch 100",
-		{"bus.events", "function.audit", "trigger"}:            "detail-type=OrderPlaced source=shop.orders",
-		{"topic.alerts", "function.audit", "trigger"}:          "",
-		{"queue.orders", "queue.orders-dlq", "route"}:          "after 5 receives",
-		{"function.api", "queue.orders", "grant"}:              "send",
-		{"function.worker", "table.orders", "grant"}:           "write",
+		{"api.public", "function.api", "trigger"}:            "POST /orders",
+		{"queue.orders", "function.worker", "trigger"}:       "batch 10",
+		{"bucket.uploads", "function.resize", "trigger"}:     "created in/*.jpg",
+		{"table.orders", "function.audit", "trigger"}:        "stream, latest",
+		{"schedule.nightly", "function.report", "trigger"}:   "cron(0 2 * * ? *)",
+		{"stream.clickstream", "function.clicks", "trigger"}: "trim_horizon, batch 100",
+		{"bus.events", "function.audit", "trigger"}:          "detail-type=OrderPlaced source=shop.orders",
+		{"topic.alerts", "function.audit", "trigger"}:        "",
+		{"queue.orders", "queue.orders-dlq", "route"}:        "after 5 receives",
+		{"function.api", "queue.orders", "grant"}:            "send",
+		{"function.worker", "table.orders", "grant"}:         "write",
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("edges (-want +got):\n%s", d)
