@@ -22,6 +22,7 @@ require (
 	github.com/aws/smithy-go v1.28.9
 	github.com/charmbracelet/log v1.0.0
 	github.com/creack/pty v1.1.24
+	github.com/evanw/esbuild v0.28.2
 	github.com/google/go-cmp v0.7.0
 	github.com/hashicorp/hcl/v2 v2.25.0
 	github.com/mattn/go-isatty v0.0.20
