@@ -517,7 +517,7 @@ func (e *executor) delete(ctx context.Context, o *op, start time.Time) error {
 		var found bool
 		var err error
 		err = e.retry(ctx, o, start, func(ctx context.Context) error {
-			id, prior, found, err = lookupIntent(ctx, h, state.Intent{Name: c.Name, Attrs: c.Before})
+			id, prior, found, _, err = lookupIntent(ctx, h, state.Intent{Name: c.Name, Attrs: c.Before}, proofJournal)
 			return err
 		})
 		if err != nil {
@@ -572,7 +572,7 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 			// interrupted apply may have created under this name.
 			err = e.retry(ctx, o, start, func(ctx context.Context) error {
 				var err error
-				id, actual, found, err = lookupIntent(ctx, h, state.Intent{Name: journalName(d), Attrs: attrs})
+				id, actual, found, _, err = lookupIntent(ctx, h, state.Intent{Name: journalName(d), Attrs: attrs}, proofJournal)
 				return err
 			})
 			if err != nil {
@@ -606,19 +606,25 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 				// The name is taken. Either a retried call made it (the SDK
 				// retries a create whose answer was lost, and the retry
 				// finds the first one's resource), or it is someone else's.
-				// Only the first is adopted: lookupIntent checks ownership.
+				// Only the first is adopted: lookupIntent checks ownership,
+				// by tags alone (this run's own journal entry proves
+				// nothing about a resource that was there before it).
 				var lookErr error
 				var found bool
-				id, actual, found, lookErr = lookupIntent(ctx, h, state.Intent{Name: journalName(d), Attrs: attrs})
+				var foreign string
+				id, actual, found, foreign, lookErr = lookupIntent(ctx, h, state.Intent{Name: journalName(d), Attrs: attrs}, proofTags)
 				switch {
 				case lookErr == nil && found:
 					// The lost attempt may have stopped half-way (a bucket
 					// made, its settings not yet applied): finish the job.
 					actual, err = e.converge(ctx, o, start, h, id, attrs, actual)
 				case lookErr == nil:
-					// Not evdeploy's: never adopted, and nothing to look
-					// for later.
+					// Not evdeploy's: never adopted, never changed, and
+					// nothing to look for later.
 					_ = e.st.ResolveIntent(a)
+					if foreign != "" {
+						err = &ForeignError{Addr: c.Addr, Name: journalName(d), Why: foreign}
+					}
 				}
 			}
 			if err != nil {

@@ -122,8 +122,13 @@ func Diff(desired *Desired, doc *state.Document, obs map[string]Observation, reg
 			return nil, err
 		}
 		// Not refreshed: the resource may exist; apply looks it up (ID "")
-		// and deletes it if found.
-		c := &Change{Addr: addr, Block: addr.Block, Action: Delete, ID: o.ID, Before: o.Attrs, Name: in.Name, Deps: append([]string(nil), in.Deps...), Journaled: true, Adopted: o.Adopted,
+		// and deletes it if found and provably evdeploy's, judged against
+		// the journaled attributes.
+		before := o.Attrs
+		if !looked {
+			before = Attrs(in.Attrs).Norm()
+		}
+		c := &Change{Addr: addr, Block: addr.Block, Action: Delete, ID: o.ID, Before: before, Name: in.Name, Deps: append([]string(nil), in.Deps...), Journaled: true, Adopted: o.Adopted,
 			Reason: "left by an interrupted apply", DataLoss: h.Schema().HoldsData}
 		dels[in.Addr] = c
 		delAddrs = append(delAddrs, in.Addr)
@@ -247,6 +252,9 @@ func (rs *resolver) diffOne(d *DesiredResource, sch Schema, rec *state.Resource,
 	}
 	if !known {
 		c.ID = d.ID
+		if observed && o.Foreign != "" {
+			c.Reason = fmt.Sprintf("%q is taken by a resource evdeploy did not make (%s): apply will stop there", d.Name, o.Foreign)
+		}
 		unknownComputed(Create)
 		c.After = after
 		rs.unknownChanging[a] = changing

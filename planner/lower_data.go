@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/evdeploy/evdeploy/spec"
 )
@@ -81,7 +82,16 @@ func (l *lowering) bucket(b *spec.Bucket) {
 	if name == "" {
 		name = bucketName(l.app.Name, l.app.Stage, b.Addr.Name, l.opts.Account, l.opts.Region)
 	}
-	l.add(b.Addr, TypeBucket, "main", Attrs{"name": name, "block_public_access": true, "tags": l.tags(b.Addr, b.Tags)}, name, name)
+	// versioning and lifecycle_rules are set when off too, so removing
+	// them from the spec suspends versioning and deletes the rules.
+	rules := map[string]any{}
+	for _, r := range b.Lifecycle {
+		rules[r.Name] = map[string]any{"prefix": r.Prefix, "expire_days": int64(r.ExpireAfter / (24 * time.Hour))}
+	}
+	l.add(b.Addr, TypeBucket, "main", Attrs{
+		"name": name, "block_public_access": true, "tags": l.tags(b.Addr, b.Tags),
+		"versioning": b.Versioning, "lifecycle_rules": rules,
+	}, name, name)
 	l.blockAttrs[b.Addr] = map[string]any{"name": name, "arn": fmt.Sprintf("arn:%s:s3:::%s", l.opts.Partition, name)}
 }
 

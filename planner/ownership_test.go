@@ -3,29 +3,46 @@ package planner
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/evdeploy/evdeploy/state"
 )
 
-func TestOwnedBy(t *testing.T) {
+func TestJudgeOwnership(t *testing.T) {
 	ours := map[string]any{"evdeploy:app": "shop", "evdeploy:stage": "dev", "evdeploy:block": "queue.orders", "team": "a"}
+	plain := Schema{Type: "q", ForceNew: []string{"name"}}
+	late := Schema{Type: "b", ForceNew: []string{"name", "key"}, TagsAfterCreate: true}
 	tests := []struct {
 		name            string
+		sch             Schema
 		desired, actual Attrs
+		proof           proof
 		want            bool
+		why             string
 	}{
-		{"our tags", Attrs{"tags": ours}, Attrs{"tags": ours}, true},
-		{"our tags among others", Attrs{"tags": ours}, Attrs{"tags": map[string]any{"evdeploy:app": "shop", "evdeploy:stage": "dev", "evdeploy:block": "queue.orders", "x": "y"}}, true},
-		{"another stage's", Attrs{"tags": ours}, Attrs{"tags": map[string]any{"evdeploy:app": "shop", "evdeploy:stage": "prod", "evdeploy:block": "queue.orders"}}, false},
-		{"untagged: someone else's", Attrs{"tags": ours}, Attrs{"tags": map[string]any{}}, false},
-		{"service reports no tags: judged by the lookup", Attrs{"tags": ours}, Attrs{"name": "q"}, true},
-		{"type without tags: judged by the lookup", Attrs{"function_name": "f"}, Attrs{"function_name": "f"}, true},
+		{"our tags", plain, Attrs{"tags": ours}, Attrs{"tags": ours}, proofTags, true, ""},
+		{"our tags among others", plain, Attrs{"tags": ours}, Attrs{"tags": map[string]any{"evdeploy:app": "shop", "evdeploy:stage": "dev", "evdeploy:block": "queue.orders", "x": "y"}}, proofTags, true, ""},
+		{"another stage's", plain, Attrs{"tags": ours}, Attrs{"tags": map[string]any{"evdeploy:app": "shop", "evdeploy:stage": "prod", "evdeploy:block": "queue.orders"}}, proofJournal, false,
+			`its ownership tags name another owner: evdeploy:stage="prod"`},
+		{"another block's", late, Attrs{"tags": ours}, Attrs{"tags": map[string]any{"evdeploy:app": "shop", "evdeploy:stage": "dev", "evdeploy:block": "queue.other"}}, proofJournal, false,
+			`its ownership tags name another owner: evdeploy:block="queue.other"`},
+		{"untagged: someone else's", plain, Attrs{"tags": ours}, Attrs{"tags": map[string]any{}}, proofTags, false, "it carries no evdeploy ownership tags"},
+		{"no tags reported: someone else's", plain, Attrs{"tags": ours}, Attrs{"name": "q"}, proofTags, false, "it carries no evdeploy ownership tags"},
+		{"other tags only: someone else's", plain, Attrs{"tags": ours}, Attrs{"tags": map[string]any{"team": "a"}}, proofJournal, false, "it carries no evdeploy ownership tags"},
+		{"untagged, journaled, but tags come with the create", plain, Attrs{"tags": ours, "name": "q"}, Attrs{"name": "q"}, proofJournal, false, "it carries no evdeploy ownership tags"},
+		{"untagged, tags come later, this run's collision", late, Attrs{"tags": ours, "name": "b"}, Attrs{"name": "b"}, proofTags, false, "it carries no evdeploy ownership tags"},
+		{"untagged, tags come later, journaled, identity matches", late, Attrs{"tags": ours, "name": "b", "key": "id"}, Attrs{"name": "b", "key": "id"}, proofJournal, true, ""},
+		{"untagged, tags come later, journaled, identity unreported", late, Attrs{"tags": ours, "name": "b", "key": "id"}, Attrs{"name": "b"}, proofJournal, true, ""},
+		{"untagged, tags come later, journaled, another identity", late, Attrs{"tags": ours, "name": "b", "key": "id"}, Attrs{"name": "b", "key": "pk"}, proofJournal, false,
+			"it carries no evdeploy ownership tags and differs from what evdeploy would have created in key"},
+		{"type without tags: judged by the lookup", plain, Attrs{"function_name": "f"}, Attrs{"function_name": "f"}, proofTags, true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := ownedBy(tt.desired, tt.actual); got != tt.want {
-				t.Errorf("ownedBy = %v, want %v", got, tt.want)
+			got, why := judgeOwnership(tt.sch, tt.desired, tt.actual, tt.proof)
+			if got != tt.want || why != tt.why {
+				t.Errorf("judgeOwnership = %v, %q; want %v, %q", got, why, tt.want, tt.why)
 			}
 		})
 	}
@@ -66,8 +83,14 @@ func TestApplyAdoptsItsOwnLostCreate(t *testing.T) {
 			st := newFakeState(rec, doc)
 			_, err = Apply(context.Background(), p, d, reg, st, ApplyOptions{})
 			if tt.wantErr {
-				if !errors.Is(err, ErrAlreadyExists) {
-					t.Fatalf("err = %v, want ErrAlreadyExists", err)
+				var foreign *ForeignError
+				if !errors.Is(err, ErrAlreadyExists) || !errors.As(err, &foreign) {
+					t.Fatalf("err = %v, want a ForeignError", err)
+				}
+				for _, want := range []string{roleA.String(), `"shop-dev-api-role"`, "evdeploy import " + roleA.String() + " shop-dev-api-role", "set name ="} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error does not say %q:\n%v", want, err)
+					}
 				}
 				if indexOf(st.addrs(), roleA.String()) >= 0 {
 					t.Error("someone else's role was recorded as ours")
@@ -84,5 +107,72 @@ func TestApplyAdoptsItsOwnLostCreate(t *testing.T) {
 				t.Errorf("the role was not recorded: %v", st.addrs())
 			}
 		})
+	}
+}
+
+// A journal entry left by an interrupted apply does not make a resource
+// evdeploy's: refresh finds an untagged role under the journaled name (made
+// by someone else before the create was ever sent), does not adopt it, the
+// plan says the apply will stop there, and apply stops with a ForeignError
+// without changing it. Destroy's lookup of the same entry leaves it alone.
+func TestJournalDoesNotAdoptForeign(t *testing.T) {
+	tags := map[string]any{"evdeploy:app": "shop", "evdeploy:stage": "dev", "evdeploy:block": "function.api"}
+	rec := &recorder{}
+	fc := newFakeCloud(rec)
+	reg := fc.registry()
+	d := appDesired(128)
+	var roleAttrs Attrs
+	for _, r := range d.Resources {
+		if r.Addr == roleA {
+			r.Attrs["tags"] = tags
+			roleAttrs = r.Attrs
+		}
+	}
+	foreign := Attrs{"name": "shop-dev-api-role", "policy": `{"Statement":["theirs"]}`, "arn": "arn:fake:fake_role:shop-dev-api-role"}
+	fc.put("fake_role", "shop-dev-api-role", foreign)
+	doc := &state.Document{Lineage: "l", Journal: []state.Intent{{Addr: roleA.String(), Block: roleA.Block, Type: roleA.Type,
+		Name: "shop-dev-api-role", Attrs: map[string]any(roleAttrs)}}}
+
+	obs, err := Refresh(context.Background(), doc, reg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := obs[roleA.String()]; o.Adopted || o.Foreign != "it carries no evdeploy ownership tags" {
+		t.Fatalf("observation = %+v, want not adopted, foreign", o)
+	}
+	p, err := Diff(d, doc, obs, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c *Change
+	for _, ch := range p.Changes {
+		if ch.Addr == roleA {
+			c = ch
+		}
+	}
+	if c.Action != Create || !strings.Contains(c.Reason, "apply will stop there") {
+		t.Fatalf("role change = %s %q, want a create that says apply will stop", c.Action, c.Reason)
+	}
+	st := newFakeState(rec, doc)
+	_, err = Apply(context.Background(), p, d, reg, st, ApplyOptions{})
+	var fe *ForeignError
+	if !errors.As(err, &fe) || fe.Addr != roleA || fe.Name != "shop-dev-api-role" {
+		t.Fatalf("apply err = %v, want a ForeignError for %s", err, roleA)
+	}
+	if got, _ := fc.get("fake_role", "shop-dev-api-role"); !Equal(map[string]any(got), map[string]any(foreign.Norm())) {
+		t.Errorf("the foreign role changed: %v", got)
+	}
+	if indexOf(st.addrs(), roleA.String()) >= 0 {
+		t.Error("the foreign role was recorded as ours")
+	}
+
+	// Destroy of a state whose journal names it (not refreshed): not deleted.
+	doc2 := &state.Document{Lineage: "l", Journal: doc.Journal}
+	dp := PlanDestroy(doc2)
+	if _, err := Apply(context.Background(), dp, &Desired{}, reg, newFakeState(rec, doc2), ApplyOptions{AllowDataLoss: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fc.get("fake_role", "shop-dev-api-role"); !ok {
+		t.Error("destroy deleted a role evdeploy did not make")
 	}
 }

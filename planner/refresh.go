@@ -25,6 +25,9 @@ type Observation struct {
 	// over.
 	FromJournal bool
 	Adopted     bool
+	// Foreign says why a resource found under a journaled name is not
+	// evdeploy's (ownership.go); it is neither adopted nor changed.
+	Foreign string
 }
 
 // DefaultParallelism is the number of concurrent API operations when the
@@ -110,18 +113,18 @@ func Refresh(ctx context.Context, doc *state.Document, reg Registry, parallelism
 			continue
 		}
 		run(in.Addr, func() (Observation, error) {
-			var id string
+			var id, foreign string
 			var actual Attrs
 			var found bool
 			err := retryThrottled(ctx, func() error {
 				var err error
-				id, actual, found, err = lookupIntent(ctx, h, in)
+				id, actual, found, foreign, err = lookupIntent(ctx, h, in, proofJournal)
 				return err
 			})
 			if err != nil {
 				return Observation{}, fmt.Errorf("%s: looking up %q left by an interrupted apply: %w", in.Addr, in.Name, err)
 			}
-			return Observation{Exists: found, Attrs: actual.Norm(), ID: id, FromJournal: true, Adopted: found}, nil
+			return Observation{Exists: found, Attrs: actual.Norm(), ID: id, FromJournal: true, Adopted: found, Foreign: foreign}, nil
 		})
 	}
 	wg.Wait()
@@ -173,10 +176,10 @@ func retryThrottled(ctx context.Context, f func() error) error {
 // apply sets to the expected physical id (see journalName). A type whose id is
 // neither derivable nor its name must implement Finder.
 //
-// A resource found that is not evdeploy's (ownedBy: its tags name another app,
-// stage or block, or none) is reported as not found: it is never adopted, and
-// the create that follows fails as a name collision.
-func lookupIntent(ctx context.Context, h Handler, in state.Intent) (id string, actual Attrs, found bool, err error) {
+// Only a resource evdeploy can prove it made is reported found (ownership.go,
+// with proof p). One that exists but is not provably evdeploy's is reported
+// not found, with foreign saying why: it is never adopted, never changed.
+func lookupIntent(ctx context.Context, h Handler, in state.Intent, p proof) (id string, actual Attrs, found bool, foreign string, err error) {
 	desired := Attrs(in.Attrs).Norm()
 	if f, ok := h.(Finder); ok {
 		id, actual, found, err = f.Find(ctx, desired)
@@ -184,8 +187,11 @@ func lookupIntent(ctx context.Context, h Handler, in state.Intent) (id string, a
 		id = in.Name
 		actual, found, err = h.Read(ctx, in.Name, nil)
 	}
-	if err != nil || !found || !ownedBy(desired, actual.Norm()) {
-		return "", nil, false, err
+	if err != nil || !found {
+		return "", nil, false, "", err
 	}
-	return id, actual, true, nil
+	if owned, why := judgeOwnership(h.Schema(), desired, actual.Norm(), p); !owned {
+		return "", nil, false, why, nil
+	}
+	return id, actual, true, "", nil
 }

@@ -60,6 +60,14 @@ type Schema struct {
 	// HoldsData marks types whose deletion or replacement loses user data
 	// (bucket, table, queue, stream): apply refuses it without --allow-data-loss.
 	HoldsData bool
+
+	// TagsAfterCreate marks types whose ownership tags are set by a call
+	// after the create (or dropped by some endpoints when passed with it):
+	// an apply killed in between leaves the resource untagged, so an
+	// untagged one may still be adopted on the word of this deployment's
+	// journal (see ownership.go). Every other tagged type is adopted only
+	// with its tags.
+	TagsAfterCreate bool
 }
 
 // Handler manages one resource type against a cloud API.

@@ -169,7 +169,18 @@ type Bucket struct {
 	Addr         Addr
 	DeclRange    hcl.Range
 	PhysicalName string // explicit names are used as is (buckets are global)
+	Versioning   bool
+	Lifecycle    []*LifecycleRule // sorted by name
 	Tags         map[string]string
+}
+
+// LifecycleRule is a bucket's `lifecycle` block: objects under Prefix expire
+// ExpireAfter (whole days) after they are created.
+type LifecycleRule struct {
+	Name        string
+	Prefix      string // "" = every object
+	ExpireAfter time.Duration
+	Range       hcl.Range
 }
 
 // Table is a `table` block (DynamoDB).

@@ -36,6 +36,9 @@ func (h *eventBridgeBus) Schema() planner.Schema {
 		Type:     "aws_eventbridge_bus",
 		ForceNew: []string{"name"},
 		Computed: []string{"arn"},
+		// Some endpoints (kumo) drop the tags passed with CreateEventBus;
+		// TagResource follows it.
+		TagsAfterCreate: true,
 	}
 }
 
@@ -71,14 +74,32 @@ func (h *eventBridgeBus) Create(ctx context.Context, desired planner.Attrs) (str
 	for k, v := range desired.StringMap("tags") {
 		createTags = append(createTags, ebtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
 	}
-	out, err := h.api.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(name), Tags: createTags})
-	if hasCode(err, "ResourceAlreadyExistsException") {
+	// A bus that is there before the create is a collision. Its tags may
+	// come only with TagResource below, so a collision found by the SDK's
+	// retry of CreateEventBus (the first answer lost) cannot be told from
+	// someone else's bus by its tags: looking first tells them apart.
+	_, err := h.api.DescribeEventBus(ctx, &eventbridge.DescribeEventBusInput{Name: aws.String(name)})
+	if err == nil {
 		return "", nil, fmt.Errorf("event bus %q: %w", name, planner.ErrAlreadyExists)
 	}
-	if err != nil {
+	if !hasCode(err, "ResourceNotFoundException") {
 		return "", nil, classify(err)
 	}
-	arn := aws.ToString(out.EventBusArn)
+	var arn string
+	out, err := h.api.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(name), Tags: createTags})
+	switch {
+	case hasCode(err, "ResourceAlreadyExistsException"):
+		// Absent a moment ago: this is the bus the lost attempt made.
+		cur, err := h.api.DescribeEventBus(ctx, &eventbridge.DescribeEventBusInput{Name: aws.String(name)})
+		if err != nil {
+			return "", nil, classify(err)
+		}
+		arn = aws.ToString(cur.Arn)
+	case err != nil:
+		return "", nil, classify(err)
+	default:
+		arn = aws.ToString(out.EventBusArn)
+	}
 	if err := syncEventBridgeTags(ctx, h.api, arn, nil, desired.StringMap("tags")); err != nil {
 		return name, nil, err
 	}

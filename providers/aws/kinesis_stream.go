@@ -43,6 +43,9 @@ func (h *kinesisStream) Schema() planner.Schema {
 		ForceNew:  []string{"name"},
 		Computed:  []string{"arn"},
 		HoldsData: true,
+		// Some endpoints (kumo) drop the tags passed with CreateStream and
+		// cannot list them: only the journal can vouch for such a stream.
+		TagsAfterCreate: true,
 	}
 }
 
@@ -143,10 +146,20 @@ func (h *kinesisStream) Create(ctx context.Context, desired planner.Attrs) (stri
 	if mode == kintypes.StreamModeProvisioned {
 		in.ShardCount = aws.Int32(int32(desired.Int("shard_count")))
 	}
-	if _, err := h.api.CreateStream(ctx, in); err != nil {
-		if hasCode(err, "ResourceInUseException") {
-			return "", nil, fmt.Errorf("stream %q: %w", name, planner.ErrAlreadyExists)
-		}
+	// A stream that is there before the create is a collision. Where tags
+	// cannot be read, the SDK's retry of CreateStream (its first answer lost)
+	// cannot be told from someone else's stream by its tags: looking first
+	// tells them apart.
+	_, err = h.api.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+	if err == nil {
+		return "", nil, fmt.Errorf("stream %q: %w", name, planner.ErrAlreadyExists)
+	}
+	if !hasCode(err, "ResourceNotFoundException") {
+		return "", nil, classify(err)
+	}
+	if _, err := h.api.CreateStream(ctx, in); err != nil && !hasCode(err, "ResourceInUseException") {
+		// ResourceInUseException, absent a moment ago, is the stream the
+		// lost attempt made.
 		return "", nil, classify(err)
 	}
 	// The stream exists from here on: errors still return its id.

@@ -13,3 +13,7 @@ import (
 func TestMotoDynamoDBTableIndexes(t *testing.T) {
 	testTableIndexes(t, motoserver.Config(t), false)
 }
+
+func TestMotoS3BucketSettings(t *testing.T) {
+	testS3BucketLifecycle(t, motoserver.Config(t))
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,6 +29,11 @@ type s3BucketAPI interface {
 	ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 	ListObjectVersions(context.Context, *s3.ListObjectVersionsInput, ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 	DeleteObjects(context.Context, *s3.DeleteObjectsInput, ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+	GetBucketVersioning(context.Context, *s3.GetBucketVersioningInput, ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error)
+	PutBucketVersioning(context.Context, *s3.PutBucketVersioningInput, ...func(*s3.Options)) (*s3.PutBucketVersioningOutput, error)
+	GetBucketLifecycleConfiguration(context.Context, *s3.GetBucketLifecycleConfigurationInput, ...func(*s3.Options)) (*s3.GetBucketLifecycleConfigurationOutput, error)
+	PutBucketLifecycleConfiguration(context.Context, *s3.PutBucketLifecycleConfigurationInput, ...func(*s3.Options)) (*s3.PutBucketLifecycleConfigurationOutput, error)
+	DeleteBucketLifecycle(context.Context, *s3.DeleteBucketLifecycleInput, ...func(*s3.Options)) (*s3.DeleteBucketLifecycleOutput, error)
 }
 
 // s3Bucket manages aws_s3_bucket, id = bucket name.
@@ -46,6 +53,8 @@ func (h *s3Bucket) Schema() planner.Schema {
 		ForceNew:  []string{"name"},
 		Computed:  []string{"arn"},
 		HoldsData: true,
+		// PutBucketTagging follows CreateBucket.
+		TagsAfterCreate: true,
 	}
 }
 
@@ -90,7 +99,103 @@ func (h *s3Bucket) Read(ctx context.Context, id string, _ planner.Attrs) (planne
 		return nil, false, err
 	}
 	attrs["block_public_access"] = block
+	ver, err := h.api.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(id)})
+	if s3NotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, classify(err)
+	}
+	// Versioning once enabled can only be suspended: Suspended reads as off.
+	attrs["versioning"] = ver.Status == s3types.BucketVersioningStatusEnabled
+	rules, err := h.lifecycle(ctx, id)
+	if s3NotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	attrs["lifecycle_rules"] = rules
 	return attrs, true, nil
+}
+
+// lifecycle reads the bucket's enabled lifecycle rules as the
+// lifecycle_rules attribute: rule id → {prefix, expire_days}.
+func (h *s3Bucket) lifecycle(ctx context.Context, bucket string) (map[string]any, error) {
+	out, err := h.api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bucket)})
+	rules := map[string]any{}
+	if hasCode(err, "NoSuchLifecycleConfiguration") {
+		return rules, nil
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	for _, r := range out.Rules {
+		if r.Status != s3types.ExpirationStatusEnabled {
+			continue
+		}
+		prefix := aws.ToString(r.Prefix) //nolint:staticcheck // the legacy field, still what some services return
+		if r.Filter != nil && r.Filter.Prefix != nil {
+			prefix = aws.ToString(r.Filter.Prefix)
+		}
+		m := map[string]any{"prefix": prefix}
+		if r.Expiration != nil && r.Expiration.Days != nil {
+			m["expire_days"] = int64(*r.Expiration.Days)
+		}
+		rules[aws.ToString(r.ID)] = m
+	}
+	return rules, nil
+}
+
+// setVersioning enables versioning or suspends it (S3 cannot turn it off).
+func (h *s3Bucket) setVersioning(ctx context.Context, bucket string, on bool) error {
+	status := s3types.BucketVersioningStatusSuspended
+	if on {
+		status = s3types.BucketVersioningStatusEnabled
+	}
+	_, err := h.api.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{
+		Bucket: aws.String(bucket), VersioningConfiguration: &s3types.VersioningConfiguration{Status: status},
+	})
+	if err != nil {
+		return fmt.Errorf("setting versioning: %w", classify(err))
+	}
+	return nil
+}
+
+// setLifecycle replaces the bucket's whole lifecycle configuration (S3 keeps
+// one document per bucket), or deletes it when there are no rules.
+func (h *s3Bucket) setLifecycle(ctx context.Context, bucket string, rules []planner.Attrs, names []string) error {
+	if len(rules) == 0 {
+		_, err := h.api.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(bucket)})
+		if err != nil {
+			return fmt.Errorf("deleting lifecycle rules: %w", classify(err))
+		}
+		return nil
+	}
+	cfg := &s3types.BucketLifecycleConfiguration{}
+	for i, r := range rules {
+		cfg.Rules = append(cfg.Rules, s3types.LifecycleRule{
+			ID:         aws.String(names[i]),
+			Status:     s3types.ExpirationStatusEnabled,
+			Filter:     &s3types.LifecycleRuleFilter{Prefix: aws.String(r.String("prefix"))},
+			Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(int32(r.Int("expire_days")))},
+		})
+	}
+	_, err := h.api.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: aws.String(bucket), LifecycleConfiguration: cfg})
+	if err != nil {
+		return fmt.Errorf("setting lifecycle rules: %w", classify(err))
+	}
+	return nil
+}
+
+// lifecycleRules returns the lifecycle_rules attribute in rule-name order.
+func lifecycleRules(a planner.Attrs) (rules []planner.Attrs, names []string) {
+	m, _ := a["lifecycle_rules"].(map[string]any)
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		r, _ := m[k].(map[string]any)
+		rules, names = append(rules, planner.Attrs(r)), append(names, k)
+	}
+	return rules, names
 }
 
 func (h *s3Bucket) tags(ctx context.Context, bucket string) (map[string]string, error) {
@@ -146,10 +251,17 @@ func (h *s3Bucket) Create(ctx context.Context, desired planner.Attrs) (string, p
 		}
 	}
 	if _, err := h.api.CreateBucket(ctx, in); err != nil {
-		if hasCode(err, "BucketAlreadyOwnedByYou", "BucketAlreadyExists") {
+		// BucketAlreadyOwnedByYou right after HeadBucket found nothing is
+		// the SDK's retry of this very call (its first answer lost): the
+		// bucket is the one this create made, untagged yet, so the create
+		// goes on. The collision with a bucket that was there before is
+		// the HeadBucket above.
+		if hasCode(err, "BucketAlreadyExists") {
 			return "", nil, fmt.Errorf("bucket %q: %w", name, planner.ErrAlreadyExists)
 		}
-		return "", nil, classify(err)
+		if !hasCode(err, "BucketAlreadyOwnedByYou") {
+			return "", nil, classify(err)
+		}
 	}
 	// From here on the bucket exists: errors still return its id so the
 	// executor records it.
@@ -158,6 +270,16 @@ func (h *s3Bucket) Create(ctx context.Context, desired planner.Attrs) (string, p
 	}
 	if err := h.setBlock(ctx, name, desired.Bool("block_public_access")); err != nil {
 		return name, nil, err
+	}
+	if desired.Bool("versioning") {
+		if err := h.setVersioning(ctx, name, true); err != nil {
+			return name, nil, err
+		}
+	}
+	if rules, names := lifecycleRules(desired); len(rules) > 0 {
+		if err := h.setLifecycle(ctx, name, rules, names); err != nil {
+			return name, nil, err
+		}
 	}
 	arn, err := h.arn(ctx, name)
 	if err != nil {
@@ -169,6 +291,11 @@ func (h *s3Bucket) Create(ctx context.Context, desired planner.Attrs) (string, p
 func (h *s3Bucket) attrs(desired planner.Attrs, arn string) planner.Attrs {
 	attrs := planner.Attrs{"name": desired.String("name"), "arn": arn, "block_public_access": desired.Bool("block_public_access")}
 	setMap(attrs, "tags", desired.StringMap("tags"))
+	attrs["versioning"] = desired.Bool("versioning")
+	attrs["lifecycle_rules"] = map[string]any{}
+	if m, ok := desired["lifecycle_rules"].(map[string]any); ok {
+		attrs["lifecycle_rules"] = planner.Norm(m)
+	}
 	return attrs
 }
 
@@ -219,6 +346,19 @@ func (h *s3Bucket) Update(ctx context.Context, id string, prior, desired planner
 	}
 	if prior.Bool("block_public_access") != desired.Bool("block_public_access") || !prior.Has("block_public_access") {
 		if err := h.setBlock(ctx, id, desired.Bool("block_public_access")); err != nil {
+			return nil, err
+		}
+	}
+	// A bucket lowered without these settings (the artifacts bucket) keeps
+	// whatever it has.
+	if desired.Has("versioning") && (prior.Bool("versioning") != desired.Bool("versioning") || !prior.Has("versioning")) {
+		if err := h.setVersioning(ctx, id, desired.Bool("versioning")); err != nil {
+			return nil, err
+		}
+	}
+	if desired.Has("lifecycle_rules") && (!planner.Equal(prior["lifecycle_rules"], desired["lifecycle_rules"]) || !prior.Has("lifecycle_rules")) {
+		rules, names := lifecycleRules(desired)
+		if err := h.setLifecycle(ctx, id, rules, names); err != nil {
 			return nil, err
 		}
 	}

@@ -18,14 +18,24 @@ import (
 	"github.com/evdeploy/evdeploy/planner"
 )
 
-func TestS3BucketLifecycle(t *testing.T) {
+func TestS3BucketLifecycle(t *testing.T) { testS3BucketLifecycle(t, testConfig(t)) }
+
+// testS3BucketLifecycle creates a bucket with versioning and a lifecycle
+// rule, suspends versioning and swaps the rule, then removes both.
+func testS3BucketLifecycle(t *testing.T, cfg aws.Config) {
 	ctx := testContext(t)
-	h := newS3Bucket(newClients(testConfig(t)))
+	h := newS3Bucket(newClients(cfg))
 	name := uniqueName("bucket")
 	if _, exists, err := h.Read(ctx, name, nil); err != nil || exists {
 		t.Fatalf("Read before Create = %v, %v", exists, err)
 	}
-	desired := planner.Attrs{"name": name, "block_public_access": true, "tags": map[string]any{"evdeploy:app": "demo", "team": "a"}}
+	rule := func(prefix string, days int64) map[string]any {
+		return map[string]any{"prefix": prefix, "expire_days": days}
+	}
+	desired := planner.Attrs{
+		"name": name, "block_public_access": true, "tags": map[string]any{"evdeploy:app": "demo", "team": "a"},
+		"versioning": true, "lifecycle_rules": map[string]any{"tmp": rule("tmp/", 7)},
+	}
 	id, created, err := h.Create(ctx, desired)
 	if err != nil {
 		t.Fatalf("Create: %v", err)
@@ -50,8 +60,11 @@ func TestS3BucketLifecycle(t *testing.T) {
 		name    string
 		desired planner.Attrs
 	}{
-		{"tags changed, public access allowed", planner.Attrs{"name": name, "block_public_access": false, "tags": map[string]any{"evdeploy:app": "demo", "env": "dev"}}},
-		{"no tags, blocked again", planner.Attrs{"name": name, "block_public_access": true}},
+		{"tags changed, public access allowed, versioning suspended, rules swapped", planner.Attrs{
+			"name": name, "block_public_access": false, "tags": map[string]any{"evdeploy:app": "demo", "env": "dev"},
+			"versioning": false, "lifecycle_rules": map[string]any{"all": rule("", 365), "logs": rule("logs/", 30)},
+		}},
+		{"no tags, blocked again, no rules", planner.Attrs{"name": name, "block_public_access": true, "versioning": false, "lifecycle_rules": map[string]any{}}},
 	}
 	for _, tt := range tests {
 		after, err := h.Update(ctx, id, got, tt.desired)
@@ -175,7 +188,7 @@ func TestS3BucketDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := planner.Attrs{"name": name, "arn": "arn:aws:s3:::" + name, "block_public_access": false}
+	want := planner.Attrs{"name": name, "arn": "arn:aws:s3:::" + name, "block_public_access": false, "versioning": false, "lifecycle_rules": map[string]any{}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Read after outside changes (-want +got):\n%s", d)
 	}

@@ -27,7 +27,16 @@ queue "bulk" {
 }
 topic "news" {}
 bus "orders" {}
-bucket "media" {}
+bucket "media" {
+  versioning = true
+  lifecycle "tmp" {
+    prefix       = "tmp/"
+    expire_after = "7d"
+  }
+  lifecycle "all" {
+    expire_after = "365d"
+  }
+}
 table "events" {
   hash_key  = "pk"
   range_key = "sk"

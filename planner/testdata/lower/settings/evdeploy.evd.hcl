@@ -26,3 +26,11 @@ table "orders" {
   }
   point_in_time_recovery = true
 }
+
+bucket "uploads" {
+  versioning = true
+  lifecycle "tmp" {
+    prefix       = "tmp/"
+    expire_after = "7d"
+  }
+}
