@@ -7,7 +7,14 @@ cd "$(dirname "$0")/.."
 evd=./bin/evdeploy
 app=examples/shop
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Bold step headers only on a terminal, and never with NO_COLOR set
+# (https://no-color.org): piped or logged output stays plain text.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+  bold=$'\033[1m' reset=$'\033[0m'
+else
+  bold='' reset=''
+fi
+step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$reset"; }
 
 step "evdeploy local up   (the embedded cloud on 127.0.0.1:${EVDEPLOY_LOCAL_PORT:-4566})"
 $evd local up

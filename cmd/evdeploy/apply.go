@@ -33,6 +33,14 @@ func newCmdApply(f *Factory) *cobra.Command {
 deletes resources in dependency order, recording state after every change.
 Given a saved plan file, it applies exactly that plan and refuses it if the
 state or the spec changed since.`,
+		Example: `  # plan, confirm, apply
+  evdeploy apply
+  # CI: no prompt; deploy to the embedded local cloud
+  evdeploy apply --target local --auto-approve
+  # apply exactly the plan a reviewer saw (refused if stale)
+  evdeploy plan -out plan.bin && evdeploy apply plan.bin
+  # a line-delimited JSON event stream for scripts
+  evdeploy apply --auto-approve --json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {

@@ -27,6 +27,9 @@ func newCmdDestroy(f *Factory) *cobra.Command {
 		Long: `destroy deletes every resource that state or the intent journal knows of, in
 reverse dependency order. Buckets, tables, queues and streams hold data: their
 deletion needs --allow-data-loss (a non-empty bucket is emptied only then).`,
+		Example: `  evdeploy destroy
+  # CI: no prompt; buckets, tables, queues and streams go too
+  evdeploy destroy --target local --auto-approve --allow-data-loss`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return destroyRun(cmd.Context(), f, opts)

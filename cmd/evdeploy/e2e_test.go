@@ -28,6 +28,7 @@ import (
 	"github.com/sivchari/kumo"
 
 	"github.com/evdeploy/evdeploy/internal/apicalls"
+	"github.com/evdeploy/evdeploy/internal/motoserver"
 )
 
 // The end-to-end tests drive the CLI as a user would (run() with argv, exit
@@ -46,6 +47,20 @@ func emulator(t *testing.T) string {
 	t.Helper()
 	emuOnce.Do(func() { emuURL = kumo.NewServer().URL })
 	return emuURL
+}
+
+// TestMain stops the moto server the lifecycle tests started, if any.
+func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
+
+// emulators are the independent AWS emulators the control-plane lifecycle
+// tests run against: kumo in-process and moto's server (internal/motoserver;
+// a missing moto_server fails the test with the install command).
+var emulators = []struct {
+	name string
+	url  func(t *testing.T) string
+}{
+	{"kumo", emulator},
+	{"moto", func(t *testing.T) string { return motoserver.URL(t) }},
 }
 
 // uniqueStage isolates a test's physical names in the shared emulator.
@@ -169,7 +184,15 @@ func TestE2EShop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	emu := emulator(t)
+	for _, e := range emulators {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			shopLifecycle(t, e.url(t))
+		})
+	}
+}
+
+func shopLifecycle(t *testing.T, emu string) {
 	proxy := apicalls.NewCounter(emu)
 	t.Cleanup(proxy.Close)
 	dir := copyDir(t, "../../examples/shop")

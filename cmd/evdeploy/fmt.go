@@ -33,6 +33,9 @@ func newCmdFmt(f *Factory, runF func(*FmtOptions) error) *cobra.Command {
 		Long: `fmt rewrites the project's *.evd.hcl files (or the files named) in HCL's
 canonical layout: indentation, aligned equals signs, spacing. With --check it
 changes nothing, lists the files that need formatting and exits 1 if any do.`,
+		Example: `  evdeploy fmt
+  # CI: list unformatted files and exit 1, change nothing
+  evdeploy fmt --check --diff`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Files = args
 			if runF != nil {

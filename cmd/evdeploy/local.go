@@ -37,6 +37,10 @@ Docker instead (it needs LOCALSTACK_AUTH_TOKEN since 2026.03).
 
 The running engine is recorded in $EVDEPLOY_STATE_HOME, else
 $XDG_STATE_HOME/evdeploy, else ~/.local/state/evdeploy. See docs/local.md.`,
+		Example: `  evdeploy local up
+  evdeploy apply --target local --auto-approve
+  evdeploy local status
+  evdeploy local down`,
 	}
 	cmd.AddCommand(newCmdLocalUp(f), newCmdLocalStatus(f), newCmdLocalDown(f), newCmdLocalServe(f))
 	return cmd
@@ -55,7 +59,13 @@ func newCmdLocalUp(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Start a local cloud (the embedded engine, or LocalStack with --engine localstack)",
-		Args:  cobra.NoArgs,
+		Long: `up starts a local AWS-compatible cloud in the background and records where it
+listens, so --target local finds it. The default engine is evdeploy's own
+(an in-process emulator that also runs your functions; no Docker needed);
+--engine localstack starts LocalStack in Docker instead.`,
+		Example: `  evdeploy local up
+  evdeploy local up --engine localstack`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return localUpRun(cmd.Context(), f, opts)
 		},
@@ -126,7 +136,11 @@ func newCmdLocalDown(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "down",
 		Short: "Stop the local cloud that `local up` started and forget it",
-		Args:  cobra.NoArgs,
+		Long: `down stops the local cloud that local up started (the embedded engine's
+process or the LocalStack container) and removes its record. Everything
+deployed to it is gone.`,
+		Example: `  evdeploy local down`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if ctx == nil {
@@ -170,6 +184,8 @@ func newCmdLocalStatus(f *Factory) *cobra.Command {
 recorded engine, AWS_ENDPOINT_URL and localhost:4566. It recognises LocalStack
 (/_localstack/health), the embedded engine, a bare kumo, and any other endpoint
 that answers STS. Exits 1 when nothing answers.`,
+		Example: `  evdeploy local status
+  evdeploy local status --endpoint http://localhost:4566`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()

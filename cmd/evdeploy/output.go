@@ -26,6 +26,9 @@ func newCmdOutput(f *Factory) *cobra.Command {
 		Short: "Print the outputs recorded by the last apply",
 		Long: `output prints the app's outputs from state, without calling AWS. With NAME it
 prints that value alone (raw, for scripts: URL=$(evdeploy output api_url)).`,
+		Example: `  evdeploy output
+  evdeploy output --json
+  URL=$(evdeploy output api_url)`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {

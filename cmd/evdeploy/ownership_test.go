@@ -378,3 +378,80 @@ func readStateFile(t *testing.T, dir, stage string) string {
 	}
 	return string(b)
 }
+
+// TestE2EImport: a hand-made function and queue that stop apply are adopted
+// on purpose with `evdeploy import`: tagged as this deployment's and recorded,
+// nothing else changed; the next plan shows exactly what brings them to the
+// spec, apply does it, and the plan after is clean. Another stage's import of
+// the same function is refused: its tags name this stage.
+func TestE2EImport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	endpoint := emulator(t)
+	cfg := sdkConfig(endpoint)
+	ctx := context.Background()
+	dir := ownProject(t)
+	stage := uniqueStage("i")
+	args := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", endpoint}
+	names := physicalNames(t, args...)
+	fnAddr, qAddr := "function.sweeper/aws_lambda_function.main", "queue.jobs/aws_sqs_queue.main"
+	fn, q := names[fnAddr], names[qAddr]
+	foreignCases[0].make(t, cfg, fn)
+	foreignCases[2].make(t, cfg, q)
+	mustEvd(t, 1, append([]string{"apply", "--auto-approve"}, args...)...)
+
+	r := mustEvd(t, 1, append([]string{"import", "function.sweeper", fn}, args...)...)
+	if !strings.Contains(r.errOut, fnAddr) {
+		t.Errorf("import of a block address does not list its resources:\n%s", r.errOut)
+	}
+	mustEvd(t, 1, append([]string{"import", fnAddr, fn + "-nope"}, args...)...)
+
+	mustEvd(t, 0, append([]string{"import", fnAddr, fn}, args...)...)
+	mustEvd(t, 0, append([]string{"import", qAddr, q}, args...)...)
+	r = mustEvd(t, 1, append([]string{"import", qAddr, q}, args...)...)
+	if !strings.Contains(r.errOut, "import refused: state already records it") {
+		t.Errorf("a second import is not refused as already recorded:\n%s", r.errOut)
+	}
+
+	// Tagged, and otherwise as it was.
+	lc := lambda.NewFromConfig(cfg)
+	conf, err := lc.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(conf.Handler) != "other.run" || aws.ToInt32(conf.MemorySize) != 1024 {
+		t.Errorf("import changed the function: handler %s, memory %d", aws.ToString(conf.Handler), aws.ToInt32(conf.MemorySize))
+	}
+	tags, err := lc.ListTags(ctx, &lambda.ListTagsInput{Resource: conf.FunctionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"evdeploy:app": "own", "evdeploy:stage": stage, "evdeploy:block": "function.sweeper"}
+	for k, v := range want {
+		if tags.Tags[k] != v {
+			t.Errorf("function tag %s = %q, want %q", k, tags.Tags[k], v)
+		}
+	}
+
+	// The next plan brings both to the spec.
+	got := planChanges(t, args...)
+	for _, w := range []string{
+		fnAddr + " update architecture,code_sha256,environment,handler,memory,role",
+		qAddr + " update message_retention,visibility_timeout",
+	} {
+		if !contains(got, w) {
+			t.Errorf("plan after import lacks %q:\n%s", w, strings.Join(got, "\n"))
+		}
+	}
+	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, args...)...)
+	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, args...)...)
+
+	// Another stage's import of this stage's function is refused.
+	other := []string{"-C", dir, "--stage", stage + "x", "--target", "local", "--endpoint", endpoint}
+	r = mustEvd(t, 1, append([]string{"import", fnAddr, fn}, other...)...)
+	if !strings.Contains(r.errOut, "import refused") || !strings.Contains(r.errOut, `evdeploy:stage="`+stage+`"`) {
+		t.Errorf("another stage's import is not refused with the owner named:\n%s", r.errOut)
+	}
+	mustEvd(t, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, args...)...)
+}

@@ -34,6 +34,8 @@ into bootstrap, Python and Node folders are zipped. Packages are deterministic
 (the same source gives the same bytes and SHA-256 everywhere) and cached in
 .evdeploy/build by a hash of their inputs, so unchanged functions are not
 rebuilt. The SHA-256 printed is the base64 form Lambda reports as CodeSha256.`,
+		Example: `  evdeploy package
+  evdeploy package --out dist --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -134,6 +136,9 @@ func packageApp(ctx context.Context, f *Factory, app *spec.App, parallel int) ([
 		fns[i] = build.Function{
 			Addr: fn.Addr.String(), Runtime: fn.Runtime, Source: fn.Source,
 			Handler: fn.Handler, Architecture: fn.Architecture,
+		}
+		if bd := fn.Bundle; bd != nil {
+			fns[i].Bundle = build.Bundle{Off: bd.Disabled, External: bd.External, SourceMap: bd.SourceMap}
 		}
 	}
 	b := &build.Builder{Dir: app.Dir, Log: f.Logger.Infof}

@@ -28,6 +28,12 @@ func newCmdPlan(f *Factory) *cobra.Command {
 		Long: `plan compares the spec with what is deployed (refreshing every resource in
 state to see drift) and prints the changes apply would make, one line per spec
 block (--detail: per resource). Nothing is changed.`,
+		Example: `  evdeploy plan
+  # CI gate: exit 2 when there are changes, 0 when none
+  evdeploy plan --detailed-exitcode
+  # save the plan for apply, and as JSON for review
+  evdeploy plan -out plan.bin --json > plan.json
+  evdeploy plan --target local --detail`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return planRun(cmd.Context(), f, opts)

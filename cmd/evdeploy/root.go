@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/log"
 	"github.com/mattn/go-isatty"
+	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -27,8 +28,8 @@ type IOStreams struct {
 	ErrOut io.Writer
 	// InTTY/OutTTY say whether the streams are terminals (interactive prompts,
 	// colour). Tests set them explicitly.
-	InTTY, OutTTY bool
-	Color         bool
+	InTTY, OutTTY, ErrTTY bool
+	Color                 bool
 }
 
 func defaultIOStreams() *IOStreams {
@@ -37,6 +38,7 @@ func defaultIOStreams() *IOStreams {
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		InTTY:  isatty.IsTerminal(os.Stdin.Fd()),
 		OutTTY: outTTY,
+		ErrTTY: isatty.IsTerminal(os.Stderr.Fd()),
 		Color:  outTTY && os.Getenv("NO_COLOR") == "",
 	}
 }
@@ -96,11 +98,19 @@ func newRootCmd(f *Factory) *cobra.Command {
 		Long: `evdeploy deploys functions, queues, topics, buses, buckets, tables, streams,
 APIs and the triggers between them, described in *.evd.hcl files, to AWS, to
 LocalStack, or to an embedded local cloud that needs neither Docker nor an account.`,
+		Example: `  evdeploy init --template queue-worker orders && cd orders
+  evdeploy validate
+  evdeploy plan --target local
+  evdeploy apply --target local --auto-approve
+  evdeploy graph --out flow.svg`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if g.NoColor || os.Getenv("NO_COLOR") != "" {
 				f.IO.Color = false
+			}
+			if f.IO.Color && f.IO.ErrTTY {
+				f.Logger.SetColorProfile(termenv.ANSI256)
 			}
 			lvl, err := log.ParseLevel(g.LogLevel)
 			if err != nil {
@@ -130,15 +140,55 @@ LocalStack, or to an embedded local cloud that needs neither Docker nor an accou
 	for _, v := range verbs {
 		root.AddCommand(v(f))
 	}
+	addCompletionExamples(root)
 	return root
 }
+
+// addCompletionExamples gives cobra's generated `completion` commands the
+// examples every command has (cobra adds them lazily; adding them now lets
+// us annotate them).
+func addCompletionExamples(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	examples := map[string]string{
+		"completion": `  evdeploy completion bash > /etc/bash_completion.d/evdeploy
+  evdeploy completion zsh > "${fpath[1]}/_evdeploy"`,
+		"bash": `  source <(evdeploy completion bash)
+  evdeploy completion bash > /etc/bash_completion.d/evdeploy`,
+		"zsh":        `  evdeploy completion zsh > "${fpath[1]}/_evdeploy"`,
+		"fish":       `  evdeploy completion fish > ~/.config/fish/completions/evdeploy.fish`,
+		"powershell": `  evdeploy completion powershell | Out-String | Invoke-Expression`,
+	}
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Example = examples["completion"]
+		for _, sh := range c.Commands() {
+			sh.Example = examples[sh.Name()]
+		}
+	}
+}
+
+// newLogger logs to w without colour until PersistentPreRunE knows whether
+// colour is wanted. The writer is hidden behind a plain io.Writer because
+// charmbracelet/log, handed a terminal, queries it for its colours (OSC 10/11
+// and a cursor report) and waits up to 5 s per query for an answer that a
+// pseudo-terminal without an emulator (script(1), some CI runners) never
+// gives: seconds of delay and stray escape codes even under NO_COLOR.
+func newLogger(w io.Writer) *log.Logger {
+	return log.NewWithOptions(plainWriter{w}, log.Options{Prefix: "evdeploy"})
+}
+
+type plainWriter struct{ w io.Writer }
+
+func (p plainWriter) Write(b []byte) (int, error) { return p.w.Write(b) }
 
 // run executes the CLI with args and returns the process exit code.
 func run(args []string, io *IOStreams) int {
 	f := &Factory{
 		IO:     io,
 		Global: &GlobalOptions{},
-		Logger: log.NewWithOptions(io.ErrOut, log.Options{Prefix: "evdeploy"}),
+		Logger: newLogger(io.ErrOut),
 	}
 	root := newRootCmd(f)
 	root.SetArgs(terraformStyleFlags(root, args))

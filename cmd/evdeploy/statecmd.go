@@ -15,11 +15,20 @@ func newCmdState(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "state",
 		Short: "Inspect recorded state",
+		Long: `state reads what the last apply recorded for this stage (no AWS call), and
+removes a lock left behind by a process that is gone.`,
+		Example: `  evdeploy state list
+  evdeploy state show function.api/aws_lambda_function.main
+  evdeploy state unlock 6f1c2a9e`,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List every resource in state",
-		Args:  cobra.NoArgs,
+		Long: `list prints every resource recorded in this stage's state, one address per
+line with its physical id, and any create journaled but not yet recorded.`,
+		Example: `  evdeploy state list
+  evdeploy state list --stage prod`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return stateListRun(c.Context(), f)
 		},
@@ -28,7 +37,10 @@ func newCmdState(f *Factory) *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show ADDR",
 		Short: "Show one resource's recorded attributes",
-		Args:  cobra.ExactArgs(1),
+		Long: `show prints the attributes recorded for one resource address (as state list
+prints it).`,
+		Example: `  evdeploy state show function.api/aws_lambda_function.main`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return stateShowRun(c.Context(), f, args[0], showJSON)
 		},
@@ -41,7 +53,8 @@ func newCmdState(f *Factory) *cobra.Command {
 		Long: `unlock removes the stage's state lock if its ID is LOCK_ID (the lock error
 prints both). Use it only when the holder is certainly not running: two applies
 at once can orphan resources.`,
-		Args: cobra.ExactArgs(1),
+		Example: `  evdeploy state unlock 6f1c2a9e`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return stateUnlockRun(c.Context(), f, args[0])
 		},

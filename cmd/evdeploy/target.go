@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -160,13 +159,4 @@ func (f *Factory) localConfig(ctx context.Context, specRegion string) (aws.Confi
 	return cfg, &TargetInfo{
 		Target: "local", Engine: t.Engine, Endpoint: t.Endpoint, Region: cfg.Region, Account: t.Account,
 	}, nil
-}
-
-// evdeployVersion is the version `evdeploy version` prints.
-func evdeployVersion() string {
-	v := version
-	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		v = bi.Main.Version
-	}
-	return v
 }

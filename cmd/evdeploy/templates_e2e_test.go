@@ -33,41 +33,48 @@ func TestE2ETemplates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	emu := emulator(t)
-	for _, name := range templates.Names() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			dir := filepath.Join(t.TempDir(), "tpl"+strings.ReplaceAll(name, "-", ""))
-			mustEvd(t, 0, "init", "--template", name, dir)
-			stage := uniqueStage("t")
-			common := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", emu}
+	for _, e := range emulators {
+		for _, name := range templates.Names() {
+			t.Run(e.name+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				templateLifecycle(t, e.url(t), name)
+			})
+		}
+	}
+}
 
-			mustEvd(t, 0, append([]string{"validate"}, common...)...)
-			mustEvd(t, 2, append([]string{"plan", "--detailed-exitcode"}, common...)...)
-			mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, common...)...)
-			mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
+// templateLifecycle takes one scaffolded template through its whole life on
+// the emulator at emu.
+func templateLifecycle(t *testing.T, emu, name string) {
+	dir := filepath.Join(t.TempDir(), "tpl"+strings.ReplaceAll(name, "-", ""))
+	mustEvd(t, 0, "init", "--template", name, dir)
+	stage := uniqueStage("t")
+	common := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", emu}
 
-			deployed := stateResources(t, filepath.Join(dir, ".evdeploy", "state", stage+".json"))
-			if len(deployed) == 0 {
-				t.Fatal("state records no resources after apply")
-			}
-			cfg := sdkConfig(emu)
-			for _, r := range deployed {
-				if exists, err := resourceExists(context.Background(), cfg, r); err != nil || !exists {
-					t.Errorf("%s (%s): exists=%v err=%v after apply", r.Addr, r.ID, exists, err)
-				}
-			}
+	mustEvd(t, 0, append([]string{"validate"}, common...)...)
+	mustEvd(t, 2, append([]string{"plan", "--detailed-exitcode"}, common...)...)
+	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, common...)...)
+	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
 
-			mustEvd(t, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, common...)...)
-			for _, r := range deployed {
-				exists, err := resourceExists(context.Background(), cfg, r)
-				if err != nil {
-					t.Errorf("%s: %v", r.Addr, err)
-				} else if exists {
-					t.Errorf("%s (%s) still exists after destroy", r.Addr, r.ID)
-				}
-			}
-		})
+	deployed := stateResources(t, filepath.Join(dir, ".evdeploy", "state", stage+".json"))
+	if len(deployed) == 0 {
+		t.Fatal("state records no resources after apply")
+	}
+	cfg := sdkConfig(emu)
+	for _, r := range deployed {
+		if exists, err := resourceExists(context.Background(), cfg, r); err != nil || !exists {
+			t.Errorf("%s (%s): exists=%v err=%v after apply", r.Addr, r.ID, exists, err)
+		}
+	}
+
+	mustEvd(t, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, common...)...)
+	for _, r := range deployed {
+		exists, err := resourceExists(context.Background(), cfg, r)
+		if err != nil {
+			t.Errorf("%s: %v", r.Addr, err)
+		} else if exists {
+			t.Errorf("%s (%s) still exists after destroy", r.Addr, r.ID)
+		}
 	}
 }
 

@@ -25,6 +25,8 @@ func newCmdValidate(f *Factory, runF func(*ValidateOptions) error) *cobra.Comman
 		Long: `validate loads every *.evd.hcl file in the project folder and checks it
 against the language and against AWS's limits, reporting every problem with
 its file:line:col. Exit status: 0 valid, 1 invalid.`,
+		Example: `  evdeploy validate
+  evdeploy validate -C examples/shop --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {

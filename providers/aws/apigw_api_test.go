@@ -28,7 +28,12 @@ func testAPI(ctx context.Context, t *testing.T, c *clients) string {
 
 func TestAPIGatewayAPILifecycle(t *testing.T) {
 	ctx := testContext(t)
-	h := newAPIGatewayAPI(newClients(testConfig(t)))
+	c := newClients(testConfig(t))
+	h := newAPIGatewayAPI(c)
+	account, _, err := c.callerIdentity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	name := uniqueName("api")
 	desired := planner.Attrs{"name": name, "protocol_type": "HTTP", "tags": map[string]any{"evdeploy:app": "demo", "team": "a"}}
 	id, created, err := h.Create(ctx, desired)
@@ -40,7 +45,7 @@ func TestAPIGatewayAPILifecycle(t *testing.T) {
 	}
 	want := desired.Norm()
 	want["id"] = id
-	want["execution_arn"] = "arn:aws:execute-api:us-east-1:000000000000:" + id
+	want["execution_arn"] = "arn:aws:execute-api:us-east-1:" + account + ":" + id
 	want["api_endpoint"] = created["api_endpoint"]
 	if ep := created.String("api_endpoint"); !strings.Contains(ep, id) {
 		t.Errorf("api_endpoint = %q, want one naming the API id", ep)
@@ -130,7 +135,10 @@ func TestAPIGatewayAPIFind(t *testing.T) {
 func TestAPIGatewayAPIErrors(t *testing.T) {
 	ctx := testContext(t)
 	h := newAPIGatewayAPI(newClients(testConfig(t)))
-	if _, _, err := h.Create(ctx, planner.Attrs{"name": "", "protocol_type": "HTTP"}); err == nil || errors.Is(err, planner.ErrThrottled) {
+	_, _, err := h.Create(ctx, planner.Attrs{"name": "", "protocol_type": "HTTP"})
+	switch {
+	case err == nil && gap(t, "moto", "CreateApi accepts an empty name (AWS: BadRequestException)"):
+	case err == nil || errors.Is(err, planner.ErrThrottled):
 		t.Errorf("Create without a name = %v, want a non-retryable error", err)
 	}
 	if _, exists, err := h.Read(ctx, "nosuchapi", nil); err != nil || exists {

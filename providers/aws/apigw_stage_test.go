@@ -40,6 +40,10 @@ func TestAPIGatewayStageLifecycle(t *testing.T) {
 		t.Errorf("Read (-want +got):\n%s", d)
 	}
 
+	if gap(t, "moto", "UpdateStage is not implemented (HTTP 500)") {
+		assertDeletedForGood(t, ctx, h, id, got)
+		return
+	}
 	update := planner.Attrs{"api_id": api, "name": "$default", "auto_deploy": false}
 	after, err := h.Update(ctx, id, got, update)
 	if err != nil {
@@ -75,7 +79,10 @@ func TestAPIGatewayStageErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Delete(ctx, id, nil) })
-	if _, _, err := h.Create(ctx, stage); !errors.Is(err, planner.ErrAlreadyExists) {
+	_, _, err = h.Create(ctx, stage)
+	switch {
+	case err == nil && gap(t, "moto", "CreateStage accepts a second stage of the same name (AWS: ConflictException)"):
+	case !errors.Is(err, planner.ErrAlreadyExists):
 		t.Errorf("Create of an existing stage = %v, want ErrAlreadyExists", err)
 	}
 	_, _, err = h.Create(ctx, planner.Attrs{"api_id": "nosuchapi", "name": "$default", "auto_deploy": true})
@@ -103,6 +110,9 @@ func TestAPIGatewayStageDrift(t *testing.T) {
 	id, _, err := h.Create(ctx, planner.Attrs{"api_id": api, "name": "$default", "auto_deploy": true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if gap(t, "moto", "UpdateStage is not implemented (HTTP 500)") {
+		return
 	}
 	if _, err := c.apigw.UpdateStage(ctx, &apigatewayv2.UpdateStageInput{ApiId: aws.String(api), StageName: aws.String("$default"), AutoDeploy: aws.Bool(false)}); err != nil {
 		t.Fatal(err)

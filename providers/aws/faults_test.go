@@ -38,7 +38,7 @@ type fault struct {
 // newFaultProxy starts a proxy to the shared emulator, closed with the test.
 func newFaultProxy(t *testing.T) *faultProxy {
 	t.Helper()
-	target, err := url.Parse(emulatorURL)
+	target, err := url.Parse(emulatorFor(t))
 	if err != nil {
 		t.Fatal(err)
 	}

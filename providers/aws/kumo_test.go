@@ -23,9 +23,8 @@ var emulatorURL string
 func TestMain(m *testing.M) {
 	srv := kumo.NewServer()
 	emulatorURL = srv.URL
-	code := m.Run()
+	code := motoserver.Main(m)
 	srv.Close()
-	motoserver.Stop() // started only by the moto tests (TestMoto*)
 	os.Exit(code)
 }
 
@@ -35,7 +34,7 @@ func testConfig(t testing.TB) aws.Config {
 	return aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(emulatorURL),
+		BaseEndpoint: aws.String(emulatorFor(t)),
 	}
 }
 

@@ -114,7 +114,7 @@ func TestLambdaPermissionErrors(t *testing.T) {
 	fn, _ := testFunction(t, c)
 	_, _, err := h.Create(ctx, planner.Attrs{"function_name": fn, "statement_id": "x", "action": "lambda:InvokeFunction", "principal": "s3.amazonaws.com", "source_arn": "garbage"})
 	if err == nil {
-		t.Logf("kumo gap: AddPermission accepts a SourceArn that is not an ARN")
+		t.Logf("%s gap: AddPermission accepts a SourceArn that is not an ARN", emulatorName(t))
 		h.Delete(ctx, fn+"/x", nil)
 	} else if errors.Is(err, planner.ErrThrottled) || errors.Is(err, planner.ErrPropagating) {
 		t.Errorf("malformed source ARN classified as retryable: %v", err)

@@ -85,7 +85,7 @@ func TestLogGroupErrors(t *testing.T) {
 	// 7 days is valid, 8 is not: a validation error is not retryable.
 	_, err := h.Update(ctx, name, planner.Attrs{"name": name}, planner.Attrs{"name": name, "retention_days": int64(8)})
 	if err == nil {
-		t.Logf("kumo gap: PutRetentionPolicy accepts a retention (8 days) AWS rejects")
+		t.Logf("%s gap: PutRetentionPolicy accepts a retention (8 days) AWS rejects", emulatorName(t))
 	} else if errors.Is(err, planner.ErrThrottled) || errors.Is(err, planner.ErrPropagating) {
 		t.Errorf("invalid retention classified as retryable: %v", err)
 	}

@@ -231,7 +231,9 @@ func TestS3BucketNotificationErrors(t *testing.T) {
 	}
 	for _, tt := range bad {
 		_, _, err := h.Create(ctx, tt.attrs)
-		if err == nil || errors.Is(err, planner.ErrThrottled) {
+		switch {
+		case err == nil && tt.name == "overlapping filters" && gap(t, "moto", "PutBucketNotificationConfiguration accepts overlapping filters (AWS: InvalidArgument)"):
+		case err == nil || errors.Is(err, planner.ErrThrottled):
 			t.Errorf("%s: Create = %v, want a non-retryable error", tt.name, err)
 		}
 	}
@@ -245,7 +247,7 @@ func TestS3BucketNotificationErrors(t *testing.T) {
 	if err == nil {
 		// kumo gap: PutBucketNotificationConfiguration accepts a missing
 		// bucket (AWS: NoSuchBucket).
-		t.Logf("kumo gap: notification accepted for the missing bucket %s", missing)
+		t.Logf("%s gap: notification accepted for the missing bucket %s", emulatorName(t), missing)
 	} else if errors.Is(err, planner.ErrThrottled) {
 		t.Errorf("notification on a missing bucket: %v, want a non-retryable error", err)
 	}

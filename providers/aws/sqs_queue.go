@@ -101,11 +101,10 @@ func (h *sqsQueue) Read(ctx context.Context, id string, _ planner.Attrs) (planne
 	if v := attrs[string(sqstypes.QueueAttributeNameQueueArn)]; v != "" {
 		a["arn"] = v
 	}
-	// A standard queue has no FifoQueue attribute; false is left out like
-	// every other absent value.
-	if attrs[string(sqstypes.QueueAttributeNameFifoQueue)] == "true" {
-		a["fifo"] = true
-	}
+	// A standard queue has no FifoQueue attribute: that is the service
+	// saying it is not FIFO (a queue imported with `evdeploy import` has no
+	// last applied value to fall back on).
+	a["fifo"] = attrs[string(sqstypes.QueueAttributeNameFifoQueue)] == "true"
 	for _, ia := range sqsIntAttrs {
 		if v, ok := attrs[string(ia.name)]; ok {
 			n, err := strconv.ParseInt(v, 10, 64)

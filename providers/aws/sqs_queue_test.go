@@ -40,7 +40,7 @@ func TestSQSQueueLifecycle(t *testing.T) {
 	want := planner.Attrs{
 		"name": name, "visibility_timeout": int64(60), "message_retention": int64(86400), "delay": int64(2),
 		"redrive_policy": redrive, "tags": map[string]any{"evdeploy:app": "demo", "team": "a"},
-		"arn": created.String("arn"), "url": id,
+		"arn": created.String("arn"), "url": id, "fifo": false,
 	}
 	if d := cmp.Diff(want, created); d != "" {
 		t.Errorf("Create (-want +got):\n%s", d)
