@@ -33,6 +33,10 @@ func New(cfg aws.Config) planner.Registry {
 		newAPIGatewayRoute(c),
 		newAPIGatewayStage(c),
 		newLambdaFunctionURL(c),
+		newSQSQueuePolicy(c),
+		newSNSTopicPolicy(c),
+		newLambdaEventInvokeConfig(c),
+		newPipesPipe(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {
