@@ -121,11 +121,18 @@ func execute(ctx context.Context, f *Factory, s *session, p *planner.Plan, appro
 
 	// A plan without changes still goes through Apply: it makes no API call
 	// but evaluates the outputs from state.
+	trace, closeTrace := opTrace(p)
+	defer closeTrace()
 	prog := newProgress(f, verb, opts.JSON, opts.started)
 	res, err := planner.Apply(ctx, p, s.desired, s.reg, st, planner.ApplyOptions{
 		Parallelism:   opts.Parallelism,
 		AllowDataLoss: allowDataLoss,
-		OnEvent:       prog.event,
+		OnEvent: func(e planner.Event) {
+			if trace != nil {
+				trace(e)
+			}
+			prog.event(e)
+		},
 	})
 	prog.close()
 	if err == nil && res != nil {
