@@ -35,7 +35,7 @@ var exts = map[string]string{"text": "txt", "mermaid": "mmd", "dot": "dot", "svg
 // Every format of every example app is compared with its golden file
 // (go test ./flow -update rewrites them; review the diff, and look at the SVG).
 func TestGolden(t *testing.T) {
-	apps := map[string]string{"shop": "../examples/shop", "fabric": "testdata/fabric"}
+	apps := map[string]string{"shop": "../examples/shop", "fabric": "testdata/fabric", "routes": "testdata/routes"}
 	for name, dir := range apps {
 		g := FromApp(load(t, dir))
 		for _, format := range Formats {
@@ -115,7 +115,7 @@ func TestShopEdges(t *testing.T) {
 // The SVG is one well-formed XML document whose root is an svg element in
 // the SVG namespace, with no external reference.
 func TestSVGIsValidXML(t *testing.T) {
-	for _, dir := range []string{"../examples/shop", "testdata/fabric"} {
+	for _, dir := range []string{"../examples/shop", "testdata/fabric", "testdata/routes"} {
 		var b bytes.Buffer
 		if err := SVG(&b, FromApp(load(t, dir))); err != nil {
 			t.Fatal(err)
