@@ -158,3 +158,32 @@ func TestUnknownFormat(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// Every route block is one route edge from its source to its `to`, and every
+// async destination one async edge from the function.
+func TestRouteAndAsyncEdges(t *testing.T) {
+	app := load(t, "testdata/routes")
+	g := FromApp(app)
+	via := map[string]*Edge{}
+	for _, e := range g.Edges {
+		via[e.Via+" "+e.To] = e
+	}
+	if len(app.Routes) < 10 {
+		t.Fatalf("only %d routes loaded", len(app.Routes))
+	}
+	for _, r := range app.Routes {
+		e := via[r.Addr.String()+" "+r.To.String()]
+		if e == nil || e.Kind != Route {
+			t.Errorf("%s: no route edge to %s", r.Addr, r.To)
+			continue
+		}
+		if src := r.SourceAddr(); !src.IsZero() && e.From != src.String() {
+			t.Errorf("%s: edge from %s, want %s", r.Addr, e.From, src)
+		}
+	}
+	for _, want := range []string{"function.risky queue.failed", "function.risky bus.ops"} {
+		if e := via[want]; e == nil || e.Kind != Async {
+			t.Errorf("no async edge %s", want)
+		}
+	}
+}
