@@ -73,6 +73,11 @@ const (
 	TypeIntegration  = "aws_apigatewayv2_integration"
 	TypeRoute        = "aws_apigatewayv2_route"
 	TypeStage        = "aws_apigatewayv2_stage"
+	TypeFunctionURL  = "aws_lambda_function_url"
+	TypeQueuePolicy  = "aws_sqs_queue_policy"
+	TypeTopicPolicy  = "aws_sns_topic_policy"
+	TypeInvokeConfig = "aws_lambda_event_invoke_config"
+	TypePipe         = "aws_pipes_pipe"
 )
 
 // ResourceTypes lists every type Lower may emit; providers must register a
@@ -81,7 +86,8 @@ var ResourceTypes = []string{
 	TypeRole, TypeRolePolicy, TypeLogGroup, TypeFunction, TypePermission, TypeMapping,
 	TypeQueue, TypeTopic, TypeSubscription, TypeBus, TypeRule, TypeTarget,
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
-	TypeAPI, TypeIntegration, TypeRoute, TypeStage,
+	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL,
+	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe,
 }
 
 // lowering holds the state of one Lower call.
@@ -94,7 +100,10 @@ type lowering struct {
 	blockAttrs map[spec.Addr]map[string]any
 	// extra statements per function, from its triggers.
 	triggerStmts map[spec.Addr][]iamStatement
-	diags        hcl.Diagnostics
+	// policyStmts are the resource-policy statements of each queue and
+	// topic that routes deliver into.
+	policyStmts map[spec.Addr][]resourceStatement
+	diags       hcl.Diagnostics
 	// artifacts is the artifacts bucket's name, "" when no package needs it.
 	artifacts     string
 	artifactsAddr ResourceAddr
@@ -147,18 +156,7 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 		out:          map[string]*DesiredResource{},
 		blockAttrs:   map[spec.Addr]map[string]any{},
 		triggerStmts: map[spec.Addr][]iamStatement{},
-	}
-	// Routes and async settings validate but are not lowered yet: refuse
-	// them rather than deploy an app without its deliveries.
-	for _, r := range app.Routes {
-		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Routes cannot be deployed yet",
-			Detail: fmt.Sprintf("%s validates, but this version of evdeploy does not deploy routes.", r.Addr), Subject: r.DeclRange.Ptr()})
-	}
-	for _, f := range app.Functions {
-		if f.Async != nil {
-			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Async settings cannot be deployed yet",
-				Detail: fmt.Sprintf("%s's async block validates, but this version of evdeploy does not deploy it.", f.Addr), Subject: f.Async.Range.Ptr()})
-		}
+		policyStmts:  map[spec.Addr][]resourceStatement{},
 	}
 	// Data and routing blocks first: functions' environments and policies
 	// read their attributes.
@@ -189,9 +187,14 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 	for _, t := range app.Triggers {
 		l.trigger(t)
 	}
+	for _, r := range app.Routes {
+		l.route(r)
+	}
+	l.policies()
 	l.notifications()
 	l.artifactsBucket()
 	for _, f := range app.Functions {
+		l.async(f)
 		l.function(f)
 	}
 
