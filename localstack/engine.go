@@ -125,6 +125,10 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 	schedCtx, stopSchedules := context.WithCancel(ctx)
 	defer stopSchedules()
 	go ev.runSchedules(schedCtx)
+	// Async invocation settings and destinations (kumo has neither).
+	async := newAsyncInvokes(handler, endpoint, srv.URL, lg)
+	defer async.close()
+	handler = async
 	mux := http.NewServeMux()
 	mux.HandleFunc(HealthPath, func(w http.ResponseWriter, r *http.Request) {
 		doc := info
