@@ -136,8 +136,8 @@ func TestInitRun(t *testing.T) {
 		{name: "no template, not a terminal", folder: "x", wantErr: "no template named; choose one with --template NAME:\n  cron "},
 		{name: "unknown template", folder: "x", opts: InitOptions{Template: "crud"}, wantErr: "unknown template \"crud\"; the templates are:\n  cron "},
 		{
-			name: "terminal: choose by number", folder: "picked", tty: true, stdin: "4\n",
-			wantApp: "picked", wantFiles: []string{"functions/api/main.go"}, // 4th in name order: http-api
+			name: "terminal: choose by number", folder: "picked", tty: true, stdin: "5\n",
+			wantApp: "picked", wantFiles: []string{"functions/api/main.go"}, // 5th in name order: http-api
 		},
 		{
 			name: "terminal: wrong answer, then a name", folder: "picked", tty: true, stdin: "99\nqueue-worker\n",
