@@ -114,7 +114,10 @@ func (l *lowering) function(f *spec.Function) {
 	}
 	// nil when there is none, so removing the last variable is a change.
 	attrs["environment"] = l.environment(f)
-	l.add(f.Addr, TypeFunction, "main", attrs, name, name, append(deps, logs, policy)...)
+	fn := l.add(f.Addr, TypeFunction, "main", attrs, name, name, append(deps, logs, policy)...)
+	if f.Environment != nil && l.sensitive(f.Environment) {
+		l.out[fn.String()].Sensitive = []string{"environment"}
+	}
 }
 
 // environment evaluates a function's environment map, deferring what depends
