@@ -7,7 +7,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build test test-short lint vet fmt-check tidy-check arch-check golden demo clean bench
+.PHONY: graph-png all build test test-short lint vet fmt-check tidy-check arch-check golden demo clean bench
 
 all: build
 
@@ -51,6 +51,9 @@ arch-check:
 	  bad=$$($(GO) list -deps ./$$p | grep -E '^github.com/evdeploy/evdeploy/' | grep -v "^github.com/evdeploy/evdeploy/$$p" || true); \
 	  if [ -n "$$bad" ]; then echo "$$p must not import:"; echo "$$bad"; exit 1; fi; \
 	done
+	@# flow (the event-flow graph) is a view of the spec: spec only.
+	@bad=$$($(GO) list -deps ./flow | grep -E '^github.com/evdeploy/evdeploy/' | grep -vE '^github.com/evdeploy/evdeploy/(flow|spec)$$' || true); \
+	if [ -n "$$bad" ]; then echo "flow must not import:"; echo "$$bad"; exit 1; fi
 	@# providers reach spec only through planner's types, never directly.
 	@bad=$$($(GO) list -f '{{join .Imports "\n"}}' ./providers/... | grep -E '^github.com/evdeploy/evdeploy/spec$$' || true); \
 	if [ -n "$$bad" ]; then echo "providers must not import spec"; exit 1; fi
@@ -65,6 +68,10 @@ bench:
 # Deploy an example app to the embedded local cloud (no Docker, no AWS account).
 demo: build
 	./scripts/demo.sh
+
+# Re-render docs/shop-flow.png (the README's picture) with headless Chromium.
+graph-png:
+	./scripts/graph-png.sh
 
 clean:
 	rm -rf bin .evdeploy

@@ -17,7 +17,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/evanw/esbuild/pkg/api"
 )
 
 // Function is what the build needs to know about one function block.
@@ -27,6 +30,42 @@ type Function struct {
 	Source       string // absolute path of the source folder
 	Handler      string // as written; "" for go/provided
 	Architecture string // arm64 (default when "") or x86_64
+	Bundle       Bundle // Node bundling, Python dependency install
+}
+
+// Bundle is how a Node function is bundled, and whether dependencies are
+// installed (the spec's `bundle` attribute or block).
+type Bundle struct {
+	// Off (bundle = false) packages the folder as it is: no esbuild, no
+	// npm ci, no pip install.
+	Off bool
+	// External are the module patterns left out of a bundle; nil means
+	// DefaultExternal (the AWS SDK v3), an empty list bundles everything.
+	External []string
+	// SourceMap adds a linked source map (module.js.map) to the bundle.
+	SourceMap bool
+}
+
+// ShareKey is everything about fn, besides its files, that decides its
+// package: two functions with the same ShareKey get byte-identical packages,
+// so one build can serve both. (The address is only for messages; the
+// handler's function name is not part of the package, but for a bundle the
+// handler's module is the entry.)
+func ShareKey(fn Function) string {
+	arch := fn.Architecture
+	if arch == "" {
+		arch = "arm64"
+	}
+	entry := ""
+	if strings.HasPrefix(fn.Runtime, "nodejs") && !fn.Bundle.Off {
+		if i := strings.LastIndex(fn.Handler, "."); i > 0 {
+			entry = fn.Handler[:i]
+		}
+	}
+	k := newKey("share", fn.Runtime, arch)
+	k.add(fn.Source, entry, fmt.Sprint(fn.Bundle.Off, fn.Bundle.SourceMap, fn.Bundle.External == nil, len(fn.Bundle.External)))
+	k.add(fn.Bundle.External...)
+	return k.sum()
 }
 
 // Artifact is a built package.
@@ -57,15 +96,27 @@ func (a *Artifact) NeedsBucket() bool { return a.Size > DirectUploadLimit }
 
 // Builder builds functions into a per-project cache.
 type Builder struct {
-	Dir   string // project folder; the cache is Dir/.evdeploy/build
-	GoCmd string // the go command; "go" when empty
+	Dir       string // project folder; the cache is Dir/.evdeploy/build
+	GoCmd     string // the go command; "go" when empty
+	NpmCmd    string // the npm command; "npm" when empty
+	PythonCmd string // the Python that runs pip; "python3" when empty
+	// Incremental keeps an esbuild context per bundled function, so that
+	// rebuilding after an edit re-parses only what changed (for a long-lived
+	// process such as evdeploy dev; call Close when done). Bundles are the
+	// same bytes either way.
+	Incremental bool
 	// Log, when set, receives progress lines (printf-style); warnings are not
 	// logged but returned in Artifact.Warnings.
 	Log func(format string, args ...any)
 
-	mu    sync.Mutex
-	goenv map[string]map[string]string // goEnv's memo
+	mu       sync.Mutex
+	goenv    map[string]map[string]string // goEnv's memo
+	folders  map[string]*lockedDir        // folderLock's locks
+	installs atomic.Int64                 // dependency installs run (Installs)
+	esbuild  map[string]api.BuildContext  // Incremental's contexts
 }
+
+type lockedDir struct{ sync.Mutex }
 
 // GoRuntime is the Lambda runtime a "go" function is deployed on.
 const GoRuntime = "provided.al2023"
@@ -94,13 +145,17 @@ type manifest struct {
 	Addr         string   `json:"addr"`
 	Runtime      string   `json:"runtime"`
 	Architecture string   `json:"architecture"`
-	Kind         string   `json:"kind"` // go | zip
+	Kind         string   `json:"kind"` // go | zip | bundle
 	Size         int64    `json:"size"`
 	SHA256       string   `json:"sha256"`
 	Hex          string   `json:"hex"`
 	Inputs       int      `json:"inputs"` // files hashed into the key
 	GoVersion    string   `json:"go_version,omitempty"`
 	Warnings     []string `json:"warnings,omitempty"`
+	// Extra are inputs found only by building (a bundle's imports from
+	// outside its folder): path relative to the source → sha256 hex. A
+	// cache hit requires them unchanged.
+	Extra map[string]string `json:"extra,omitempty"`
 }
 
 // Build packages fn, or returns the cached package when its inputs' hash has
@@ -141,9 +196,14 @@ func (b *Builder) build(ctx context.Context, fn Function) (*Artifact, error) {
 		return nil, err
 	}
 	var p plan
-	if isGo {
+	switch {
+	case isGo:
 		p, err = b.planGo(ctx, fn, arch)
-	} else {
+	case strings.HasPrefix(fn.Runtime, "nodejs") && !fn.Bundle.Off:
+		p, err = b.planNode(ctx, fn, arch)
+	case strings.HasPrefix(fn.Runtime, "python") && !fn.Bundle.Off:
+		p, err = b.planPython(ctx, fn, arch)
+	default:
 		p, err = planZip(fn, arch)
 	}
 	if err != nil {
@@ -153,7 +213,7 @@ func (b *Builder) build(ctx context.Context, fn Function) (*Artifact, error) {
 	dir := filepath.Join(b.CacheDir(), functionName(fn.Addr))
 	zipPath := filepath.Join(dir, p.key+".zip")
 	manPath := filepath.Join(dir, p.key+".json")
-	if m, ok := readManifest(manPath, zipPath); ok {
+	if m, ok := readManifest(manPath, zipPath); ok && extraUnchanged(fn.Source, m.Extra) {
 		now := time.Now()
 		os.Chtimes(manPath, now, now) // pruneCache keeps the most recently used
 		b.logf("%s: cached %s", fn.Addr, m.Hex[:12])
@@ -194,6 +254,10 @@ func (b *Builder) build(ctx context.Context, fn Function) (*Artifact, error) {
 		Addr: fn.Addr, Runtime: fn.Runtime, Architecture: arch, Kind: p.kind,
 		Size: cw.n, SHA256: base64.StdEncoding.EncodeToString(sum), Hex: hex.EncodeToString(sum),
 		Inputs: p.inputs, GoVersion: p.goVersion, Warnings: p.warnings,
+	}
+	if p.out != nil {
+		m.Warnings = append(m.Warnings, p.out.warnings...)
+		m.Extra = p.out.extra
 	}
 	// The zip lands before its manifest, so a manifest always describes a
 	// complete zip; both renames are atomic.
@@ -286,6 +350,24 @@ type plan struct {
 	warnings  []string
 	needsTmp  bool // produce needs a scratch folder
 	produce   func(ctx context.Context, tmp string) ([]zipEntry, error)
+	out       *produced // what produce learnt, when it can learn anything
+}
+
+// produced is what a build finds out only by building: warnings and inputs
+// outside the key (see manifest.Extra).
+type produced struct {
+	warnings []string
+	extra    map[string]string
+}
+
+// extraUnchanged reports whether the recorded extra inputs still hash alike.
+func extraUnchanged(src string, extra map[string]string) bool {
+	for rel, want := range extra {
+		if got, err := fileSHA(filepath.Join(src, filepath.FromSlash(rel))); err != nil || got != want {
+			return false
+		}
+	}
+	return true
 }
 
 // planZip zips the folder as it is (Python, Node, and provided.* runtimes

@@ -305,6 +305,8 @@ func must(t *testing.T, err error) {
 	}
 }
 
+// TestDependencyWarnings: with bundle = false the folder is packaged as it
+// is, and dependencies it declares but lacks are warned about.
 func TestDependencyWarnings(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -372,7 +374,7 @@ func TestDependencyWarnings(t *testing.T) {
 			tc.files.write(t, dir, 0o644, 0o755, time.Now())
 			var logged []string
 			b := &Builder{Dir: t.TempDir(), Log: func(f string, a ...any) { logged = append(logged, f) }}
-			fn := Function{Addr: "function.fn", Runtime: tc.runtime, Source: dir}
+			fn := Function{Addr: "function.fn", Runtime: tc.runtime, Source: dir, Bundle: Bundle{Off: true}}
 			for _, cached := range []bool{false, true} { // warnings survive the cache
 				a, err := b.Build(context.Background(), fn)
 				if err != nil {
@@ -524,7 +526,7 @@ func TestBuildErrors(t *testing.T) {
 		{"missing folder", Function{Runtime: "python3.12", Source: "/nonexistent/evd/fn"}, "function.x: source folder /nonexistent/evd/fn does not exist"},
 		{"relative source", Function{Runtime: "python3.12", Source: "fn"}, `function.x: source "fn" is not an absolute path`},
 		{"a file", Function{Runtime: "python3.12", Source: file}, "function.x: source " + file + " is not a folder"},
-		{"empty folder", Function{Runtime: "nodejs20.x", Source: empty}, "function.x: source folder " + empty + " has no files to package"},
+		{"empty folder", Function{Runtime: "python3.12", Source: empty}, "function.x: source folder " + empty + " has no files to package"},
 		{"bad architecture", Function{Runtime: "python3.12", Source: ok, Architecture: "amd64"}, `function.x: architecture must be arm64 or x86_64, not "amd64"`},
 		{"no runtime", Function{Source: ok}, "function.x: runtime is empty"},
 		{"go without a module", Function{Runtime: "go", Source: ok}, "function.x: go "},

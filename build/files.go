@@ -19,7 +19,11 @@ type sourceFile struct {
 // collectFiles lists the files of dir that a package contains, sorted by Rel.
 // Symbolic links are followed (the zip stores the target's content) so that
 // node_modules/.bin and linked workspaces work; a link cycle is an error.
-func collectFiles(dir string) ([]sourceFile, error) {
+func collectFiles(dir string) ([]sourceFile, error) { return collectFilesSkip(dir, nil) }
+
+// collectFilesSkip is collectFiles without descending into the folders for
+// which skip (given a slash-separated relative path) is true.
+func collectFilesSkip(dir string, skip func(rel string) bool) ([]sourceFile, error) {
 	m := &ignoreMatcher{}
 	for i, p := range DefaultIgnore {
 		r, ok, err := parseIgnoreLine(p)
@@ -72,6 +76,9 @@ func collectFiles(dir string) ([]sourceFile, error) {
 			}
 			switch {
 			case info.IsDir():
+				if skip != nil && skip(childRel) {
+					continue
+				}
 				if err := walk(childAbs, childRel, chain); err != nil {
 					return err
 				}

@@ -73,6 +73,10 @@ const (
 	TypeIntegration  = "aws_apigatewayv2_integration"
 	TypeRoute        = "aws_apigatewayv2_route"
 	TypeStage        = "aws_apigatewayv2_stage"
+	TypeQueuePolicy  = "aws_sqs_queue_policy"
+	TypeTopicPolicy  = "aws_sns_topic_policy"
+	TypeInvokeConfig = "aws_lambda_event_invoke_config"
+	TypePipe         = "aws_pipes_pipe"
 )
 
 // ResourceTypes lists every type Lower may emit; providers must register a
@@ -82,6 +86,7 @@ var ResourceTypes = []string{
 	TypeQueue, TypeTopic, TypeSubscription, TypeBus, TypeRule, TypeTarget,
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
 	TypeAPI, TypeIntegration, TypeRoute, TypeStage,
+	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe,
 }
 
 // lowering holds the state of one Lower call.
@@ -94,7 +99,10 @@ type lowering struct {
 	blockAttrs map[spec.Addr]map[string]any
 	// extra statements per function, from its triggers.
 	triggerStmts map[spec.Addr][]iamStatement
-	diags        hcl.Diagnostics
+	// policyStmts are the resource-policy statements of each queue and
+	// topic that routes deliver into.
+	policyStmts map[spec.Addr][]resourceStatement
+	diags       hcl.Diagnostics
 	// secrets collects the known text of sensitive values evaluated.
 	secrets []string
 	// artifacts is the artifacts bucket's name, "" when no package needs it.
@@ -149,18 +157,7 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 		out:          map[string]*DesiredResource{},
 		blockAttrs:   map[spec.Addr]map[string]any{},
 		triggerStmts: map[spec.Addr][]iamStatement{},
-	}
-	// Routes and async settings validate but are not lowered yet: refuse
-	// them rather than deploy an app without its deliveries.
-	for _, r := range app.Routes {
-		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Routes cannot be deployed yet",
-			Detail: fmt.Sprintf("%s validates, but this version of evdeploy does not deploy routes.", r.Addr), Subject: r.DeclRange.Ptr()})
-	}
-	for _, f := range app.Functions {
-		if f.Async != nil {
-			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Async settings cannot be deployed yet",
-				Detail: fmt.Sprintf("%s's async block validates, but this version of evdeploy does not deploy it.", f.Addr), Subject: f.Async.Range.Ptr()})
-		}
+		policyStmts:  map[spec.Addr][]resourceStatement{},
 	}
 	// Data and routing blocks first: functions' environments and policies
 	// read their attributes.
@@ -191,9 +188,14 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 	for _, t := range app.Triggers {
 		l.trigger(t)
 	}
+	for _, r := range app.Routes {
+		l.route(r)
+	}
+	l.policies()
 	l.notifications()
 	l.artifactsBucket()
 	for _, f := range app.Functions {
+		l.async(f)
 		l.function(f)
 	}
 

@@ -46,6 +46,7 @@ func TestLowerGolden(t *testing.T) {
 			}}},
 		{"capabilities", LowerOptions{Account: "111111111111", Region: "eu-west-1", LocalEndpoint: "http://127.0.0.1:4566",
 			APIURLFormat: "http://%s.execute-api.localhost:4566"}},
+		{"routes", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 		{"settings", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 	}
 	for _, c := range cases {

@@ -131,24 +131,7 @@ func (l *lowering) trigger(t *spec.Trigger) {
 		// every S3 trigger of a bucket into it.
 
 	case t.Schedule != nil || t.Event != nil:
-		ruleName := physicalName(ruleRule, l.app.Name, l.app.Stage, t.Addr.Name, "")
-		busName := "default"
-		attrs := Attrs{"name": ruleName, "state": "ENABLED", "description": "evdeploy: " + t.Addr.String(), "tags": l.tags(t.Addr, nil)}
-		var deps []ResourceAddr
-		if t.Schedule != nil {
-			attrs["schedule_expression"] = t.Schedule.Expression
-			if !t.Schedule.Enabled {
-				attrs["state"] = "DISABLED"
-			}
-		} else {
-			attrs["event_pattern"] = t.Event.Pattern
-			if !t.Event.Bus.IsZero() {
-				busName = l.blockAttrs[t.Event.Bus]["name"].(string)
-				deps = append(deps, mainAddr(t.Event.Bus, TypeBus))
-			}
-		}
-		attrs["bus"] = busName
-		rule := l.add(t.Addr, TypeRule, "main", attrs, busName+"/"+ruleName, busName+"/"+ruleName, deps...)
+		rule, busName, ruleName := l.rule(t.Addr, t.Schedule, t.Event)
 		perm := permission("events.amazonaws.com", Ref{Resource: rule, Attr: "arn"}, nil)
 		targetID := ruleTargetID.fit("evdeploy-"+t.Function.Name, "")
 		target := Attrs{"bus": busName, "rule": ruleName, "target_id": targetID, "arn": fnArn, "input": nil}
@@ -160,41 +143,90 @@ func (l *lowering) trigger(t *spec.Trigger) {
 	}
 }
 
-// notifications gathers every S3 trigger of a bucket into the bucket's single
-// notification document, written after each trigger's permission exists (S3
-// validates that it may invoke the function).
-func (l *lowering) notifications() {
-	byBucket := map[spec.Addr][]*spec.Trigger{}
-	for _, t := range l.app.Triggers {
-		if t.S3 != nil {
-			byBucket[t.S3.Bucket] = append(byBucket[t.S3.Bucket], t)
+// rule adds the EventBridge rule of a schedule or event source (a trigger's
+// or a route's): on the default bus, or on the event's custom bus.
+func (l *lowering) rule(block spec.Addr, sched *spec.ScheduleSource, ev *spec.EventSource) (rule ResourceAddr, busName, ruleName string) {
+	ruleName = physicalName(ruleRule, l.app.Name, l.app.Stage, block.Name, routeSuffix(block))
+	busName = "default"
+	attrs := Attrs{"name": ruleName, "state": "ENABLED", "description": "evdeploy: " + block.String(), "tags": l.tags(block, nil)}
+	var deps []ResourceAddr
+	if sched != nil {
+		attrs["schedule_expression"] = sched.Expression
+		if !sched.Enabled {
+			attrs["state"] = "DISABLED"
+		}
+	} else {
+		attrs["event_pattern"] = ev.Pattern
+		if !ev.Bus.IsZero() {
+			busName = l.blockAttrs[ev.Bus]["name"].(string)
+			deps = append(deps, mainAddr(ev.Bus, TypeBus))
 		}
 	}
-	for bucket, triggers := range byBucket {
-		name := l.blockAttrs[bucket]["name"].(string)
-		var configs []any
-		var deps []ResourceAddr
-		for _, t := range triggers {
-			events := make([]any, len(t.S3.Events))
-			for i, e := range t.S3.Events {
-				events[i] = e
-			}
-			c := map[string]any{
-				"id":           ruleStmt.fit("evdeploy-"+l.app.Name+"-"+l.app.Stage+"-"+t.Addr.Name, ""),
-				"function_arn": l.blockAttrs[t.Function]["arn"],
-				"events":       events,
-			}
-			if t.S3.Prefix != "" {
-				c["prefix"] = t.S3.Prefix
-			}
-			if t.S3.Suffix != "" {
-				c["suffix"] = t.S3.Suffix
-			}
-			configs = append(configs, c)
-			deps = append(deps, mainAddr(t.Addr, TypePermission))
+	attrs["bus"] = busName
+	rule = l.add(block, TypeRule, "main", attrs, busName+"/"+ruleName, busName+"/"+ruleName, deps...)
+	return rule, busName, ruleName
+}
+
+// notifications gathers every S3 trigger and route of a bucket into the
+// bucket's single notification document, written after each trigger's
+// permission and each route's queue or topic policy exist (S3 validates that
+// it may deliver).
+func (l *lowering) notifications() {
+	type entries struct {
+		lambda, queue, topic []any
+		deps                 []ResourceAddr
+	}
+	byBucket := map[spec.Addr]*entries{}
+	get := func(b spec.Addr) *entries {
+		if byBucket[b] == nil {
+			byBucket[b] = &entries{}
 		}
-		deps = append(deps, mainAddr(bucket, TypeBucket))
-		l.add(bucket, TypeNotification, "main", Attrs{"bucket": name, "owned": true, "lambda": configs}, name, name, deps...)
+		return byBucket[b]
+	}
+	config := func(block spec.Addr, s *spec.S3Source, key string, arn any) map[string]any {
+		events := make([]any, len(s.Events))
+		for i, e := range s.Events {
+			events[i] = e
+		}
+		c := map[string]any{
+			"id":     ruleStmt.fit("evdeploy-"+l.app.Name+"-"+l.app.Stage+"-"+block.Name, routeSuffix(block)),
+			key:      arn,
+			"events": events,
+		}
+		if s.Prefix != "" {
+			c["prefix"] = s.Prefix
+		}
+		if s.Suffix != "" {
+			c["suffix"] = s.Suffix
+		}
+		return c
+	}
+	for _, t := range l.app.Triggers {
+		if t.S3 != nil {
+			e := get(t.S3.Bucket)
+			e.lambda = append(e.lambda, config(t.Addr, t.S3, "function_arn", l.blockAttrs[t.Function]["arn"]))
+			e.deps = append(e.deps, mainAddr(t.Addr, TypePermission))
+		}
+	}
+	for _, r := range l.app.Routes {
+		if r.S3 == nil {
+			continue
+		}
+		e := get(r.S3.Bucket)
+		arn := l.blockAttrs[r.To]["arn"]
+		if r.To.Kind == spec.KindTopic {
+			e.topic = append(e.topic, config(r.Addr, r.S3, "topic_arn", arn))
+		} else {
+			e.queue = append(e.queue, config(r.Addr, r.S3, "queue_arn", arn))
+		}
+		e.deps = append(e.deps, l.policyAddr(r.To))
+	}
+	for bucket, e := range byBucket {
+		name := l.blockAttrs[bucket]["name"].(string)
+		// Every kind is set, nil when empty, so removing the last entry of
+		// a kind is a change.
+		attrs := Attrs{"bucket": name, "owned": true, "lambda": nilIfEmpty(e.lambda), "queue": nilIfEmpty(e.queue), "topic": nilIfEmpty(e.topic)}
+		l.add(bucket, TypeNotification, "main", attrs, name, name, append(e.deps, mainAddr(bucket, TypeBucket))...)
 	}
 }
 
@@ -237,4 +269,11 @@ func sidPart(name string) string {
 		}
 	}
 	return b.String()
+}
+
+func nilIfEmpty(l []any) any {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
 }

@@ -70,8 +70,9 @@ var functionSchema = &hcl.BodySchema{
 		{Name: "environment"},
 		{Name: "uses"},
 		{Name: "tags"},
+		{Name: "bundle"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "policy"}, {Type: "async"}},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "policy"}, {Type: "async"}, {Type: "bundle"}},
 }
 
 var policySchema = &hcl.BodySchema{
@@ -155,6 +156,13 @@ func (d *decoder) function(addr Addr, b *hcl.Block) (*Function, []dep) {
 		d.errorf(attr.Expr.Range(), "Invalid handler", "A %s handler is file.function, like %q; got %q.", fn.Runtime, exampleHandler(fn.Runtime), fn.Handler)
 	}
 
+	var bundles []*hcl.Block
+	for _, blk := range c.Blocks {
+		if blk.Type == "bundle" {
+			bundles = append(bundles, blk)
+		}
+	}
+	fn.Bundle = d.bundle(fn, a["bundle"], bundles)
 	if attr := a["source"]; attr != nil && fn.Source != "" {
 		d.codeCheck(fn, attr, a["handler"])
 	}
@@ -174,6 +182,7 @@ func (d *decoder) function(addr Addr, b *hcl.Block) (*Function, []dep) {
 		switch {
 		case pb.Type == "policy":
 			fn.Policies = append(fn.Policies, d.policy(pb))
+		case pb.Type == "bundle": // decoded above
 		case fn.Async != nil:
 			d.errorf(pb.DefRange, "Duplicate async block", "%s already has an async block at %s; a function has one.", addr, fn.Async.Range)
 		default:
@@ -405,9 +414,18 @@ func (d *decoder) codeCheck(fn *Function, src, handler *hcl.Attribute) {
 		if !exists(module+".py") && !exists(strings.ReplaceAll(module, ".", "/")+".py") {
 			d.warnf(handler.Expr.Range(), "Handler file not found", "Handler %q needs %s.py in the source folder.", fn.Handler, module)
 		}
-	case strings.HasPrefix(fn.Runtime, "nodejs"):
+	case strings.HasPrefix(fn.Runtime, "nodejs") && fn.Bundle != nil && fn.Bundle.Disabled:
 		if !exists(module+".js") && !exists(module+".mjs") && !exists(module+".cjs") {
-			d.warnf(handler.Expr.Range(), "Handler file not found", "Handler %q needs %s.js, .mjs or .cjs in the source folder.", fn.Handler, module)
+			d.warnf(handler.Expr.Range(), "Handler file not found", "Handler %q needs %s.js, .mjs or .cjs in the source folder (bundle = false: the folder is deployed as it is).", fn.Handler, module)
+		}
+	case strings.HasPrefix(fn.Runtime, "nodejs"):
+		// evdeploy bundles from any of these (build/node.go).
+		found := false
+		for _, ext := range []string{".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"} {
+			found = found || exists(module+ext)
+		}
+		if !found {
+			d.warnf(handler.Expr.Range(), "Handler file not found", "Handler %q needs %s.ts, .mts, .js, .mjs or .cjs in the source folder.", fn.Handler, module)
 		}
 	case strings.HasPrefix(fn.Runtime, "ruby"):
 		if !exists(module + ".rb") {

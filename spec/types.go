@@ -114,6 +114,10 @@ type Function struct {
 	// Async holds the function's asynchronous invocation settings; nil when
 	// the function has no async block (Lambda's defaults apply).
 	Async *Async
+
+	// Bundle holds the packaging settings (`bundle = false` or a bundle
+	// block); nil for the defaults.
+	Bundle *Bundle
 }
 
 // Async is a function's `async` block: how Lambda retries an asynchronous

@@ -119,10 +119,15 @@ func execute(ctx context.Context, f *Factory, s *session, p *planner.Plan, appro
 
 	// A plan without changes still goes through Apply: it makes no API call
 	// but evaluates the outputs from state.
+	trace, closeTrace := opTrace(p)
+	defer closeTrace()
 	res, err := planner.Apply(ctx, p, s.desired, s.reg, st, planner.ApplyOptions{
 		Parallelism:   opts.Parallelism,
 		AllowDataLoss: allowDataLoss,
 		OnEvent: func(e planner.Event) {
+			if trace != nil {
+				trace(e)
+			}
 			if !opts.JSON {
 				fmt.Fprintln(f.IO.ErrOut, e.String())
 			}

@@ -137,6 +137,9 @@ func packageApp(ctx context.Context, f *Factory, app *spec.App, parallel int) ([
 			Addr: fn.Addr.String(), Runtime: fn.Runtime, Source: fn.Source,
 			Handler: fn.Handler, Architecture: fn.Architecture,
 		}
+		if bd := fn.Bundle; bd != nil {
+			fns[i].Bundle = build.Bundle{Off: bd.Disabled, External: bd.External, SourceMap: bd.SourceMap}
+		}
 	}
 	b := &build.Builder{Dir: app.Dir, Log: f.Logger.Infof}
 	arts, err := b.BuildAll(ctx, fns, parallel)

@@ -42,6 +42,7 @@ function "resize" {
   runtime = "python3.12"
   source  = "./functions/resize"
   handler = "main.handler"
+  bundle  = false # vendored by hand (here: not at all, hence the warning)
 }
 
 function "clicks" {
@@ -69,7 +70,7 @@ func TestPackage(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
 	want := `FUNCTION         RUNTIME     SIZE   SHA-256                                       BUILD
-function.clicks  nodejs20.x  160 B  ampElfY6ThCC6poaqArn77P3L9KFk5cOHFJ1VnMyAoo=  built
+function.clicks  nodejs20.x  172 B  p9m3GMIKbDoReFObfB5ZDop22YSPQqnTZLoim19XcyI=  built
 function.resize  python3.12  288 B  nx+DD9zkSNx7UOJfxByqIVpf2vcYEquRPcq9N0+SCco=  built
 
 2 packaged (2 built, 0 cached), in ` + cache + ".\n"
@@ -108,7 +109,7 @@ function.resize  python3.12  288 B  nx+DD9zkSNx7UOJfxByqIVpf2vcYEquRPcq9N0+SCco=
 		summary = append(summary, fmt.Sprintf("%s %s %s %s %s cached=%v warnings=%d", p.Function, p.Runtime, p.Handler, rel, p.SHA256, p.Cached, len(p.Warnings)))
 	}
 	wantSummary := []string{
-		"function.clicks nodejs20.x index.handler clicks.zip ampElfY6ThCC6poaqArn77P3L9KFk5cOHFJ1VnMyAoo= cached=true warnings=0",
+		"function.clicks nodejs20.x index.handler clicks.zip p9m3GMIKbDoReFObfB5ZDop22YSPQqnTZLoim19XcyI= cached=true warnings=0",
 		"function.resize python3.12 main.handler resize.zip nx+DD9zkSNx7UOJfxByqIVpf2vcYEquRPcq9N0+SCco= cached=true warnings=1",
 	}
 	if diff := cmp.Diff(wantSummary, summary); diff != "" {
@@ -120,7 +121,7 @@ function.resize  python3.12  288 B  nx+DD9zkSNx7UOJfxByqIVpf2vcYEquRPcq9N0+SCco=
 		t.Fatal(err)
 	}
 	out, _, _ = runCLI(t, "package", "-C", dir)
-	if !strings.Contains(out, "2 packaged (1 built, 1 cached)") || !strings.Contains(out, "jO12LpWSzs/6XcYHUIT72oUfBKDkpdSd6aIJH7OGKWo=  built") {
+	if !strings.Contains(out, "2 packaged (1 built, 1 cached)") || !strings.Contains(out, "g8e0ZIrTNHn8wse59xz40nfP/ARVOcovetiosvixO9w=  built") {
 		t.Errorf("after editing clicks:\n%s", out)
 	}
 }

@@ -115,7 +115,8 @@ LocalStack, or to an embedded local cloud that needs neither Docker nor an accou
 		Example: `  evdeploy init --template queue-worker orders && cd orders
   evdeploy validate
   evdeploy plan --target local
-  evdeploy apply --target local --auto-approve`,
+  evdeploy apply --target local --auto-approve
+  evdeploy graph --out flow.svg`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {

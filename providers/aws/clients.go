@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/pipes"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -37,6 +38,7 @@ type clients struct {
 	ddb    *dynamodb.Client
 	kin    *kinesis.Client
 	apigw  *apigatewayv2.Client
+	pipes  *pipes.Client
 	sts    *sts.Client
 
 	// caller caches GetCallerIdentity: the account and partition for ARNs a
@@ -82,6 +84,7 @@ func newClients(cfg aws.Config) *clients {
 		ddb:   dynamodb.NewFromConfig(cfg),
 		kin:   kinesis.NewFromConfig(cfg),
 		apigw: apigatewayv2.NewFromConfig(cfg),
+		pipes: pipes.NewFromConfig(cfg),
 		sts:   sts.NewFromConfig(cfg),
 	}
 }

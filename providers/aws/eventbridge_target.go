@@ -84,6 +84,12 @@ func (h *eventBridgeTarget) Read(ctx context.Context, id string, _ planner.Attrs
 	if in := aws.ToString(t.Input); in != "" {
 		attrs["input"] = mustCanonicalJSON(in)
 	}
+	if r := aws.ToString(t.RoleArn); r != "" {
+		attrs["role_arn"] = r
+	}
+	if t.SqsParameters != nil && aws.ToString(t.SqsParameters.MessageGroupId) != "" {
+		attrs["sqs_message_group_id"] = aws.ToString(t.SqsParameters.MessageGroupId)
+	}
 	return attrs, true, nil
 }
 
@@ -101,6 +107,19 @@ func (h *eventBridgeTarget) put(ctx context.Context, desired planner.Attrs) (pla
 		}
 		t.Input = aws.String(c)
 		attrs["input"] = c
+	}
+	// A role for targets that need one (streams, other buses); a message
+	// group for FIFO queues.
+	if r := desired.String("role_arn"); r != "" {
+		if err := checkARN("role_arn", r); err != nil {
+			return nil, err
+		}
+		t.RoleArn = aws.String(r)
+		attrs["role_arn"] = r
+	}
+	if g := desired.String("sqs_message_group_id"); g != "" {
+		t.SqsParameters = &ebtypes.SqsParameters{MessageGroupId: aws.String(g)}
+		attrs["sqs_message_group_id"] = g
 	}
 	out, err := h.api.PutTargets(ctx, &eventbridge.PutTargetsInput{
 		Rule: aws.String(rule), EventBusName: aws.String(bus), Targets: []ebtypes.Target{t},

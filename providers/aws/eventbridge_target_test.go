@@ -10,6 +10,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/evdeploy/evdeploy/internal/motoserver"
 	"github.com/evdeploy/evdeploy/planner"
 )
 
@@ -167,5 +168,58 @@ func TestEventBridgeTargetDrift(t *testing.T) {
 	want := planner.Attrs{"bus": bus, "rule": rule, "target_id": "fn", "arn": fnArnB, "input": `{"x":1}`}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Read after an outside change (-want +got):\n%s", d)
+	}
+}
+
+// TestEventBridgeTargetRouteSettings: the settings routes use — a role for a
+// stream target, a message group for a FIFO queue — are written, read back
+// and removed, on both emulators.
+func TestEventBridgeTargetRouteSettings(t *testing.T) {
+	for _, emu := range []struct {
+		name string
+		cfg  func(t *testing.T) aws.Config
+	}{
+		{"kumo", func(t *testing.T) aws.Config { return testConfig(t) }},
+		{"moto", func(t *testing.T) aws.Config { return motoserver.Config(t) }},
+	} {
+		t.Run(emu.name, func(t *testing.T) {
+			ctx := testContext(t)
+			c := newClients(emu.cfg(t))
+			h, rules := newEventBridgeTarget(c), newEventBridgeRule(c)
+			bus := testBus(ctx, t, c)
+			rule := uniqueName("rule")
+			ruleID, _, err := rules.Create(ctx, planner.Attrs{"bus": bus, "name": rule, "event_pattern": `{"source":["ops"]}`})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { rules.Delete(ctx, ruleID, nil) })
+			role := testRoleARN(t, c)
+			for _, desired := range []planner.Attrs{
+				{"bus": bus, "rule": rule, "target_id": "stream", "arn": "arn:aws:kinesis:us-east-1:000000000000:stream/archive", "role_arn": role},
+				{"bus": bus, "rule": rule, "target_id": "fifo", "arn": "arn:aws:sqs:us-east-1:000000000000:ordered.fifo", "sqs_message_group_id": "ops"},
+			} {
+				id, created, err := h.Create(ctx, desired)
+				if err != nil {
+					t.Fatalf("Create %v: %v", desired, err)
+				}
+				if d := cmp.Diff(desired, created); d != "" {
+					t.Errorf("Create (-want +got):\n%s", d)
+				}
+				got, exists, err := h.Read(ctx, id, created)
+				if err != nil || !exists {
+					t.Fatalf("Read = %v, %v", exists, err)
+				}
+				want := desired.Norm()
+				if _, ok := got["sqs_message_group_id"]; !ok && emu.name == "kumo" {
+					// Read leaves it out, so the planner keeps the applied value.
+					t.Log("kumo gap: ListTargetsByRule drops SqsParameters")
+					delete(want, "sqs_message_group_id")
+				}
+				if d := cmp.Diff(want, got); d != "" {
+					t.Errorf("Read (-want +got):\n%s", d)
+				}
+				assertDeletedForGood(t, ctx, h, id, got)
+			}
+		})
 	}
 }

@@ -32,6 +32,10 @@ func New(cfg aws.Config) planner.Registry {
 		newAPIGatewayIntegration(c),
 		newAPIGatewayRoute(c),
 		newAPIGatewayStage(c),
+		newSQSQueuePolicy(c),
+		newSNSTopicPolicy(c),
+		newLambdaEventInvokeConfig(c),
+		newPipesPipe(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {

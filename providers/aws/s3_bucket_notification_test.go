@@ -11,6 +11,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/evdeploy/evdeploy/internal/motoserver"
 	"github.com/evdeploy/evdeploy/planner"
 )
 
@@ -291,5 +292,79 @@ func TestS3BucketNotificationDrift(t *testing.T) {
 	put()
 	if _, exists, err := h.Read(ctx, id, created); err != nil || exists {
 		t.Errorf("Read after the document was cleared = %v, %v, want gone", exists, err)
+	}
+}
+
+// TestS3BucketNotificationRoutes: one owned document holds a trigger's
+// Lambda configuration and routes' queue and topic configurations; removing
+// a route removes exactly its configuration. On both emulators (kumo, like
+// AWS here, does not check that it may deliver; moto neither).
+func TestS3BucketNotificationRoutes(t *testing.T) {
+	for _, emu := range []struct {
+		name string
+		cfg  func(t *testing.T) aws.Config
+	}{
+		{"kumo", func(t *testing.T) aws.Config { return testConfig(t) }},
+		{"moto", func(t *testing.T) aws.Config { return motoserver.Config(t) }},
+	} {
+		t.Run(emu.name, func(t *testing.T) {
+			ctx := testContext(t)
+			c := newClients(emu.cfg(t))
+			h := newS3BucketNotification(c)
+			bucket := testBucket(ctx, t, c)
+			queues, topics := newSQSQueue(c), newSNSTopic(c)
+			url, q, err := queues.Create(ctx, planner.Attrs{"name": uniqueName("all")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { queues.Delete(planner.WithAllowDataLoss(ctx), url, nil) })
+			topic, _, err := topics.Create(ctx, planner.Attrs{"name": uniqueName("alerts")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { topics.Delete(ctx, topic, nil) })
+
+			desired := planner.Attrs{"bucket": bucket, "owned": true,
+				"queue": []any{map[string]any{"id": "evdeploy-uploads-route", "queue_arn": q.String("arn"), "events": []any{"s3:ObjectCreated:*"}, "prefix": "in/"}},
+				"topic": []any{map[string]any{"id": "evdeploy-removed-route", "topic_arn": topic, "events": []any{"s3:ObjectRemoved:*"}}},
+			}
+			if emu.name == "kumo" {
+				// moto checks that a Lambda destination exists; kumo does not.
+				desired["lambda"] = []any{map[string]any{"id": "evdeploy-thumbs", "function_arn": fnArnA, "events": []any{"s3:ObjectCreated:*"}, "prefix": "img/"}}
+			}
+			id, created, err := h.Create(ctx, desired)
+			if err != nil {
+				t.Fatalf("Create: %v", err)
+			}
+			if d := cmp.Diff(desired.Norm(), created); d != "" {
+				t.Errorf("Create (-want +got):\n%s", d)
+			}
+			want := desired.Norm()
+			delete(want, "owned")
+			got, exists, err := h.Read(ctx, id, created)
+			if err != nil || !exists {
+				t.Fatalf("Read = %v, %v", exists, err)
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("Read (-want +got):\n%s", d)
+			}
+			// The topic route is removed: only its configuration goes.
+			next := desired.Norm()
+			delete(next, "topic")
+			after, err := h.Update(ctx, id, created, next)
+			if err != nil {
+				t.Fatalf("Update: %v", err)
+			}
+			got, _, err = h.Read(ctx, id, after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = next.Norm()
+			delete(want, "owned")
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("Read after removing the topic route (-want +got):\n%s", d)
+			}
+			assertDeletedForGood(t, ctx, h, id, after)
+		})
 	}
 }
