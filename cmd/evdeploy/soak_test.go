@@ -211,13 +211,13 @@ type hostile struct {
 	// policy's lasts longer (1 s to 3 s), past the wait for the function to
 	// become Active, so that the mapping created after it meets it.
 	window, policyWindow time.Duration
-	roles  map[string]time.Time // role name → created
-	policy map[string]time.Time // role name → inline policy last written
-	fnRole map[string]string    // function name → role name
-	fnMade map[string]time.Time // function name → created
-	fnARN  map[string]string
-	perm   map[string]time.Time // function name → last permission added
-	stats  map[string]int
+	roles                map[string]time.Time // role name → created
+	policy               map[string]time.Time // role name → inline policy last written
+	fnRole               map[string]string    // function name → role name
+	fnMade               map[string]time.Time // function name → created
+	fnARN                map[string]string
+	perm                 map[string]time.Time // function name → last permission added
+	stats                map[string]int
 }
 
 func newHostile(t *testing.T, target string, seed uint64) *hostile {
