@@ -19,6 +19,9 @@ func (l *lowering) functionAttrs(f *spec.Function) {
 		"arn":      Ref{Resource: mainAddr(f.Addr, TypeFunction), Attr: "arn"},
 		"role_arn": Ref{Resource: mainAddr(f.Addr, TypeRole), Attr: "arn"},
 	}
+	if f.URL != nil {
+		l.blockAttrs[f.Addr]["url"] = Ref{Resource: mainAddr(f.Addr, TypeFunctionURL), Attr: "url"}
+	}
 }
 
 func (l *lowering) function(f *spec.Function) {
@@ -65,6 +68,7 @@ func (l *lowering) function(f *spec.Function) {
 		}
 		stmts = append(stmts, iamStatement{Sid: fmt.Sprintf("Custom%d", i), Effect: effect, Actions: p.Actions, Resources: res})
 	}
+	stmts = append(stmts, settingsStatements(f)...)
 	doc, err := iamPolicyValue(stmts)
 	if err != nil {
 		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid IAM policy",
@@ -114,10 +118,12 @@ func (l *lowering) function(f *spec.Function) {
 	}
 	// nil when there is none, so removing the last variable is a change.
 	attrs["environment"] = l.environment(f)
+	functionSettings(f, attrs)
 	fn := l.add(f.Addr, TypeFunction, "main", attrs, name, name, append(deps, logs, policy)...)
 	if f.Environment != nil && l.sensitive(f.Environment) {
 		l.out[fn.String()].Sensitive = []string{"environment"}
 	}
+	l.functionURL(f, name, fn)
 }
 
 // environment evaluates a function's environment map, deferring what depends

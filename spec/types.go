@@ -111,6 +111,13 @@ type Function struct {
 	Policies []PolicyStatement
 	Tags     map[string]string
 
+	Layers              []string // layer version ARNs, in order
+	ReservedConcurrency *int     // nil: unreserved
+	Tracing             bool     // X-Ray active tracing
+	EphemeralStorage    int      // MB of /tmp, default 512
+	VPC                 *FunctionVPC
+	URL                 *FunctionURL
+
 	// Async holds the function's asynchronous invocation settings; nil when
 	// the function has no async block (Lambda's defaults apply).
 	Async *Async
