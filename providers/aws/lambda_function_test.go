@@ -93,6 +93,8 @@ func TestLambdaFunctionLifecycle(t *testing.T) {
 		"code_sha256": sha1,
 		"arn":         arn,
 		"invoke_arn":  "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + arn + "/invocations",
+		// No resource policy: nothing evdeploy did not write on it.
+		"extra_statements": []any{},
 	}
 	wantCreated := want.Norm()
 	wantCreated["code_path"] = zip1
