@@ -16,7 +16,10 @@ build:
 
 # Everything: static checks, the whole suite, and -race on the concurrent engine.
 test: lint
-	$(GO) test -count=1 $(PKGS)
+	@# The end-to-end package drives the CLI through every template on two
+	@# emulators; go test's default 10-minute limit per package is too tight on a
+	@# loaded 2-core machine, so the limit is explicit.
+	$(GO) test -count=1 -timeout 30m $(PKGS)
 	@# The concurrent engine and state under the race detector. planner's
 	@# emulator-backed test (planner/enginetest) is left out: a race build of
 	@# the emulator costs minutes on a fresh machine and adds no engine code.

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -112,10 +113,16 @@ type usage struct {
 // to a directory and a non-empty profile name, the process writes its CPU
 // profile there as <profile>.pprof.
 func evd(tb testing.TB, bin string, want int, profile string, args ...string) usage {
+	return evdEnv(tb, bin, want, profile, nil, args...)
+}
+
+// evdEnv is evd with extra environment variables.
+func evdEnv(tb testing.TB, bin string, want int, profile string, env []string, args ...string) usage {
 	tb.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	if dir := os.Getenv("EVDEPLOY_BENCH_PROFILE"); dir != "" && profile != "" {
-		cmd.Env = append(os.Environ(), "EVDEPLOY_CPUPROFILE="+filepath.Join(dir, profile+".pprof"))
+		cmd.Env = append(cmd.Env, "EVDEPLOY_CPUPROFILE="+filepath.Join(dir, profile+".pprof"))
 	}
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
@@ -165,6 +172,8 @@ func BenchmarkCommands(b *testing.B) {
 			}
 			type acc struct {
 				ms, cpuMS, rssMB, reads, writes float64
+				boundMS, walkMS                 float64 // critical-path bound and the executor's span
+				emuCPUMS                        float64 // this process: the emulator and the counting proxy
 			}
 			steps := map[string]acc{}
 			order := []string{"apply-create", "plan-nochange", "apply-nochange", "apply-codechange", "destroy"}
@@ -183,7 +192,9 @@ func BenchmarkCommands(b *testing.B) {
 							[]byte(fmt.Sprintf("def handler(event, context):\n    return %q\n", stage)), 0o644))
 					}
 					c.Reset()
-					u := evd(b, bin, 0, fmt.Sprintf("n%d-%s", n, s.name), append(s.args, common...)...)
+					trace := filepath.Join(b.TempDir(), "ops.jsonl")
+					emuBefore := selfCPU()
+					u := evdEnv(b, bin, 0, fmt.Sprintf("n%d-%s", n, s.name), []string{"EVDEPLOY_OPTRACE=" + trace}, append(s.args, common...)...)
 					if s.name == "plan-nochange" && i == 0 {
 						logOps(b, n, c.Ops())
 					}
@@ -194,6 +205,13 @@ func BenchmarkCommands(b *testing.B) {
 					a.rssMB = max(a.rssMB, u.rssMB)
 					a.reads += float64(r)
 					a.writes += float64(len(w))
+					a.emuCPUMS += float64(selfCPU()-emuBefore) / 1e6
+					if cp, err := criticalPath(trace, 10); err == nil {
+						a.boundMS += float64(cp.bound) / 1e6
+						a.walkMS += float64(cp.span) / 1e6
+					} else if !os.IsNotExist(err) {
+						b.Fatal(err)
+					}
 					steps[s.name] = a
 				}
 			}
@@ -201,13 +219,127 @@ func BenchmarkCommands(b *testing.B) {
 				a := steps[name]
 				b.ReportMetric(a.ms/float64(b.N), name+"-ms")
 				b.ReportMetric(a.cpuMS/float64(b.N), name+"-cpu-ms")
+				b.ReportMetric(a.emuCPUMS/float64(b.N), name+"-emu-cpu-ms")
 				b.ReportMetric(a.rssMB, name+"-MB")
 				b.ReportMetric(a.reads/float64(b.N), name+"-reads")
 				b.ReportMetric(a.writes/float64(b.N), name+"-writes")
+				if a.boundMS > 0 && (name == "apply-create" || name == "destroy") {
+					b.ReportMetric(a.boundMS/float64(b.N), name+"-bound-ms")
+					b.ReportMetric(a.walkMS/a.boundMS, name+"-walk/bound")
+					b.ReportMetric(a.ms/a.boundMS, name+"-wall/bound")
+				}
 			}
 			b.ReportMetric(0, "ns/op")
 		})
 	}
+}
+
+// selfCPU is the CPU time this process (the emulator and the counting proxy)
+// has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// schedule is what an op trace says of one run of the executor.
+type schedule struct {
+	// bound is the least time any schedule could take with the operations'
+	// measured durations: the longer of the critical path (the chain of
+	// dependent operations with the largest total duration) and the total
+	// work divided by the parallelism.
+	bound time.Duration
+	span  time.Duration // first start to last end: what the executor took
+}
+
+// criticalPath reads an op trace ($EVDEPLOY_OPTRACE: one JSON line per
+// operation with its start, end and the resource's dependencies) and computes
+// the schedule's bound. A create or update waits for the puts of the
+// resources it depends on; a delete waits for the deletes of the resources
+// that depend on it.
+func criticalPath(path string, parallelism int) (schedule, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return schedule{}, err
+	}
+	type opRec struct {
+		Addr       string   `json:"addr"`
+		Op         string   `json:"op"`
+		Start, End int64    // Unix nanoseconds
+		Deps       []string `json:"deps"`
+	}
+	var ops []opRec
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if line == "" {
+			continue
+		}
+		var o opRec
+		if err := json.Unmarshal([]byte(line), &o); err != nil {
+			return schedule{}, fmt.Errorf("%s: %w", path, err)
+		}
+		ops = append(ops, o)
+	}
+	if len(ops) == 0 {
+		return schedule{}, os.ErrNotExist
+	}
+	puts := map[string]int{}
+	dels := map[string]int{}
+	users := map[string][]int{} // resource → deletes of resources depending on it
+	for i, o := range ops {
+		if o.Op == "delete" {
+			dels[o.Addr] = i
+			for _, d := range o.Deps {
+				users[d] = append(users[d], i)
+			}
+		} else {
+			puts[o.Addr] = i
+		}
+	}
+	preds := func(i int) []int {
+		o := ops[i]
+		var out []int
+		if o.Op == "delete" {
+			out = users[o.Addr]
+		} else {
+			for _, d := range o.Deps {
+				if j, ok := puts[d]; ok {
+					out = append(out, j)
+				}
+			}
+		}
+		if j, ok := dels[o.Addr]; ok && o.Op != "delete" {
+			out = append(out, j) // a replace creates after deleting
+		}
+		return out
+	}
+	finish := make([]time.Duration, len(ops)) // earliest finish with unbounded parallelism
+	state := make([]int8, len(ops))
+	var longest func(i int) time.Duration
+	longest = func(i int) time.Duration {
+		if state[i] == 2 {
+			return finish[i]
+		}
+		state[i] = 1
+		var before time.Duration
+		for _, j := range preds(i) {
+			if state[j] != 1 { // ignore a cycle rather than loop (cannot happen)
+				before = max(before, longest(j))
+			}
+		}
+		finish[i] = before + time.Duration(ops[i].End-ops[i].Start)
+		state[i] = 2
+		return finish[i]
+	}
+	var cp, work time.Duration
+	first, last := ops[0].Start, ops[0].End
+	for i, o := range ops {
+		cp = max(cp, longest(i))
+		work += time.Duration(o.End - o.Start)
+		first, last = min(first, o.Start), max(last, o.End)
+	}
+	return schedule{bound: max(cp, work/time.Duration(parallelism)), span: time.Duration(last - first)}, nil
 }
 
 // logOps logs the calls of a no-change plan by operation, most first, for
@@ -238,13 +370,74 @@ func TestHarness(t *testing.T) {
 	t.Cleanup(c.Close)
 	dir := project(t, 2)
 	common := []string{"-C", dir, "--stage", "h", "--target", "local", "--endpoint", c.URL}
-	evd(t, bin, 0, "", append([]string{"apply", "--auto-approve"}, common...)...)
-	if _, w := c.Reset(); len(w) == 0 {
+	trace := filepath.Join(t.TempDir(), "ops.jsonl")
+	evdEnv(t, bin, 0, "", []string{"EVDEPLOY_OPTRACE=" + trace}, append([]string{"apply", "--auto-approve"}, common...)...)
+	_, w := c.Reset()
+	if len(w) == 0 {
 		t.Error("apply from empty made no write calls")
+	}
+	// The op trace has every operation: one per resource created.
+	if cp, err := criticalPath(trace, 10); err != nil || cp.bound <= 0 || cp.span < cp.bound/10 {
+		t.Errorf("op trace: %+v, %v", cp, err)
+	}
+	if n := strings.Count(string(readAll(t, trace)), "\n"); n == 0 || n > len(w) {
+		t.Errorf("op trace has %d operations, apply made %d writes (at least one per create)", n, len(w))
 	}
 	evd(t, bin, 0, "", append([]string{"apply", "--auto-approve"}, common...)...)
 	if _, w := c.Reset(); len(w) != 0 {
 		t.Errorf("a no-change apply made %d write calls: %v", len(w), w)
 	}
 	evd(t, bin, 0, "", append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, common...)...)
+}
+
+// TestCriticalPath checks the bound on hand-made traces.
+func TestCriticalPath(t *testing.T) {
+	ms := int64(time.Millisecond)
+	tests := []struct {
+		name        string
+		trace       string
+		parallelism int
+		bound, span time.Duration
+	}{
+		{
+			name: "creates: the chain a → b is longer than c",
+			trace: fmt.Sprintf(`{"addr":"a","op":"create","start":0,"end":%d}
+{"addr":"b","op":"create","start":%d,"end":%d,"deps":["a"]}
+{"addr":"c","op":"create","start":0,"end":%d}`, 100*ms, 120*ms, 320*ms, 50*ms),
+			parallelism: 10, bound: 300 * time.Millisecond, span: 320 * time.Millisecond,
+		},
+		{
+			name: "deletes wait for their dependents' deletes",
+			trace: fmt.Sprintf(`{"addr":"b","op":"delete","start":0,"end":%d,"deps":["a"]}
+{"addr":"a","op":"delete","start":%d,"end":%d}`, 100*ms, 100*ms, 150*ms),
+			parallelism: 10, bound: 150 * time.Millisecond, span: 150 * time.Millisecond,
+		},
+		{
+			name: "independent work bounded by the parallelism",
+			trace: fmt.Sprintf(`{"addr":"a","op":"create","start":0,"end":%d}
+{"addr":"b","op":"create","start":0,"end":%d}
+{"addr":"c","op":"create","start":%d,"end":%d}`, 100*ms, 100*ms, 100*ms, 200*ms),
+			parallelism: 2, bound: 150 * time.Millisecond, span: 200 * time.Millisecond,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ops.jsonl")
+			must(t, os.WriteFile(path, []byte(tt.trace), 0o644))
+			got, err := criticalPath(path, tt.parallelism)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.bound != tt.bound || got.span != tt.span {
+				t.Errorf("bound %v span %v, want %v and %v", got.bound, got.span, tt.bound, tt.span)
+			}
+		})
+	}
+}
+
+func readAll(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	must(t, err)
+	return data
 }

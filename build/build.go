@@ -19,6 +19,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/evanw/esbuild/pkg/api"
 )
 
 // Function is what the build needs to know about one function block.
@@ -98,6 +100,11 @@ type Builder struct {
 	GoCmd     string // the go command; "go" when empty
 	NpmCmd    string // the npm command; "npm" when empty
 	PythonCmd string // the Python that runs pip; "python3" when empty
+	// Incremental keeps an esbuild context per bundled function, so that
+	// rebuilding after an edit re-parses only what changed (for a long-lived
+	// process such as evdeploy dev; call Close when done). Bundles are the
+	// same bytes either way.
+	Incremental bool
 	// Log, when set, receives progress lines (printf-style); warnings are not
 	// logged but returned in Artifact.Warnings.
 	Log func(format string, args ...any)
@@ -106,6 +113,7 @@ type Builder struct {
 	goenv    map[string]map[string]string // goEnv's memo
 	folders  map[string]*lockedDir        // folderLock's locks
 	installs atomic.Int64                 // dependency installs run (Installs)
+	esbuild  map[string]api.BuildContext  // Incremental's contexts
 }
 
 type lockedDir struct{ sync.Mutex }

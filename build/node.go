@@ -163,7 +163,7 @@ func (b *Builder) planNode(ctx context.Context, fn Function, arch string) (plan,
 	return plan{
 		kind: "bundle", key: k.sum(), inputs: len(files), out: out,
 		produce: func(ctx context.Context, _ string) ([]zipEntry, error) {
-			entries, warnings, extra, err := bundle(fn, entry, outName, format, external)
+			entries, warnings, extra, err := b.bundle(fn, entry, outName, format, external)
 			if err != nil {
 				return nil, err
 			}
@@ -176,7 +176,7 @@ func (b *Builder) planNode(ctx context.Context, fn Function, arch string) (plan,
 // bundle runs esbuild in-process. Paths in the output (comments naming each
 // module, source map sources) are relative to the source folder, so the bytes
 // do not depend on where the folder is.
-func bundle(fn Function, entry, outName string, format api.Format, external []string) ([]zipEntry, []string, map[string]string, error) {
+func (b *Builder) bundle(fn Function, entry, outName string, format api.Format, external []string) ([]zipEntry, []string, map[string]string, error) {
 	opts := api.BuildOptions{
 		EntryPoints:    []string{entry},
 		AbsWorkingDir:  fn.Source,
@@ -200,7 +200,10 @@ func bundle(fn Function, entry, outName string, format api.Format, external []st
 		opts.Sourcemap = api.SourceMapLinked
 		opts.SourcesContent = api.SourcesContentInclude
 	}
-	res := api.Build(opts)
+	res, err := b.runEsbuild(fn.Source+"\x00"+entry, opts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if len(res.Errors) > 0 {
 		var lines []string
 		for _, m := range res.Errors {
@@ -232,6 +235,50 @@ func bundle(fn Function, entry, outName string, format api.Format, external []st
 	return entries, warnings, extra, nil
 }
 
+// runEsbuild builds opts once, or, when the Builder is Incremental, through
+// an esbuild context kept per function folder and entry: a rebuild after an
+// edit re-parses only the changed files (dependencies stay parsed).
+func (b *Builder) runEsbuild(id string, opts api.BuildOptions) (api.BuildResult, error) {
+	if !b.Incremental {
+		return api.Build(opts), nil
+	}
+	// The options are part of the context's identity: the same folder and
+	// entry with other settings (or a format change) is another context.
+	key := id + "\x00" + fmt.Sprintf("%v %v %v %v", opts.Format, opts.External, opts.Sourcemap, opts.Engines)
+	b.mu.Lock()
+	if b.esbuild == nil {
+		b.esbuild = map[string]api.BuildContext{}
+	}
+	ctx := b.esbuild[key]
+	b.mu.Unlock()
+	if ctx == nil {
+		c, cerr := api.Context(opts)
+		if cerr != nil {
+			return api.BuildResult{}, fmt.Errorf("esbuild: %v", cerr)
+		}
+		b.mu.Lock()
+		if prev := b.esbuild[key]; prev != nil {
+			c.Dispose()
+			c = prev
+		} else {
+			b.esbuild[key] = c
+		}
+		b.mu.Unlock()
+		ctx = c
+	}
+	return ctx.Rebuild(), nil
+}
+
+// Close releases what an Incremental Builder keeps between builds.
+func (b *Builder) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, c := range b.esbuild {
+		c.Dispose()
+		delete(b.esbuild, k)
+	}
+}
+
 // esbuildMessage is "file:line:col: text", then esbuild's notes (what to do
 // about an unresolved import, say), indented.
 func esbuildMessage(m api.Message) string {
@@ -241,9 +288,14 @@ func esbuildMessage(m api.Message) string {
 	}
 	b.WriteString(m.Text)
 	for _, n := range m.Notes {
-		if n.Text != "" {
-			b.WriteString("\n  " + n.Text)
+		if n.Text == "" {
+			continue
 		}
+		b.WriteString("\n  ")
+		if l := n.Location; l != nil {
+			fmt.Fprintf(&b, "%s:%d:%d: ", l.File, l.Line, l.Column+1)
+		}
+		b.WriteString(strings.TrimSuffix(n.Text, ":"))
 	}
 	return b.String()
 }

@@ -320,3 +320,40 @@ func TestBundleShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestBundleIncremental: an Incremental Builder (esbuild contexts kept
+// between builds) gives the bytes a one-shot build gives, edit after edit.
+func TestBundleIncremental(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	tree{
+		"index.ts":  "import { answer } from \"./lib\";\nexport const handler = async () => answer();\n",
+		"lib.ts":    "export const answer = (): number => 41;\n",
+		"unused.ts": "export const x = 1;\n",
+	}.write(t, dir, 0o644, 0o755, time.Now())
+	fn := Function{Addr: "function.fn", Runtime: "nodejs20.x", Source: dir, Handler: "index.handler"}
+	inc := &Builder{Dir: t.TempDir(), Incremental: true}
+	defer inc.Close()
+	for i, lib := range []string{"", "export const answer = (): number => 42;\n", "export const answer = (): number => 43;\n"} {
+		if lib != "" {
+			if err := os.WriteFile(filepath.Join(dir, "lib.ts"), []byte(lib), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, err := inc.Build(ctx, fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one, err := (&Builder{Dir: t.TempDir()}).Build(ctx, fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.SHA256 != one.SHA256 {
+			t.Errorf("build %d: incremental %s, one-shot %s", i, a.SHA256, one.SHA256)
+		}
+		if want := fmt.Sprint(41 + i); !strings.Contains(zipFiles(t, a.Path)["index.js"], want) {
+			t.Errorf("build %d: the bundle lacks %s", i, want)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package planner
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -386,5 +388,78 @@ func TestRefreshRetriesThrottledReads(t *testing.T) {
 	want := "function.api/fake_func.main: read: still throttled after 3 retries: rate exceeded: throttled"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %s", err, want)
+	}
+}
+
+// prefetchHandler records the Prefetch calls and the reads that follow.
+type prefetchHandler struct {
+	Handler
+	mu    sync.Mutex
+	calls [][]string
+	reads int
+	// readBeforePrefetch is set when a Read came before the Prefetch.
+	readBeforePrefetch bool
+}
+
+func (p *prefetchHandler) Prefetch(_ context.Context, ids []string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, slices.Sorted(slices.Values(ids)))
+	return nil
+}
+
+func (p *prefetchHandler) Read(ctx context.Context, id string, prior Attrs) (Attrs, bool, error) {
+	p.mu.Lock()
+	p.reads++
+	if len(p.calls) == 0 {
+		p.readBeforePrefetch = true
+	}
+	p.mu.Unlock()
+	return p.Handler.Read(ctx, id, prior)
+}
+
+// Refresh prefetches each type with a Prefetcher once, with every id of that
+// type in state, before any of its reads; a type with one resource is not
+// prefetched.
+func TestRefreshPrefetchesOncePerType(t *testing.T) {
+	ids := func(doc *state.Document, typ string) []string {
+		var out []string
+		for _, r := range doc.Resources {
+			if r.Type == typ {
+				out = append(out, r.ID)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	// Several resources of each type: one prefetch with all their ids.
+	_, st, reg := deployed(t, bigDesired(10))
+	doc := st.snapshot()
+	typ := doc.Resources[0].Type
+	pm := &prefetchHandler{Handler: reg[typ]}
+	reg[typ] = pm
+	if _, err := Refresh(context.Background(), doc, reg, 4); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids(doc, typ)) < 2 {
+		t.Fatalf("bigDesired(10) has %d %s", len(ids(doc, typ)), typ)
+	}
+	if diff := cmp.Diff([][]string{ids(doc, typ)}, pm.calls); diff != "" {
+		t.Errorf("%s prefetches (-want +got):\n%s", typ, diff)
+	}
+	if pm.readBeforePrefetch || pm.reads != len(ids(doc, typ)) {
+		t.Errorf("%s: %d reads (want %d), one before the prefetch: %v", typ, pm.reads, len(ids(doc, typ)), pm.readBeforePrefetch)
+	}
+	// One resource of a type: nothing to gain from a list.
+	_, st, reg = deployed(t, appDesired(128))
+	doc = st.snapshot()
+	typ = doc.Resources[0].Type
+	p1 := &prefetchHandler{Handler: reg[typ]}
+	reg[typ] = p1
+	if _, err := Refresh(context.Background(), doc, reg, 4); err != nil {
+		t.Fatal(err)
+	}
+	if len(p1.calls) != 0 || len(ids(doc, typ)) != 1 {
+		t.Errorf("%s (%d resources) was prefetched: %v", typ, len(ids(doc, typ)), p1.calls)
 	}
 }

@@ -15,12 +15,20 @@ import (
 func (l *lowering) expr(e hcl.Expression, what string) any {
 	var refs []Ref
 	known := map[spec.Addr]map[string]cty.Value{}
+	// The blocks this expression can read: evaluating it must not cost a
+	// walk over every block of the app (that made lowering quadratic).
+	scope := map[spec.Addr]bool{}
+	wholeKinds := map[string]bool{}
 	// Through locals too: local.x may read queue.orders.url.
 	for _, tr := range l.app.Traversals(e) {
 		addr, attr, ok := traversalRef(tr)
 		if !ok {
+			if _, isKind := spec.RefAttrs[tr.RootName()]; isKind {
+				wholeKinds[tr.RootName()] = true // for q in queue: …
+			}
 			continue
 		}
+		scope[addr] = true
 		vals, ok := l.blockAttrs[addr]
 		if !ok {
 			continue
@@ -44,7 +52,17 @@ func (l *lowering) expr(e hcl.Expression, what string) any {
 				blocks[a][k] = v
 			}
 		}
-		for addr, vals := range l.blockAttrs {
+		read := scope
+		if len(wholeKinds) > 0 {
+			read = map[spec.Addr]bool{}
+			for addr := range l.blockAttrs {
+				if scope[addr] || wholeKinds[addr.Kind] {
+					read[addr] = true
+				}
+			}
+		}
+		for addr := range read {
+			vals := l.blockAttrs[addr]
 			for k, v := range vals {
 				if _, isStr := v.(string); isStr {
 					continue

@@ -81,6 +81,28 @@ func Refresh(ctx context.Context, doc *state.Document, reg Registry, parallelism
 		}()
 	}
 
+	// One list call per type where a list serves many: prefetch before the
+	// reads, so each of them makes only the calls the list cannot answer.
+	byType := map[string][]string{}
+	for _, r := range doc.Resources {
+		byType[r.Type] = append(byType[r.Type], r.ID)
+	}
+	var pwg sync.WaitGroup
+	for typ, ids := range byType {
+		p, ok := reg[typ].(Prefetcher)
+		if !ok || len(ids) < 2 {
+			continue
+		}
+		pwg.Add(1)
+		go func() {
+			defer pwg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			_ = retryThrottled(ctx, func() error { return p.Prefetch(ctx, ids) })
+		}()
+	}
+	pwg.Wait()
+
 	inState := map[string]bool{}
 	for _, r := range doc.Resources {
 		inState[r.Addr] = true

@@ -112,6 +112,16 @@ type Finder interface {
 	Find(ctx context.Context, desired Attrs) (id string, actual Attrs, found bool, err error)
 }
 
+// Prefetcher is implemented by handlers whose service can report, in one list
+// call, what Read would ask one call each for (DescribeLogGroups by name
+// prefix). Refresh calls Prefetch once with the ids in state of the type
+// before reading them; each Read that follows may answer from what was
+// fetched, once (an entry is used by one Read, so nothing stale outlives the
+// refresh). A failed Prefetch is ignored: the reads then make their own calls.
+type Prefetcher interface {
+	Prefetch(ctx context.Context, ids []string) error
+}
+
 // Registry maps a resource type to its handler. providers/aws builds one.
 type Registry map[string]Handler
 

@@ -76,10 +76,70 @@ func (a *App) Eval(expr hcl.Expression, blocks map[Addr]map[string]cty.Value) (c
 			Subject:  expr.Range().Ptr(),
 		}}
 	}
-	ctx, diags, _ := a.eval.context(blocks)
+	ctx, diags, _ := a.eval.context(blocks, a.eval.scope(expr))
 	v, d := expr.Value(ctx)
 	return v, append(diags, d...)
 }
+
+// evalScope is what one expression can read: the blocks it names, the kinds
+// it reads as a whole (for q in queue), and the locals it reads, directly or
+// through other locals. Eval builds only that much of the context, so the
+// cost of an expression does not grow with the size of the app.
+type evalScope struct {
+	blocks map[Addr]bool
+	kinds  map[string]bool
+	locals map[string]bool
+}
+
+func (e *evaluator) scope(expr hcl.Expression) *evalScope {
+	sc := &evalScope{blocks: map[Addr]bool{}, kinds: map[string]bool{}, locals: map[string]bool{}}
+	byName := make(map[string]*local, len(e.locals))
+	for _, l := range e.locals {
+		byName[l.name] = l
+	}
+	var walk func(hcl.Expression)
+	walk = func(x hcl.Expression) {
+		for _, tr := range x.Variables() {
+			root := tr.RootName()
+			if root == "local" {
+				if len(tr) < 2 {
+					for name, l := range byName { // local as a whole
+						if !sc.locals[name] {
+							sc.locals[name] = true
+							walk(l.expr)
+						}
+					}
+					continue
+				}
+				if step, ok := tr[1].(hcl.TraverseAttr); ok {
+					if l := byName[step.Name]; l != nil && !sc.locals[step.Name] {
+						sc.locals[step.Name] = true
+						walk(l.expr)
+					}
+				}
+				continue
+			}
+			if _, ok := RefAttrs[root]; !ok {
+				continue
+			}
+			if len(tr) >= 2 {
+				if step, ok := tr[1].(hcl.TraverseAttr); ok {
+					sc.blocks[Addr{Kind: root, Name: step.Name}] = true
+					continue
+				}
+			}
+			sc.kinds[root] = true
+		}
+	}
+	walk(expr)
+	return sc
+}
+
+func (sc *evalScope) hasBlock(a Addr) bool {
+	return sc == nil || sc.blocks[a] || sc.kinds[a.Kind]
+}
+
+func (sc *evalScope) hasLocal(name string) bool { return sc == nil || sc.locals[name] }
 
 // context builds the evaluation context: var, local, one object per block kind
 // and the function table. Locals are evaluated in dependency order against the
@@ -87,7 +147,10 @@ func (a *App) Eval(expr hcl.Expression, blocks map[Addr]map[string]cty.Value) (c
 // planner knows the URL.
 //
 // failed names the locals whose evaluation reported errors.
-func (e *evaluator) context(blocks map[Addr]map[string]cty.Value) (ctx *hcl.EvalContext, diags hcl.Diagnostics, failed map[string]bool) {
+//
+// A nil scope builds all of it (Load checks every local); otherwise blocks
+// and locals outside the scope are left out.
+func (e *evaluator) context(blocks map[Addr]map[string]cty.Value, sc *evalScope) (ctx *hcl.EvalContext, diags hcl.Diagnostics, failed map[string]bool) {
 	ctx = &hcl.EvalContext{
 		Variables: map[string]cty.Value{},
 		Functions: e.funcs,
@@ -99,6 +162,9 @@ func (e *evaluator) context(blocks map[Addr]map[string]cty.Value) (ctx *hcl.Eval
 	}
 	byKind := map[string]map[string]cty.Value{}
 	for _, addr := range e.blocks {
+		if !sc.hasBlock(addr) {
+			continue
+		}
 		attrs := map[string]cty.Value{}
 		for _, name := range RefAttrs[addr.Kind] {
 			v, ok := blocks[addr][name]
@@ -122,6 +188,9 @@ func (e *evaluator) context(blocks map[Addr]map[string]cty.Value) (ctx *hcl.Eval
 	failed = map[string]bool{}
 	locals := map[string]cty.Value{}
 	for _, l := range e.locals {
+		if !sc.hasLocal(l.name) {
+			continue
+		}
 		ctx.Variables["local"] = cty.ObjectVal(locals)
 		v, d := l.expr.Value(ctx)
 		diags = append(diags, d...)

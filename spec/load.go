@@ -200,7 +200,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 	// Phase 3: locals, ordered so each is evaluated after what it reads.
 	ev.locals = d.localValues(byType["locals"])
 
-	ctx, ldiags, failed := ev.context(nil)
+	ctx, ldiags, failed := ev.context(nil, nil)
 	d.diags = append(d.diags, ldiags...)
 	d.ctx = ctx
 	// A local that failed, or reads one that did, is unknown; expressions

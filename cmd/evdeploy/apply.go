@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -59,6 +60,7 @@ func applyRun(ctx context.Context, f *Factory, opts *ApplyOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	opts.started, opts.events = time.Now(), opts.JSON
 	s, err := openSession(ctx, f, &opts.engineOptions, state.OpApply, true)
 	if err != nil {
 		return err
@@ -119,22 +121,30 @@ func execute(ctx context.Context, f *Factory, s *session, p *planner.Plan, appro
 
 	// A plan without changes still goes through Apply: it makes no API call
 	// but evaluates the outputs from state.
+	trace, closeTrace := opTrace(p)
+	defer closeTrace()
+	prog := newProgress(f, verb, opts.JSON, opts.started)
 	res, err := planner.Apply(ctx, p, s.desired, s.reg, st, planner.ApplyOptions{
 		Parallelism:   opts.Parallelism,
 		AllowDataLoss: allowDataLoss,
 		OnEvent: func(e planner.Event) {
-			if !opts.JSON {
-				fmt.Fprintln(f.IO.ErrOut, e.String())
+			if trace != nil {
+				trace(e)
 			}
+			prog.event(e)
 		},
 	})
+	prog.close()
 	if err == nil && res != nil {
 		err = res.Err()
 	}
 	if err != nil {
 		if res != nil {
-			fmt.Fprintf(f.IO.ErrOut, "\n%s stopped: %d done, %d failed, %d not started. State records everything that was done; fix the cause and run %s again.\n",
-				capitalize(verb), len(res.Done), len(res.Failed), len(res.NotStarted), verb)
+			status := "failed"
+			if len(res.Failed) == 0 {
+				status = "interrupted"
+			}
+			prog.summary(f.IO.ErrOut, status, p.Summary(), res)
 			for _, n := range res.NotStarted {
 				fmt.Fprintf(f.IO.ErrOut, "  not started: %s (%s)\n", n.Addr, n.Op)
 			}
@@ -155,18 +165,16 @@ func execute(ctx context.Context, f *Factory, s *session, p *planner.Plan, appro
 			}
 		}
 	}
-	// With --json, stdout holds the plan document alone; the summary goes to
-	// stderr so a script can parse stdout.
+	// With --json, stdout holds the plan document and the event stream
+	// alone; the human summary goes to stderr so a script can parse stdout.
 	out := f.IO.Out
 	if opts.JSON {
 		out = f.IO.ErrOut
 	}
 	if !changes {
-		fmt.Fprintln(out, "\nNo changes to apply.")
+		prog.summary(out, "no_changes", p.Summary(), res)
 	} else {
-		sum := p.Summary()
-		fmt.Fprintf(out, "\n%s complete: %d added, %d changed, %d replaced, %d destroyed.\n",
-			capitalize(verb), sum.Add, sum.Change, sum.Replace, sum.Destroy)
+		prog.summary(out, "complete", p.Summary(), res)
 	}
 	printOutputs(out, res.Outputs)
 	return nil

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -45,6 +45,7 @@ func destroyRun(ctx context.Context, f *Factory, opts *DestroyOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	opts.started, opts.events = time.Now(), opts.JSON
 	s, err := openSession(ctx, f, &opts.engineOptions, state.OpDestroy, false)
 	if err != nil {
 		return err
@@ -56,7 +57,11 @@ func destroyRun(ctx context.Context, f *Factory, opts *DestroyOptions) error {
 		return err
 	}
 	if !p.HasChanges() {
-		fmt.Fprintln(f.IO.Out, "Nothing to destroy.")
+		out := f.IO.Out
+		if opts.JSON {
+			out = f.IO.ErrOut
+		}
+		newProgress(f, "destroy", opts.JSON, opts.started).summary(out, "no_changes", p.Summary(), nil)
 		return nil
 	}
 	return execute(ctx, f, s, p, opts.AutoApprove, opts.AllowDataLoss, &opts.engineOptions, "destroy")

@@ -33,6 +33,12 @@ type engineOptions struct {
 	TargetBlocks []string
 	Detail       bool
 	JSON         bool
+
+	// events: apply and destroy follow the plan document with the event
+	// stream, so the plan goes on one line (the stream is line-delimited).
+	events bool
+	// started is when the command started, for the wall time it reports.
+	started time.Time
 }
 
 func (o *engineOptions) addFlags(fs *pflag.FlagSet) {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -80,6 +82,19 @@ func planRun(ctx context.Context, f *Factory, opts *PlanOptions) error {
 }
 
 func renderPlan(f *Factory, p *planner.Plan, opts *engineOptions) error {
+	if opts.JSON && opts.events {
+		var b bytes.Buffer
+		if err := planner.RenderJSON(&b, p); err != nil {
+			return err
+		}
+		var line bytes.Buffer
+		if err := json.Compact(&line, b.Bytes()); err != nil {
+			return err
+		}
+		line.WriteByte('\n')
+		_, err := f.IO.Out.Write(line.Bytes())
+		return err
+	}
 	if opts.JSON {
 		return planner.RenderJSON(f.IO.Out, p)
 	}

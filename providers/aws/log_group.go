@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -26,7 +27,14 @@ type logGroupAPI interface {
 }
 
 // logGroup manages aws_cloudwatch_log_group; its physical id is the group name.
-type logGroup struct{ api logGroupAPI }
+type logGroup struct {
+	api logGroupAPI
+
+	// prefetched holds what Prefetch listed, by name (nil: listed, absent),
+	// each entry for one Read.
+	mu         sync.Mutex
+	prefetched map[string]*logstypes.LogGroup
+}
 
 func newLogGroup(c *clients) *logGroup { return &logGroup{api: c.logs} }
 
@@ -70,10 +78,68 @@ func groupARN(g *logstypes.LogGroup) string {
 	return strings.TrimSuffix(aws.ToString(g.Arn), ":*")
 }
 
+// Prefetch lists the groups sharing the ids' longest common name prefix (an
+// app's groups: /aws/lambda/<app>-<stage>-), 50 a page, so the reads that
+// follow only ask for tags. It gives up (and the reads describe one by one)
+// when the prefix matches many more groups than asked for.
+func (h *logGroup) Prefetch(ctx context.Context, ids []string) error {
+	prefix := ids[0]
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+		for !strings.HasPrefix(id, prefix) {
+			prefix = prefix[:len(prefix)-1]
+		}
+	}
+	found := make(map[string]*logstypes.LogGroup, len(ids))
+	maxPages := 2*(len(ids)/50+1) + 2
+	in := &cloudwatchlogs.DescribeLogGroupsInput{}
+	if prefix != "" {
+		in.LogGroupNamePrefix = aws.String(prefix)
+	}
+	p := cloudwatchlogs.NewDescribeLogGroupsPaginator(h.api, in)
+	for pages := 0; p.HasMorePages(); pages++ {
+		if pages == maxPages {
+			return nil // not worth it: every Read describes its own group
+		}
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return classify(err)
+		}
+		for i := range page.LogGroups {
+			if name := aws.ToString(page.LogGroups[i].LogGroupName); want[name] {
+				found[name] = &page.LogGroups[i]
+			}
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.prefetched = make(map[string]*logstypes.LogGroup, len(ids))
+	for id := range want {
+		h.prefetched[id] = found[id]
+	}
+	return nil
+}
+
+// takePrefetched returns (and forgets) what Prefetch saw of the group name.
+func (h *logGroup) takePrefetched(name string) (g *logstypes.LogGroup, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	g, ok = h.prefetched[name]
+	delete(h.prefetched, name)
+	return g, ok
+}
+
 func (h *logGroup) Read(ctx context.Context, id string, _ planner.Attrs) (planner.Attrs, bool, error) {
-	g, err := h.describe(ctx, id)
-	if err != nil || g == nil {
-		return nil, false, err
+	g, ok := h.takePrefetched(id)
+	if !ok {
+		var err error
+		if g, err = h.describe(ctx, id); err != nil {
+			return nil, false, err
+		}
+	}
+	if g == nil {
+		return nil, false, nil
 	}
 	arn := groupARN(g)
 	a := planner.Attrs{"name": id, "arn": arn}

@@ -101,3 +101,58 @@ func TestLogGroupErrors(t *testing.T) {
 		t.Errorf("throttled DescribeLogGroups = %v, want ErrThrottled", err)
 	}
 }
+
+// Prefetch lists the groups of many ids in one paginated call; each Read then
+// answers the same as a Read of its own, and once: a later Read describes.
+func TestLogGroupPrefetch(t *testing.T) {
+	ctx := testContext(t)
+	h := newLogGroup(newClients(testConfig(t)))
+	base := "/aws/lambda/" + uniqueName("pf") + "-"
+	var ids []string
+	for _, n := range []string{"a", "b", "c"} {
+		id, _, err := h.Create(ctx, planner.Attrs{"name": base + n, "retention_days": int64(7), "tags": map[string]any{"evdeploy:app": "demo"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Delete(ctx, id, nil) })
+		ids = append(ids, id)
+	}
+	// Read on its own, for comparison.
+	want := map[string]planner.Attrs{}
+	for _, id := range ids {
+		got, exists, err := h.Read(ctx, id, nil)
+		if err != nil || !exists {
+			t.Fatalf("Read %s = %v, %v", id, exists, err)
+		}
+		want[id] = got
+	}
+	missing := base + "gone"
+	if err := h.Prefetch(ctx, append(slices.Clone(ids), missing)); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.prefetched) != 4 || h.prefetched[missing] != nil {
+		t.Fatalf("prefetched %v, want the 3 groups and the missing one as absent", h.prefetched)
+	}
+	for _, id := range ids {
+		got, exists, err := h.Read(ctx, id, nil)
+		if err != nil || !exists {
+			t.Fatalf("prefetched Read %s = %v, %v", id, exists, err)
+		}
+		if d := cmp.Diff(want[id], got); d != "" {
+			t.Errorf("prefetched Read %s (-alone +prefetched):\n%s", id, d)
+		}
+	}
+	if _, exists, err := h.Read(ctx, missing, nil); err != nil || exists {
+		t.Errorf("prefetched Read of a missing group = %v, %v", exists, err)
+	}
+	if len(h.prefetched) != 0 {
+		t.Errorf("entries left after one Read each: %v", h.prefetched)
+	}
+	// Used once: a group deleted since is seen gone by the next Read.
+	if err := h.Delete(ctx, ids[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, exists, err := h.Read(ctx, ids[0], nil); err != nil || exists {
+		t.Errorf("Read after the prefetched entry was used = %v, %v; want a fresh describe", exists, err)
+	}
+}
