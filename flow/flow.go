@@ -133,6 +133,20 @@ func FromApp(app *spec.App) *Graph {
 	for _, t := range app.Triggers {
 		g.source(t.Addr, t.Function.String(), Trigger, sourceOf(t))
 	}
+	for _, r := range app.Routes {
+		g.source(r.Addr, r.To.String(), Route, Source{Topic: r.Topic, S3: r.S3, Schedule: r.Schedule, Event: r.Event, Pipe: r.Pipe})
+	}
+	for _, f := range app.Functions {
+		if f.Async == nil {
+			continue
+		}
+		if !f.Async.OnFailure.IsZero() {
+			g.edge(f.Addr.String(), f.Async.OnFailure.String(), Async, fmt.Sprintf("on failure, %d retries", f.Async.Retries), f.Addr.String())
+		}
+		if !f.Async.OnSuccess.IsZero() {
+			g.edge(f.Addr.String(), f.Async.OnSuccess.String(), Async, "on success", f.Addr.String())
+		}
+	}
 	for _, f := range app.Functions {
 		for _, c := range f.Uses {
 			g.edge(f.Addr.String(), c.Target.String(), Grant, c.Name, f.Addr.String())
@@ -161,6 +175,7 @@ type Source struct {
 	Kinesis  *spec.StreamSource
 	Schedule *spec.ScheduleSource
 	Event    *spec.EventSource
+	Pipe     *spec.PipeSource // routes only: a polled source through EventBridge Pipes
 }
 
 func sourceOf(t *spec.Trigger) Source {
@@ -187,6 +202,12 @@ func (g *Graph) source(via spec.Addr, to string, kind EdgeKind, s Source) {
 	case s.Schedule != nil:
 		n := g.add("schedule", via.Name, s.Schedule.Expression)
 		g.edge(n.ID, to, kind, s.Schedule.Expression, via.String())
+	case s.Pipe != nil:
+		l := "pipe"
+		if s.Pipe.Filter != "" {
+			l += " " + filterLabel(s.Pipe.Filter)
+		}
+		g.edge(s.Pipe.Source.String(), to, kind, l, via.String())
 	case s.Event != nil:
 		bus := s.Event.Bus
 		if bus.IsZero() {

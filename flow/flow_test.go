@@ -35,7 +35,7 @@ var exts = map[string]string{"text": "txt", "mermaid": "mmd", "dot": "dot", "svg
 // Every format of every example app is compared with its golden file
 // (go test ./flow -update rewrites them; review the diff, and look at the SVG).
 func TestGolden(t *testing.T) {
-	apps := map[string]string{"shop": "../examples/shop", "fabric": "testdata/fabric"}
+	apps := map[string]string{"shop": "../examples/shop", "fabric": "testdata/fabric", "routes": "testdata/routes"}
 	for name, dir := range apps {
 		g := FromApp(load(t, dir))
 		for _, format := range Formats {
@@ -115,7 +115,7 @@ func TestShopEdges(t *testing.T) {
 // The SVG is one well-formed XML document whose root is an svg element in
 // the SVG namespace, with no external reference.
 func TestSVGIsValidXML(t *testing.T) {
-	for _, dir := range []string{"../examples/shop", "testdata/fabric"} {
+	for _, dir := range []string{"../examples/shop", "testdata/fabric", "testdata/routes"} {
 		var b bytes.Buffer
 		if err := SVG(&b, FromApp(load(t, dir))); err != nil {
 			t.Fatal(err)
@@ -156,5 +156,34 @@ func TestUnknownFormat(t *testing.T) {
 	err := Write(io.Discard, &Graph{}, "png")
 	if err == nil || !strings.Contains(err.Error(), "text, mermaid, dot, svg") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// Every route block is one route edge from its source to its `to`, and every
+// async destination one async edge from the function.
+func TestRouteAndAsyncEdges(t *testing.T) {
+	app := load(t, "testdata/routes")
+	g := FromApp(app)
+	via := map[string]*Edge{}
+	for _, e := range g.Edges {
+		via[e.Via+" "+e.To] = e
+	}
+	if len(app.Routes) < 10 {
+		t.Fatalf("only %d routes loaded", len(app.Routes))
+	}
+	for _, r := range app.Routes {
+		e := via[r.Addr.String()+" "+r.To.String()]
+		if e == nil || e.Kind != Route {
+			t.Errorf("%s: no route edge to %s", r.Addr, r.To)
+			continue
+		}
+		if src := r.SourceAddr(); !src.IsZero() && e.From != src.String() {
+			t.Errorf("%s: edge from %s, want %s", r.Addr, e.From, src)
+		}
+	}
+	for _, want := range []string{"function.risky queue.failed", "function.risky bus.ops"} {
+		if e := via[want]; e == nil || e.Kind != Async {
+			t.Errorf("no async edge %s", want)
+		}
 	}
 }

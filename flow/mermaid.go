@@ -55,24 +55,32 @@ func Mermaid(w io.Writer, g *Graph) error {
 		b.WriteString("  end\n")
 	}
 	arrow := map[EdgeKind]string{Trigger: "-->", Route: "==>", Async: "-.->", Grant: "-.->"}
-	var grants []int
+	var grants, async []int
 	for i, e := range g.Edges {
 		l := ""
 		if e.Label != "" {
 			l = "|" + mermaidText(e.Label) + "|"
 		}
 		fmt.Fprintf(&b, "  %s %s%s %s\n", mermaidID(e.From), arrow[e.Kind], l, mermaidID(e.To))
-		if e.Kind == Grant {
+		switch e.Kind {
+		case Grant:
 			grants = append(grants, i)
+		case Async:
+			async = append(async, i)
 		}
 	}
-	if len(grants) > 0 {
-		idx := make([]string, len(grants))
-		for i, n := range grants {
-			idx[i] = fmt.Sprint(n)
+	linkStyle := func(idx []int, style string) {
+		if len(idx) == 0 {
+			return
 		}
-		fmt.Fprintf(&b, "  linkStyle %s stroke:#888,color:#666\n", strings.Join(idx, ","))
+		s := make([]string, len(idx))
+		for i, n := range idx {
+			s[i] = fmt.Sprint(n)
+		}
+		fmt.Fprintf(&b, "  linkStyle %s %s\n", strings.Join(s, ","), style)
 	}
+	linkStyle(async, "stroke:#d9822b,color:#d9822b")
+	linkStyle(grants, "stroke:#888,color:#666")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -19,7 +19,7 @@ import (
 // project's own go.mod/go.sum (a real go.mod here would cut the folder out of
 // the module).
 //
-//go:embed all:cron all:dynamodb-stream all:event-bus all:http-api all:kinesis-consumer all:queue-worker all:s3-file-processing
+//go:embed all:cron all:dynamodb-stream all:event-bus all:fan-out all:http-api all:kinesis-consumer all:queue-worker all:s3-file-processing
 var files embed.FS
 
 // AppNamePlaceholder stands for the app's name in template files; Write
@@ -38,6 +38,7 @@ var catalog = []Template{
 	{"cron", "EventBridge schedule → Lambda that writes a report object to a bucket"},
 	{"dynamodb-stream", "DynamoDB table stream → Lambda that writes an audit record to a second table"},
 	{"event-bus", "producer → custom EventBridge bus → rules routing to consumers, plus an SNS fan-out"},
+	{"fan-out", "SNS topic → routes to two SQS queues (one filtered, raw) → two workers, failures to dead-letter queues"},
 	{"http-api", "API Gateway HTTP API → Lambda → DynamoDB: a small CRUD service"},
 	{"kinesis-consumer", "Kinesis stream → Lambda aggregating records, with partial-batch failures"},
 	{"queue-worker", "SQS queue with a dead-letter queue → Lambda reporting batch item failures"},

@@ -83,7 +83,7 @@ func invokeRun(ctx context.Context, f *Factory, opts *InvokeOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, _, err := f.AWSConfig(ctx, app.Region)
+	cfg, target, err := f.AWSConfig(ctx, app.Region)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func invokeRun(ctx context.Context, f *Factory, opts *InvokeOptions) error {
 	}
 	out, err := lambda.NewFromConfig(cfg).Invoke(ctx, in)
 	if err != nil {
-		return fmt.Errorf("%s: invoke %s: %w", block, name, err)
+		return explainInvoke(err, block, name, target.Endpoint)
 	}
 	if logs := aws.ToString(out.LogResult); logs != "" {
 		if b, err := base64.StdEncoding.DecodeString(logs); err == nil {

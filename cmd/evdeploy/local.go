@@ -108,7 +108,7 @@ func localUpRun(ctx context.Context, f *Factory, opts *localUpOptions) error {
 		return fmt.Errorf("--engine must be embedded or localstack, not %q", opts.Engine)
 	}
 	if err != nil {
-		return err
+		return explainPortTaken(err, port)
 	}
 	w := f.IO.Out
 	name := localEngineName(rec)

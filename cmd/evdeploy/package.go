@@ -144,7 +144,7 @@ func packageApp(ctx context.Context, f *Factory, app *spec.App, parallel int) ([
 	b := &build.Builder{Dir: app.Dir, Log: f.Logger.Infof}
 	arts, err := b.BuildAll(ctx, fns, parallel)
 	if err != nil {
-		return nil, err
+		return nil, explainToolchain(err)
 	}
 	for _, a := range arts {
 		for _, w := range a.Warnings {

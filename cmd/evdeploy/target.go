@@ -120,6 +120,9 @@ func (f *Factory) awsConfig(ctx context.Context, specRegion string) (aws.Config,
 	opts = append(opts, config.WithLogger(logging.Nop{}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
+		if strings.Contains(err.Error(), "failed to get shared config profile") {
+			return aws.Config{}, nil, friendly(err, "--target aws: there is no AWS profile %q in ~/.aws/config or ~/.aws/credentials. Create it (aws configure --profile %s, or aws configure sso), or name an existing one with --profile or AWS_PROFILE.", g.Profile, g.Profile)
+		}
 		return aws.Config{}, nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
@@ -127,7 +130,7 @@ func (f *Factory) awsConfig(ctx context.Context, specRegion string) (aws.Config,
 	}
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return aws.Config{}, nil, fmt.Errorf("--target aws: no usable AWS credentials (sts GetCallerIdentity: %w); configure credentials (aws configure, AWS_PROFILE, SSO), or deploy locally with --target local", err)
+		return aws.Config{}, nil, explainAWSError(err, g.Profile, cfg.Region, g.Endpoint)
 	}
 	return cfg, &TargetInfo{
 		Target: "aws", Endpoint: g.Endpoint, Region: cfg.Region, Account: aws.ToString(out.Account),

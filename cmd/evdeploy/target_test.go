@@ -86,7 +86,7 @@ func TestAWSConfigTargetAWSWithoutCredentials(t *testing.T) {
 	// No credentials anywhere: a clear error instead of a call with none.
 	f, _ := localFactory(&GlobalOptions{Target: "aws", Endpoint: k.URL})
 	_, _, err := f.AWSConfig(t.Context(), "")
-	if err == nil || !strings.Contains(err.Error(), "no usable AWS credentials") {
+	if err == nil || !strings.Contains(err.Error(), "no AWS credentials found") {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -16,9 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/pipes"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/evdeploy/evdeploy/state"
@@ -171,7 +173,29 @@ func resourceExists(ctx context.Context, cfg aws.Config, r state.Resource) (bool
 		if err != nil {
 			return false, nil // the bucket is gone
 		}
-		return len(out.LambdaFunctionConfigurations) > 0, nil
+		return len(out.LambdaFunctionConfigurations)+len(out.QueueConfigurations)+len(out.TopicConfigurations) > 0, nil
+	case "aws_sqs_queue_policy":
+		out, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(r.ID),
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNamePolicy}})
+		if err != nil {
+			return false, nil // the queue is gone
+		}
+		return strings.Contains(out.Attributes["Policy"], `"evdeploy-route-`), nil
+	case "aws_sns_topic_policy":
+		out, err := sns.NewFromConfig(cfg).GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(r.ID)})
+		if err != nil {
+			return false, nil // the topic is gone
+		}
+		return strings.Contains(out.Attributes["Policy"], `"evdeploy-route-`), nil
+	case "aws_lambda_event_invoke_config":
+		_, err := lambda.NewFromConfig(cfg).GetFunctionEventInvokeConfig(ctx, &lambda.GetFunctionEventInvokeConfigInput{FunctionName: aws.String(r.ID)})
+		return notFound(err)
+	case "aws_pipes_pipe":
+		_, err := pipes.NewFromConfig(cfg).DescribePipe(ctx, &pipes.DescribePipeInput{Name: aws.String(r.ID)})
+		if err != nil {
+			return false, nil // kumo answers a missing pipe with a bare 404
+		}
+		return true, nil
 	case "aws_dynamodb_table":
 		_, err := dynamodb.NewFromConfig(cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(r.ID)})
 		return notFound(err)
