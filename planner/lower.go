@@ -73,6 +73,7 @@ const (
 	TypeIntegration  = "aws_apigatewayv2_integration"
 	TypeRoute        = "aws_apigatewayv2_route"
 	TypeStage        = "aws_apigatewayv2_stage"
+	TypeFunctionURL  = "aws_lambda_function_url"
 	TypeQueuePolicy  = "aws_sqs_queue_policy"
 	TypeTopicPolicy  = "aws_sns_topic_policy"
 	TypeInvokeConfig = "aws_lambda_event_invoke_config"
@@ -85,7 +86,7 @@ var ResourceTypes = []string{
 	TypeRole, TypeRolePolicy, TypeLogGroup, TypeFunction, TypePermission, TypeMapping,
 	TypeQueue, TypeTopic, TypeSubscription, TypeBus, TypeRule, TypeTarget,
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
-	TypeAPI, TypeIntegration, TypeRoute, TypeStage,
+	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL,
 	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe,
 }
 

@@ -20,6 +20,9 @@ func (l *lowering) functionAttrs(f *spec.Function) {
 		"arn":      Ref{Resource: mainAddr(f.Addr, TypeFunction), Attr: "arn"},
 		"role_arn": Ref{Resource: mainAddr(f.Addr, TypeRole), Attr: "arn"},
 	}
+	if f.URL != nil {
+		l.blockAttrs[f.Addr]["url"] = Ref{Resource: mainAddr(f.Addr, TypeFunctionURL), Attr: "url"}
+	}
 }
 
 func (l *lowering) function(f *spec.Function) {
@@ -74,6 +77,7 @@ func (l *lowering) function(f *spec.Function) {
 		}
 		stmts = append(stmts, iamStatement{Sid: fmt.Sprintf("Custom%d", i), Effect: effect, Actions: p.Actions, Resources: res})
 	}
+	stmts = append(stmts, settingsStatements(f)...)
 	doc, err := iamPolicyValue(stmts)
 	if err != nil {
 		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid IAM policy",
@@ -127,7 +131,9 @@ func (l *lowering) function(f *spec.Function) {
 	}
 	// nil when there is none, so removing the last variable is a change.
 	attrs["environment"] = l.environment(f)
-	l.add(f.Addr, TypeFunction, "main", attrs, name, name, append(deps, logs, policy)...)
+	functionSettings(f, attrs)
+	fn := l.add(f.Addr, TypeFunction, "main", attrs, name, name, append(deps, logs, policy)...)
+	l.functionURL(f, name, fn)
 }
 
 // environment evaluates a function's environment map, deferring what depends

@@ -30,7 +30,10 @@ type decoder struct {
 	badVars, badLocals map[string]bool
 	// declared maps every referenceable block to its declaration.
 	declared map[Addr]hcl.Range
-	diags    hcl.Diagnostics
+	// urlRefs are the function.x.url references, checked once every
+	// function is decoded (only a function with a url block has one).
+	urlRefs []blockRef
+	diags   hcl.Diagnostics
 	// start is the beginning of the first file, the subject of diagnostics
 	// about something missing from the whole project.
 	start hcl.Range
@@ -123,6 +126,9 @@ func (d *decoder) refs(expr hcl.Expression) (addrs []Addr, locals []string, ok b
 				ok = false
 				continue
 			}
+			if attr, attrRng, _ := step(tr, 2); root == KindFunction && attr == "url" {
+				d.urlRefs = append(d.urlRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})
+			}
 			addrs = append(addrs, addr)
 		case root == KindTrigger || root == KindRoute || root == KindOutput:
 			d.errorf(rng, "Invalid reference", "A %s cannot be referenced; only variables, locals and resource blocks can.", root)
@@ -136,6 +142,12 @@ func (d *decoder) refs(expr hcl.Expression) (addrs []Addr, locals []string, ok b
 		}
 	}
 	return addrs, locals, ok
+}
+
+// blockRef is a reference to a block at a place in the source.
+type blockRef struct {
+	addr Addr
+	rng  hcl.Range
 }
 
 // step returns the name at position i of a traversal (attribute or string

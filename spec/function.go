@@ -73,10 +73,14 @@ var functionSchema = &hcl.BodySchema{
 		{Name: "environment"},
 		{Name: "uses"},
 		{Name: "tags"},
+		{Name: "layers"},
+		{Name: "reserved_concurrency"},
+		{Name: "tracing"},
+		{Name: "ephemeral_storage"},
 		{Name: "bundle"},
 		{Name: "managed_policies"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "policy"}, {Type: "async"}, {Type: "bundle"}},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "policy"}, {Type: "async"}, {Type: "bundle"}, {Type: "vpc"}, {Type: "url"}},
 }
 
 var policySchema = &hcl.BodySchema{
@@ -183,8 +187,10 @@ func (d *decoder) function(addr Addr, b *hcl.Block) (*Function, []dep) {
 		fn.Uses = d.uses(attr)
 	}
 	fn.ManagedPolicies = d.managedPolicies(a)
+	d.functionSettings(fn, a)
 	for _, pb := range c.Blocks {
 		switch {
+		case d.functionBlock(fn, pb):
 		case pb.Type == "policy":
 			fn.Policies = append(fn.Policies, d.policy(pb))
 		case pb.Type == "bundle": // decoded above

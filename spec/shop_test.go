@@ -25,7 +25,7 @@ func TestShopDecoded(t *testing.T) {
 	fn := func(name, runtime, handler string) *Function {
 		return &Function{
 			Addr: Addr{KindFunction, name}, Runtime: runtime, Source: src(name), Handler: handler,
-			Memory: 128, Timeout: 3 * time.Second, Architecture: "arm64", LogRetention: 14,
+			Memory: 128, Timeout: 3 * time.Second, Architecture: "arm64", LogRetention: 14, EphemeralStorage: 512,
 		}
 	}
 	api := fn("api", "go", "")

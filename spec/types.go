@@ -114,6 +114,13 @@ type Function struct {
 	// function's role (as written, each once); nil when none.
 	ManagedPolicies []string
 
+	Layers              []string // layer version ARNs, in order
+	ReservedConcurrency *int     // nil: unreserved
+	Tracing             bool     // X-Ray active tracing
+	EphemeralStorage    int      // MB of /tmp, default 512
+	VPC                 *FunctionVPC
+	URL                 *FunctionURL
+
 	// Async holds the function's asynchronous invocation settings; nil when
 	// the function has no async block (Lambda's defaults apply).
 	Async *Async

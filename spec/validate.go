@@ -18,6 +18,11 @@ func (d *decoder) validate(app *App, deps map[Addr][]dep) {
 	for _, f := range app.Functions {
 		fns[f.Addr] = f
 	}
+	for _, r := range d.urlRefs {
+		if f := fns[r.addr]; f != nil && f.URL == nil {
+			d.errorf(r.rng, "Function has no URL", "%s has no url block, so it has no URL to read; add url { auth = \"iam\" } (or \"none\") to it.", r.addr)
+		}
+	}
 	queues := map[Addr]*Queue{}
 	for _, q := range app.Queues {
 		queues[q.Addr] = q

@@ -437,7 +437,8 @@ func TestE2EImport(t *testing.T) {
 	// The next plan brings both to the spec.
 	got := planChanges(t, args...)
 	for _, w := range []string{
-		fnAddr + " update architecture,code_sha256,environment,handler,memory,role",
+		// kumo reports neither ephemeral storage nor tracing: evdeploy sets them.
+		fnAddr + " update architecture,code_sha256,environment,ephemeral_storage,handler,memory,role,tracing_mode",
 		qAddr + " update message_retention,visibility_timeout",
 	} {
 		if !contains(got, w) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,8 @@ type lambdaFunctionAPI interface {
 	TagResource(context.Context, *lambda.TagResourceInput, ...func(*lambda.Options)) (*lambda.TagResourceOutput, error)
 	UntagResource(context.Context, *lambda.UntagResourceInput, ...func(*lambda.Options)) (*lambda.UntagResourceOutput, error)
 	DeleteFunction(context.Context, *lambda.DeleteFunctionInput, ...func(*lambda.Options)) (*lambda.DeleteFunctionOutput, error)
+	PutFunctionConcurrency(context.Context, *lambda.PutFunctionConcurrencyInput, ...func(*lambda.Options)) (*lambda.PutFunctionConcurrencyOutput, error)
+	DeleteFunctionConcurrency(context.Context, *lambda.DeleteFunctionConcurrencyInput, ...func(*lambda.Options)) (*lambda.DeleteFunctionConcurrencyOutput, error)
 	functionPolicyAPI
 }
 
@@ -193,7 +196,77 @@ func functionAttrs(out *lambda.GetFunctionOutput) planner.Attrs {
 		setMap(a, "environment", c.Environment.Variables)
 	}
 	setMap(a, "tags", out.Tags)
+	// Settings an emulator does not report are left out (not drift).
+	if c.TracingConfig != nil && c.TracingConfig.Mode != "" {
+		a["tracing_mode"] = string(c.TracingConfig.Mode)
+	}
+	if c.EphemeralStorage != nil && c.EphemeralStorage.Size != nil {
+		a["ephemeral_storage"] = int64(*c.EphemeralStorage.Size)
+	}
+	// Empty lists are left out like absent ones: a setting that is off
+	// compares equal either way, and one removed while still deployed shows.
+	var layers []string
+	for _, l := range c.Layers {
+		layers = append(layers, aws.ToString(l.Arn))
+	}
+	if len(layers) > 0 {
+		a["layers"] = stringsAttr(layers)
+	}
+	if v := c.VpcConfig; v != nil && len(v.SubnetIds) > 0 {
+		a["vpc_subnet_ids"] = stringsAttr(slices.Sorted(slices.Values(v.SubnetIds)))
+		a["vpc_security_group_ids"] = stringsAttr(slices.Sorted(slices.Values(v.SecurityGroupIds)))
+	}
+	if out.Concurrency != nil && out.Concurrency.ReservedConcurrentExecutions != nil {
+		a["reserved_concurrency"] = int64(*out.Concurrency.ReservedConcurrentExecutions)
+	}
 	return a
+}
+
+// settingsConfig fills the layers, tracing, ephemeral storage and VPC of a
+// create or configuration update from desired; nil values leave Lambda's.
+func settingsConfig(desired planner.Attrs) (layers []string, tracing *lambdatypes.TracingConfig, storage *lambdatypes.EphemeralStorage, vpc *lambdatypes.VpcConfig) {
+	if desired.Has("layers") {
+		layers = desired.Strings("layers")
+		if layers == nil {
+			layers = []string{}
+		}
+	}
+	if m := desired.String("tracing_mode"); m != "" {
+		tracing = &lambdatypes.TracingConfig{Mode: lambdatypes.TracingMode(m)}
+	}
+	if desired.Has("ephemeral_storage") {
+		storage = &lambdatypes.EphemeralStorage{Size: aws.Int32(int32(desired.Int("ephemeral_storage")))}
+	}
+	if desired.Has("vpc_subnet_ids") {
+		// Empty lists detach the function from its VPC.
+		vpc = &lambdatypes.VpcConfig{SubnetIds: desired.Strings("vpc_subnet_ids"), SecurityGroupIds: desired.Strings("vpc_security_group_ids")}
+		if vpc.SubnetIds == nil {
+			vpc.SubnetIds = []string{}
+		}
+		if vpc.SecurityGroupIds == nil {
+			vpc.SecurityGroupIds = []string{}
+		}
+	}
+	return layers, tracing, storage, vpc
+}
+
+// setConcurrency reserves concurrency for the function, or removes the
+// reservation when desired has none (nil).
+func (h *lambdaFunction) setConcurrency(ctx context.Context, name string, desired planner.Attrs) error {
+	if desired["reserved_concurrency"] == nil {
+		_, err := h.api.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("function %s: removing reserved concurrency: %w", name, classify(err))
+		}
+		return nil
+	}
+	_, err := h.api.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{
+		FunctionName: aws.String(name), ReservedConcurrentExecutions: aws.Int32(int32(desired.Int("reserved_concurrency"))),
+	})
+	if err != nil {
+		return fmt.Errorf("function %s: reserving concurrency: %w", name, classify(err))
+	}
+	return nil
 }
 
 // withInputs adds the write-only inputs desired names to attrs: Create and
@@ -298,6 +371,13 @@ func (h *lambdaFunction) Create(ctx context.Context, desired planner.Attrs) (str
 	if tags := desired.StringMap("tags"); len(tags) > 0 {
 		in.Tags = tags
 	}
+	in.Layers, in.TracingConfig, in.EphemeralStorage, in.VpcConfig = settingsConfig(desired)
+	if in.VpcConfig != nil && len(in.VpcConfig.SubnetIds) == 0 {
+		in.VpcConfig = nil // not in a VPC: nothing to send
+	}
+	if len(in.Layers) == 0 {
+		in.Layers = nil
+	}
 	created, err := h.api.CreateFunction(ctx, in)
 	if err != nil {
 		var conflict *lambdatypes.ResourceConflictException
@@ -322,6 +402,15 @@ func (h *lambdaFunction) Create(ctx context.Context, desired planner.Attrs) (str
 			WaitForOutput(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, functionWait)
 		if err != nil {
 			return "", nil, fmt.Errorf("waiting up to %s for function %s to become Active: %w", functionWait, name, classify(err))
+		}
+	}
+	if desired["reserved_concurrency"] != nil {
+		// The function exists from here on: errors still return its id.
+		if err := h.setConcurrency(ctx, name, desired); err != nil {
+			return name, nil, err
+		}
+		if out, err = h.get(ctx, name); err != nil || out == nil {
+			return name, nil, fmt.Errorf("function %s: reading it back: %w", name, err)
 		}
 	}
 	a := functionAttrs(out)
@@ -359,6 +448,19 @@ func (h *lambdaFunction) Update(ctx context.Context, id string, _, desired plann
 			configChanged = true
 		}
 	}
+	// Settings the service reports: compared only when it does (an emulator
+	// that omits one would otherwise be written to on every update).
+	for _, k := range []string{"tracing_mode", "ephemeral_storage"} {
+		if desired.Has(k) && have.Has(k) && !planner.Equal(desired[k], have[k]) {
+			configChanged = true
+		}
+	}
+	// Lists read back only when non-empty.
+	for _, k := range []string{"layers", "vpc_subnet_ids", "vpc_security_group_ids"} {
+		if desired.Has(k) && !slices.Equal(desired.Strings(k), have.Strings(k)) {
+			configChanged = true
+		}
+	}
 	if configChanged {
 		in := &lambda.UpdateFunctionConfigurationInput{
 			FunctionName: aws.String(id),
@@ -381,6 +483,7 @@ func (h *lambdaFunction) Update(ctx context.Context, id string, _, desired plann
 		if desired.Has("timeout") {
 			in.Timeout = aws.Int32(int32(desired.Int("timeout")))
 		}
+		in.Layers, in.TracingConfig, in.EphemeralStorage, in.VpcConfig = settingsConfig(desired)
 		updated, err := h.api.UpdateFunctionConfiguration(ctx, in)
 		if err != nil {
 			return nil, lambdaError(err)
@@ -424,6 +527,13 @@ func (h *lambdaFunction) Update(ctx context.Context, id string, _, desired plann
 				return nil, err
 			}
 		}
+	}
+
+	if desired.Has("reserved_concurrency") && !planner.Equal(desired["reserved_concurrency"], have["reserved_concurrency"]) {
+		if err := h.setConcurrency(ctx, id, desired); err != nil {
+			return nil, err
+		}
+		wrote = true
 	}
 
 	set, remove := tagDiff(cur.Tags, desired.StringMap("tags"))

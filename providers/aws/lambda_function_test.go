@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,6 +97,7 @@ func TestLambdaFunctionLifecycle(t *testing.T) {
 		// No resource policy: nothing evdeploy did not write on it.
 		"extra_statements": []any{},
 	}
+	maps.Copy(want, functionDefaults(t))
 	wantCreated := want.Norm()
 	wantCreated["code_path"] = zip1
 	if d := cmp.Diff(wantCreated, created); d != "" {
@@ -176,6 +178,15 @@ func TestLambdaFunctionLifecycle(t *testing.T) {
 	if err := h.Delete(ctx, id2, nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// functionDefaults are the settings GetFunction reports for a function that
+// sets none (tracing PassThrough, 512 MB of /tmp); kumo reports neither.
+func functionDefaults(t *testing.T) planner.Attrs {
+	if gap(t, "kumo", "GetFunction reports no TracingConfig or EphemeralStorage") {
+		return nil
+	}
+	return planner.Attrs{"tracing_mode": "PassThrough", "ephemeral_storage": int64(512)}
 }
 
 func withoutInputs(a planner.Attrs) planner.Attrs {

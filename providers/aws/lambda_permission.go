@@ -30,7 +30,7 @@ func newLambdaPermission(c *clients) *lambdaPermission { return &lambdaPermissio
 func (*lambdaPermission) Schema() planner.Schema {
 	return planner.Schema{
 		Type:     "aws_lambda_permission",
-		ForceNew: []string{"function_name", "statement_id", "action", "principal", "source_arn", "source_account"},
+		ForceNew: []string{"function_name", "statement_id", "action", "principal", "source_arn", "source_account", "function_url_auth_type", "invoked_via_function_url"},
 	}
 }
 
@@ -96,8 +96,11 @@ func conditionValue(c map[string]map[string]any, key string) (string, bool) {
 	for _, block := range c {
 		for k, v := range block {
 			if strings.EqualFold(k, key) {
-				if s, ok := v.(string); ok {
-					return s, true
+				switch x := v.(type) {
+				case string:
+					return x, true
+				case bool: // an emulator may write "Bool" conditions unquoted
+					return fmt.Sprint(x), true
 				}
 			}
 		}
@@ -143,6 +146,12 @@ func (h *lambdaPermission) Read(ctx context.Context, id string, _ planner.Attrs)
 		if v, ok := conditionValue(s.Condition, "AWS:SourceAccount"); ok {
 			a["source_account"] = v
 		}
+		if v, ok := conditionValue(s.Condition, "lambda:FunctionUrlAuthType"); ok {
+			a["function_url_auth_type"] = v
+		}
+		if v, ok := conditionValue(s.Condition, "lambda:InvokedViaFunctionUrl"); ok {
+			a["invoked_via_function_url"] = strings.EqualFold(v, "true")
+		}
 		return a, true, nil
 	}
 	return nil, false, nil
@@ -171,6 +180,12 @@ func (h *lambdaPermission) Create(ctx context.Context, desired planner.Attrs) (s
 	if v := desired.String("source_account"); v != "" {
 		in.SourceAccount = aws.String(v)
 	}
+	if v := desired.String("function_url_auth_type"); v != "" {
+		in.FunctionUrlAuthType = lambdatypes.FunctionUrlAuthType(v)
+	}
+	if desired.Bool("invoked_via_function_url") {
+		in.InvokedViaFunctionUrl = aws.Bool(true)
+	}
 	if _, err := h.api.AddPermission(ctx, in); err != nil {
 		var conflict *lambdatypes.ResourceConflictException
 		if errors.As(err, &conflict) {
@@ -181,10 +196,13 @@ func (h *lambdaPermission) Create(ctx context.Context, desired planner.Attrs) (s
 		return "", nil, classify(err)
 	}
 	actual := planner.Attrs{}
-	for _, k := range []string{"function_name", "statement_id", "action", "principal", "source_arn", "source_account"} {
+	for _, k := range []string{"function_name", "statement_id", "action", "principal", "source_arn", "source_account", "function_url_auth_type"} {
 		if v := desired.String(k); v != "" {
 			actual[k] = v
 		}
+	}
+	if desired.Bool("invoked_via_function_url") {
+		actual["invoked_via_function_url"] = true
 	}
 	return id, actual, nil
 }

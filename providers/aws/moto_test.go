@@ -42,6 +42,7 @@ func TestMoto(t *testing.T) {
 		{"DynamoDBTableOnDemand", TestDynamoDBTableOnDemand},
 		{"DynamoDBTableErrors", TestDynamoDBTableErrors},
 		{"DynamoDBTableDrift", TestDynamoDBTableDrift},
+		{"DynamoDBTableIndexes", TestDynamoDBTableIndexes},
 		{"EventSourceMappingSQS", TestEventSourceMappingSQS},
 		{"EventSourceMappingKinesis", TestEventSourceMappingKinesis},
 		{"EventSourceMappingErrors", TestEventSourceMappingErrors},
@@ -69,6 +70,7 @@ func TestMoto(t *testing.T) {
 		{"LambdaFunctionFromS3", TestLambdaFunctionFromS3},
 		{"LambdaFunctionErrors", TestLambdaFunctionErrors},
 		{"LambdaFunctionFromArtifactsBucket", TestLambdaFunctionFromArtifactsBucket},
+		{"LambdaFunctionSettings", TestLambdaFunctionSettings},
 		{"LambdaPermissionLifecycle", TestLambdaPermissionLifecycle},
 		{"LambdaPermissionErrors", TestLambdaPermissionErrors},
 		{"LogGroupLifecycle", TestLogGroupLifecycle},
@@ -121,16 +123,4 @@ func emulatorFor(t testing.TB) string {
 		return motoserver.URL(t)
 	}
 	return emulatorURL
-}
-
-// The settings kumo cannot change (see docs/testing.md) are tested on moto,
-// a second emulator written independently of kumo: the same test bodies run
-// with onKumo false, so nothing is skipped.
-
-func TestMotoDynamoDBTableIndexes(t *testing.T) {
-	testTableIndexes(t, motoserver.Config(t), false)
-}
-
-func TestMotoS3BucketSettings(t *testing.T) {
-	testS3BucketLifecycle(t, motoserver.Config(t))
 }

@@ -32,6 +32,7 @@ func New(cfg aws.Config) planner.Registry {
 		newAPIGatewayIntegration(c),
 		newAPIGatewayRoute(c),
 		newAPIGatewayStage(c),
+		newLambdaFunctionURL(c),
 		newSQSQueuePolicy(c),
 		newSNSTopicPolicy(c),
 		newLambdaEventInvokeConfig(c),

@@ -7,6 +7,22 @@ function "all" {
   handler      = "app.main"
   timeout      = "30s"
   architecture = "x86_64"
+
+  layers               = ["arn:aws:lambda:us-east-1:123456789012:layer:deps:3"]
+  reserved_concurrency = 50
+  tracing              = true
+  ephemeral_storage    = 1024
+  vpc {
+    subnet_ids         = ["subnet-0123456789abcdef0", "subnet-89abcdef"]
+    security_group_ids = ["sg-0123456789abcdef0"]
+  }
+  url {
+    auth = "none"
+  }
+}
+
+output "all_url" {
+  value = function.all.url
 }
 
 function "other" {

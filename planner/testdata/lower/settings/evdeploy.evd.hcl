@@ -9,6 +9,30 @@ function "api" {
   environment = {
     BY_CUSTOMER = "${table.orders.arn}/index/by_customer"
   }
+  layers               = ["arn:aws:lambda:us-east-1:123456789012:layer:deps:3"]
+  reserved_concurrency = 50
+  tracing              = true
+  ephemeral_storage    = 1024
+  vpc {
+    subnet_ids         = ["subnet-0bb1c79de3e0f9a1", "subnet-0aa1c79de3e0f9a2"]
+    security_group_ids = ["sg-0123456789abcdef0"]
+  }
+  url {
+    auth = "none"
+  }
+}
+
+function "private" {
+  runtime = "python3.12"
+  source  = "./fn"
+  handler = "main.handler"
+  url {
+    auth = "iam"
+  }
+}
+
+output "api_url" {
+  value = function.api.url
 }
 
 table "orders" {
