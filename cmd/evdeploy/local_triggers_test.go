@@ -235,6 +235,14 @@ type localClients struct {
 
 func newLocalClients(t *testing.T, endpoint string) *localClients {
 	t.Helper()
+	c := newLocalClientsAt(t, endpoint)
+	c.markerB = c.bucket(t, "alltriggers-dev-markers")
+	return c
+}
+
+// newLocalClientsAt makes SDK clients for the engine at endpoint.
+func newLocalClientsAt(t *testing.T, endpoint string) *localClients {
+	t.Helper()
 	tgt := &localstack.Target{Endpoint: endpoint, Region: "us-east-1"}
 	cfg, err := tgt.AWSConfig(t.Context(), "")
 	if err != nil {
@@ -245,7 +253,6 @@ func newLocalClients(t *testing.T, endpoint string) *localClients {
 		sns: sns.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), eb: eventbridge.NewFromConfig(cfg),
 		kinesis: kinesis.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg),
 	}
-	c.markerB = c.bucket(t, "alltriggers-dev-markers")
 	return c
 }
 
