@@ -63,7 +63,9 @@ func newCmdLocalUp(f *Factory) *cobra.Command {
 		Long: `up starts a local AWS-compatible cloud in the background and records where it
 listens, so --target local finds it. The default engine is evdeploy's own
 (an in-process emulator that also runs your functions; no Docker needed);
---engine localstack starts LocalStack in Docker instead.`,
+--engine localstack starts LocalStack in Docker instead. The embedded engine
+keeps what is deployed to it across local down / local up (--fresh starts it
+empty).`,
 		Example: `  evdeploy local up
   evdeploy local up --engine localstack`,
 		Args: cobra.NoArgs,
