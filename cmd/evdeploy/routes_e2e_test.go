@@ -222,6 +222,20 @@ func TestE2ERoutesOnEngine(t *testing.T) {
 		}
 	})
 
+	t.Run("queue through a filtered pipe to a queue", func(t *testing.T) {
+		for _, b := range []string{`{"kind":"noise"}`, `{"kind":"order","id":"o-5"}`} {
+			if _, err := qc.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queueURL("backlog")), MessageBody: aws.String(b)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		msgs := queueMessages(t, qc, queueURL("drained"), 1, 20*time.Second)
+		// The filtered-out message was sent first: nothing more may follow.
+		msgs = append(msgs, queueMessages(t, qc, queueURL("drained"), 1, 2*time.Second)...)
+		if len(msgs) != 1 || !strings.Contains(msgs[0], `"body":"{\"kind\":\"order\",\"id\":\"o-5\"}"`) {
+			t.Errorf("drained queue received %v", msgs)
+		}
+	})
+
 	t.Run("failing async invocation to on_failure", func(t *testing.T) {
 		out, err := lambda.NewFromConfig(cfg).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("routes-dev-risky"),
 			InvocationType: lambdatypes.InvocationTypeEvent, Payload: []byte(`{"order_id":"o-9"}`)})
@@ -272,7 +286,7 @@ func TestE2ERoutesOnMoto(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"aws_sqs_queue_policy", "aws_sns_topic_policy", "aws_sns_subscription", "aws_s3_bucket_notification",
-		"aws_eventbridge_target", "aws_lambda_event_invoke_config", "aws_iam_role_policy"} {
+		"aws_eventbridge_target", "aws_lambda_event_invoke_config", "aws_iam_role_policy", "aws_pipes_pipe"} {
 		if !types[want] {
 			t.Errorf("no %s deployed", want)
 		}

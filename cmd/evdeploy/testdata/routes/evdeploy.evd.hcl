@@ -89,3 +89,15 @@ function "risky" {
     on_failure = queue.failed
   }
 }
+
+# A queue drained into another through a pipe, filtered.
+queue "backlog" {}
+queue "drained" {}
+
+route "drain" {
+  to = queue.drained
+  queue {
+    queue  = queue.backlog
+    filter = { body = { kind = ["order"] } }
+  }
+}
