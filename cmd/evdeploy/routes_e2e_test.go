@@ -94,7 +94,9 @@ func TestE2ERoutesOnEngine(t *testing.T) {
 		}
 		return aws.ToString(out.QueueUrl)
 	}
-	arn := func(service, res string) string { return fmt.Sprintf("arn:aws:%s:us-east-1:000000000000:%s", service, res) }
+	arn := func(service, res string) string {
+		return fmt.Sprintf("arn:aws:%s:us-east-1:000000000000:%s", service, res)
+	}
 
 	t.Run("topic to two queues, one filtered and raw", func(t *testing.T) {
 		snc := sns.NewFromConfig(cfg)
