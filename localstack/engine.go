@@ -110,6 +110,10 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 		defer run.close()
 		handler = run.wrap(proxy)
 	}
+	// Async invocation settings and destinations (kumo has neither).
+	async := newAsyncInvokes(handler, endpoint, srv.URL, lg)
+	defer async.close()
+	handler = async
 	mux := http.NewServeMux()
 	mux.HandleFunc(HealthPath, func(w http.ResponseWriter, r *http.Request) {
 		doc := info

@@ -77,12 +77,11 @@ func (l *Local) Read(ctx context.Context) (*Document, error) {
 	if err != nil || snap == nil {
 		return nil, err
 	}
-	l.last = snap
+	// The backend keeps only the header (what checkSuccessor needs), so the
+	// freshly decoded document goes to the caller without a copy.
+	doc := snap.doc
+	l.last = &localSnapshot{info: snap.info, doc: header(doc), data: snap.data}
 	l.wholeSize = int64(len(snap.data))
-	doc, err := snap.doc.clone()
-	if err != nil {
-		return nil, err
-	}
 	if err := replayLog(l.LogPath(), doc); err != nil {
 		return nil, err
 	}
