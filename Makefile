@@ -7,7 +7,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: graph-png all build test test-short lint vet fmt-check tidy-check arch-check golden demo clean bench
+.PHONY: dist graph-png all build test test-short lint vet fmt-check tidy-check arch-check golden demo clean bench
 
 all: build
 
@@ -72,9 +72,14 @@ bench:
 demo: build
 	./scripts/demo.sh
 
+# Reproducible cross-builds for linux, darwin and windows on amd64 and arm64,
+# with SHA256SUMS (docs/install.md).
+dist:
+	VERSION=$(VERSION) ./scripts/dist.sh
+
 # Re-render docs/shop-flow.png (the README's picture) with headless Chromium.
 graph-png:
 	./scripts/graph-png.sh
 
 clean:
-	rm -rf bin .evdeploy
+	rm -rf bin dist .evdeploy

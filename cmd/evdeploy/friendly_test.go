@@ -51,7 +51,7 @@ func TestExplainAWSError(t *testing.T) {
 		want            []string
 	}{
 		"expired SSO session": {
-			err: fmt.Errorf("operation error STS: GetCallerIdentity, get identity: get credentials: failed to refresh cached credentials, %w", &ssocreds.InvalidTokenError{}),
+			err:     fmt.Errorf("operation error STS: GetCallerIdentity, get identity: get credentials: failed to refresh cached credentials, %w", &ssocreds.InvalidTokenError{}),
 			profile: "dev", region: "us-east-1",
 			want: []string{"SSO session of profile \"dev\" has expired", "aws sso login --profile dev"},
 		},
