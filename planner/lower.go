@@ -74,6 +74,7 @@ const (
 	TypeRoute        = "aws_apigatewayv2_route"
 	TypeStage        = "aws_apigatewayv2_stage"
 	TypeFunctionURL  = "aws_lambda_function_url"
+	TypeAuthorizer   = "aws_apigatewayv2_authorizer"
 	TypeQueuePolicy  = "aws_sqs_queue_policy"
 	TypeTopicPolicy  = "aws_sns_topic_policy"
 	TypeInvokeConfig = "aws_lambda_event_invoke_config"
@@ -86,7 +87,7 @@ var ResourceTypes = []string{
 	TypeRole, TypeRolePolicy, TypeLogGroup, TypeFunction, TypePermission, TypeMapping,
 	TypeQueue, TypeTopic, TypeSubscription, TypeBus, TypeRule, TypeTarget,
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
-	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL,
+	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL, TypeAuthorizer,
 	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe,
 }
 
@@ -104,6 +105,8 @@ type lowering struct {
 	// topic that routes deliver into.
 	policyStmts map[spec.Addr][]resourceStatement
 	diags       hcl.Diagnostics
+	// secrets collects the known text of sensitive values evaluated.
+	secrets []string
 	// artifacts is the artifacts bucket's name, "" when no package needs it.
 	artifacts     string
 	artifactsAddr ResourceAddr
@@ -206,8 +209,11 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 	sort.Slice(d.Resources, func(i, j int) bool { return d.Resources[i].Addr.String() < d.Resources[j].Addr.String() })
 	for _, o := range app.Outputs {
 		v := l.expr(o.Value, o.Addr.String())
-		d.Outputs = append(d.Outputs, &DesiredOutput{Name: o.Addr.Name, Value: v, Sensitive: o.Sensitive})
+		// An output computed from a secret is sensitive whether or not it
+		// says so.
+		d.Outputs = append(d.Outputs, &DesiredOutput{Name: o.Addr.Name, Value: v, Sensitive: o.Sensitive || l.sensitive(o.Value)})
 	}
+	d.Secrets = append(app.SensitiveValues(), l.secrets...)
 	return d, l.diags
 }
 
