@@ -56,29 +56,6 @@ func (b *Builder) planPython(ctx context.Context, fn Function, arch string) (pla
 	if err != nil {
 		return plan{}, err
 	}
-	depsDir, err := b.pipInstall(ctx, fn, arch, depsKey)
-	if err != nil {
-		return plan{}, err
-	}
-	deps, err := collectFiles(depsDir)
-	if err != nil {
-		return plan{}, err
-	}
-	all := append([]sourceFile(nil), files...)
-	have := make(map[string]bool, len(files))
-	for _, f := range files {
-		have[f.Rel] = true
-	}
-	for _, f := range deps {
-		if !have[f.Rel] {
-			all = append(all, f)
-		}
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Rel < all[j].Rel })
-	warnings, err := dependencyWarnings(fn, arch, all)
-	if err != nil {
-		return plan{}, err
-	}
 	k := newKey("zip", fn.Runtime, arch)
 	k.add("pydeps", depsKey) // the installed folder is immutable under its key
 	for _, f := range files {
@@ -86,9 +63,34 @@ func (b *Builder) planPython(ctx context.Context, fn Function, arch string) (pla
 			return plan{}, err
 		}
 	}
+	// Installing (or finding the install) and walking it happen only when the
+	// package is not in the build cache already.
+	out := &produced{}
 	return plan{
-		kind: "zip", key: k.sum(), inputs: len(files), warnings: warnings,
-		produce: func(context.Context, string) ([]zipEntry, error) {
+		kind: "zip", key: k.sum(), inputs: len(files), out: out,
+		produce: func(ctx context.Context, _ string) ([]zipEntry, error) {
+			depsDir, err := b.pipInstall(ctx, fn, arch, depsKey)
+			if err != nil {
+				return nil, err
+			}
+			deps, err := collectFiles(depsDir)
+			if err != nil {
+				return nil, err
+			}
+			all := append([]sourceFile(nil), files...)
+			have := make(map[string]bool, len(files))
+			for _, f := range files {
+				have[f.Rel] = true
+			}
+			for _, f := range deps {
+				if !have[f.Rel] {
+					all = append(all, f)
+				}
+			}
+			sort.Slice(all, func(i, j int) bool { return all[i].Rel < all[j].Rel })
+			if out.warnings, err = dependencyWarnings(fn, arch, all); err != nil {
+				return nil, err
+			}
 			entries := make([]zipEntry, len(all))
 			for i, f := range all {
 				entries[i] = zipEntry{Name: f.Rel, Path: f.Abs, Exec: f.Exec}

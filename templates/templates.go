@@ -20,6 +20,7 @@ import (
 // the module).
 //
 //go:embed all:cron all:dynamodb-stream all:event-bus all:fan-out all:http-api all:kinesis-consumer all:queue-worker all:s3-file-processing
+//go:embed all:queue-worker-ts all:http-api-python
 var files embed.FS
 
 // AppNamePlaceholder stands for the app's name in template files; Write
@@ -40,8 +41,10 @@ var catalog = []Template{
 	{"event-bus", "producer → custom EventBridge bus → rules routing to consumers, plus an SNS fan-out"},
 	{"fan-out", "SNS topic → routes to two SQS queues (one filtered, raw) → two workers, failures to dead-letter queues"},
 	{"http-api", "API Gateway HTTP API → Lambda → DynamoDB: a small CRUD service"},
+	{"http-api-python", "API Gateway HTTP API → Python Lambda using the team's own library (a wheel in requirements.txt)"},
 	{"kinesis-consumer", "Kinesis stream → Lambda aggregating records, with partial-batch failures"},
 	{"queue-worker", "SQS queue with a dead-letter queue → Lambda reporting batch item failures"},
+	{"queue-worker-ts", "SQS queue with a dead-letter queue → TypeScript Lambda validating with zod (bundled by esbuild)"},
 	{"s3-file-processing", "upload bucket → Lambda that writes a derived object to an output bucket"},
 }
 
@@ -69,6 +72,22 @@ func Names() []string {
 		out = append(out, t.Name)
 	}
 	return out
+}
+
+// Language is the language of a template's functions: "go" (the folder has
+// go.mod.tmpl), "typescript" or "python".
+func Language(name string) string {
+	sub, err := FS(name)
+	if err != nil {
+		return ""
+	}
+	if _, err := fs.Stat(sub, "go.mod.tmpl"); err == nil {
+		return "go"
+	}
+	if m, _ := fs.Glob(sub, "functions/*/package.json"); len(m) > 0 {
+		return "typescript"
+	}
+	return "python"
 }
 
 // FS returns the files of one template as stored (placeholders not replaced,

@@ -31,16 +31,26 @@ func TestCatalogMatchesFolders(t *testing.T) {
 }
 
 // TestTemplateShape checks what every template promises: a spec with the
-// app-name placeholder, a README, a .gitignore, go.mod/go.sum templates, and
-// for each function folder Go code with tests.
+// app-name placeholder, a README, a .gitignore, and for each function folder
+// code with tests — Go (with go.mod/go.sum templates), TypeScript (with
+// package.json, its lockfile and a tsconfig.json for tsc --noEmit) or Python.
 func TestTemplateShape(t *testing.T) {
+	perLanguage := map[string]struct {
+		files, fnFiles []string
+		tests          string
+	}{
+		"go":         {files: []string{"go.mod.tmpl", "go.sum.tmpl"}, tests: "*_test.go"},
+		"typescript": {fnFiles: []string{"package.json", "package-lock.json", "tsconfig.json"}, tests: "*.test.ts"},
+		"python":     {fnFiles: []string{"requirements.txt"}, tests: "test_*.py"},
+	}
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			sub, err := FS(name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, f := range []string{"evdeploy.evd.hcl", "README.md", ".gitignore", "go.mod.tmpl", "go.sum.tmpl"} {
+			lang := perLanguage[Language(name)]
+			for _, f := range append([]string{"evdeploy.evd.hcl", "README.md", ".gitignore"}, lang.files...) {
 				if _, err := fs.Stat(sub, f); err != nil {
 					t.Errorf("missing %s", f)
 				}
@@ -57,9 +67,14 @@ func TestTemplateShape(t *testing.T) {
 				if !strings.Contains(string(spec), `source  = "./functions/`+fn.Name()+`"`) {
 					t.Errorf("functions/%s is not the source of any function in the spec", fn.Name())
 				}
-				tests, _ := fs.Glob(sub, "functions/"+fn.Name()+"/*_test.go")
+				tests, _ := fs.Glob(sub, "functions/"+fn.Name()+"/"+lang.tests)
 				if len(tests) == 0 {
 					t.Errorf("functions/%s has no tests", fn.Name())
+				}
+				for _, f := range lang.fnFiles {
+					if _, err := fs.Stat(sub, "functions/"+fn.Name()+"/"+f); err != nil {
+						t.Errorf("functions/%s has no %s", fn.Name(), f)
+					}
 				}
 			}
 		})

@@ -113,8 +113,15 @@ func initRun(opts *InitOptions) error {
 	if shown != "." {
 		fmt.Fprintf(out, "  cd %s\n", shellQuote(shown))
 	}
-	fmt.Fprint(out, `  go test ./...                    # the handlers' unit tests
-  evdeploy validate                # check the spec
+	switch templates.Language(name) {
+	case "typescript":
+		fmt.Fprint(out, "  (cd functions/* && npm ci && npm test)  # type-check and unit-test the handler\n")
+	case "python":
+		fmt.Fprint(out, "  (cd functions/* && PYTHONPATH=../../libs/textkit python3 -m unittest)  # the handler's tests\n")
+	default:
+		fmt.Fprint(out, "  go test ./...                    # the handlers' unit tests\n")
+	}
+	fmt.Fprint(out, `  evdeploy validate                # check the spec
   evdeploy local up                # start the embedded local cloud (no Docker, no account)
   evdeploy plan --target local     # see what would be created
   evdeploy apply --target local    # deploy it

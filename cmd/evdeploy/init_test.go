@@ -136,8 +136,8 @@ func TestInitRun(t *testing.T) {
 		{name: "no template, not a terminal", folder: "x", wantErr: "no template named; choose one with --template NAME:\n  cron "},
 		{name: "unknown template", folder: "x", opts: InitOptions{Template: "crud"}, wantErr: "unknown template \"crud\"; the templates are:\n  cron "},
 		{
-			name: "terminal: choose by number", folder: "picked", tty: true, stdin: "4\n",
-			wantApp: "picked", wantFiles: []string{"functions/api/main.go"}, // 4th in name order: http-api
+			name: "terminal: choose by number", folder: "picked", tty: true, stdin: "5\n",
+			wantApp: "picked", wantFiles: []string{"functions/api/main.go"}, // 5th in name order: http-api
 		},
 		{
 			name: "terminal: wrong answer, then a name", folder: "picked", tty: true, stdin: "99\nqueue-worker\n",
@@ -212,9 +212,19 @@ func TestInitTemplatesValidate(t *testing.T) {
 			if len(app.Functions) == 0 || len(app.Triggers) == 0 || len(app.Outputs) == 0 {
 				t.Errorf("%d functions, %d triggers, %d outputs; want some of each", len(app.Functions), len(app.Triggers), len(app.Outputs))
 			}
+			// The file the runtime starts from: main.go, or the handler's module.
 			for _, fn := range app.Functions {
-				if _, err := os.Stat(filepath.Join(fn.Source, "main.go")); err != nil {
-					t.Errorf("%s: source %s has no main.go", fn.Addr, fn.Source)
+				want := []string{"main.go"}
+				if module, _, ok := strings.Cut(fn.Handler, "."); ok {
+					want = []string{module + ".py", module + ".ts"}
+				}
+				found := false
+				for _, f := range want {
+					_, err := os.Stat(filepath.Join(fn.Source, f))
+					found = found || err == nil
+				}
+				if !found {
+					t.Errorf("%s: source %s has none of %v", fn.Addr, fn.Source, want)
 				}
 			}
 		})
@@ -260,14 +270,14 @@ func TestInitTemplatesPlan(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Diff: %v", err)
 			}
-			handlers, _ := filepath.Glob(filepath.Join(dir, "functions", "*", "handler.go"))
+			handlers, _ := filepath.Glob(filepath.Join(dir, "functions", "*", "handler.[gt][os]"))
 			partial := false
 			for _, h := range handlers {
 				b, err := os.ReadFile(h)
 				if err != nil {
 					t.Fatal(err)
 				}
-				partial = partial || bytes.Contains(b, []byte("BatchItemFailures"))
+				partial = partial || bytes.Contains(bytes.ToLower(b), []byte("batchitemfailures"))
 			}
 			blocks := map[string]bool{}
 			for _, c := range plan.Changes {
@@ -278,6 +288,9 @@ func TestInitTemplatesPlan(t *testing.T) {
 				switch c.Addr.Type {
 				case planner.TypeFunction:
 					fnName := strings.TrimPrefix(c.Block, "function.")
+					if templates.Language(tmpl.Name) != "go" {
+						continue // their handlers read no environment
+					}
 					src, err := os.ReadFile(filepath.Join(dir, "functions", fnName, "main.go"))
 					if err != nil {
 						t.Fatal(err)

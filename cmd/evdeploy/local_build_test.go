@@ -19,7 +19,9 @@ import (
 // (bundled by evdeploy after npm ci from its lockfile) and a Python handler
 // whose requirements.txt names wheels (installed by pip for Lambda's
 // platform) are deployed to the embedded engine as built, and each returns a
-// value computed by its dependency.
+// value computed by its dependency; then the same for the queue-worker-ts
+// and http-api-python templates as scaffolded (zod comes from the npm
+// registry, which the test machines reach; PyPI is never needed).
 func TestLocalRunsBuiltPackages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
@@ -76,24 +78,59 @@ function "calc" {
 		{"greet", `{"name":"engine"}`, map[string]any{"message": "HELLO ENGINE!"}},
 		{"calc", `{"n":21}`, map[string]any{"value": 42.0, "greeting": "hi"}},
 	} {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			code, out, errOut := runLocal(t, "invoke", c.fn, "-C", dir, "--target", "local", "--payload", c.payload)
-			var got map[string]any
-			if code == 0 && json.Unmarshal([]byte(out), &got) == nil {
-				if diff := cmp.Diff(c.want, got); diff != "" {
-					t.Errorf("invoke %s (-want +got):\n%s", c.fn, diff)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("invoke %s: exit %d\nstdout: %s\nstderr: %s\nengine log:\n%s", c.fn, code, out, errOut, engineLog(t))
-			}
-			time.Sleep(300 * time.Millisecond)
-		}
+		invokeLocal(t, dir, c.fn, c.payload, c.want)
 	}
 
 	if code, out, errOut := runLocal(t, "destroy", "--auto-approve", "-C", dir, "--target", "local"); code != 0 {
 		t.Errorf("destroy: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// The TypeScript and Python templates run on the same engine as scaffolded:
+	// zod is installed from the npm registry by npm ci and bundled; textkit is
+	// installed from the template's own wheel.
+	for _, c := range []struct {
+		template, fn, payload string
+		want                  map[string]any
+	}{
+		{"queue-worker-ts", "worker",
+			`{"Records": [{"messageId": "m1", "body": "{\"order_id\": \"o-1\", \"item\": \"book\", \"quantity\": 2}"}, {"messageId": "m2", "body": "oops"}]}`,
+			map[string]any{"batchItemFailures": []any{map[string]any{"itemIdentifier": "m2"}}}},
+		{"http-api-python", "stats", `{"body": "The cat sat. The cat ran!"}`,
+			map[string]any{"statusCode": 200.0, "headers": map[string]any{"content-type": "application/json"},
+				"body": `{"words": 6, "sentences": 2, "top": [["the", 2], ["cat", 2], ["sat", 1]]}`}},
+	} {
+		proj := filepath.Join(t.TempDir(), "p"+c.fn)
+		if code, out, errOut := runLocal(t, "init", "--template", c.template, proj); code != 0 {
+			t.Fatalf("init %s: exit %d\n%s%s", c.template, code, out, errOut)
+		}
+		if code, out, errOut := runLocal(t, "apply", "--auto-approve", "-C", proj, "--target", "local"); code != 0 {
+			t.Fatalf("apply %s: exit %d\n%s%s", c.template, code, out, errOut)
+		}
+		invokeLocal(t, proj, c.fn, c.payload, c.want)
+		if code, out, errOut := runLocal(t, "destroy", "--auto-approve", "--allow-data-loss", "-C", proj, "--target", "local"); code != 0 {
+			t.Errorf("destroy %s: exit %d\n%s%s", c.template, code, out, errOut)
+		}
+	}
+}
+
+// invokeLocal invokes fn of the project in dir on the local engine until it
+// answers (the engine starts the function's process on first use), and
+// compares the JSON answer with want.
+func invokeLocal(t *testing.T, dir, fn, payload string, want map[string]any) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, out, errOut := runLocal(t, "invoke", fn, "-C", dir, "--target", "local", "--payload", payload)
+		var got map[string]any
+		if code == 0 && json.Unmarshal([]byte(out), &got) == nil {
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("invoke %s (-want +got):\n%s", fn, diff)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("invoke %s: exit %d\nstdout: %s\nstderr: %s\nengine log:\n%s", fn, code, out, errOut, engineLog(t))
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -120,11 +122,18 @@ func Wheel(dir, name, version, tag string, files map[string]string) (string, err
 	all := map[string]string{
 		info + "METADATA": fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\n", name, version),
 		info + "WHEEL":    fmt.Sprintf("Wheel-Version: 1.0\nGenerator: evdeploy-test\nRoot-Is-Purelib: true\nTag: %s\n", tag),
-		info + "RECORD":   "",
 	}
 	for n, c := range files {
 		all[n] = c
 	}
+	// RECORD lists every file with its hash and size, as the wheel spec says.
+	var record strings.Builder
+	for _, n := range sorted(all) {
+		sum := sha256.Sum256([]byte(all[n]))
+		fmt.Fprintf(&record, "%s,sha256=%s,%d\n", n, base64.RawURLEncoding.EncodeToString(sum[:]), len(all[n]))
+	}
+	fmt.Fprintf(&record, "%sRECORD,,\n", info)
+	all[info+"RECORD"] = record.String()
 	for _, n := range sorted(all) {
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: zip.Deflate, Modified: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})
 		if err != nil {
