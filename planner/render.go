@@ -408,6 +408,10 @@ var friendlyTypes = map[string]string{
 	"aws_apigatewayv2_integration":    "integration",
 	"aws_apigatewayv2_route":          "route",
 	"aws_apigatewayv2_stage":          "stage",
+	"aws_sqs_queue_policy":            "queue policy",
+	"aws_sns_topic_policy":            "topic policy",
+	"aws_lambda_event_invoke_config":  "async settings",
+	"aws_pipes_pipe":                  "pipe",
 }
 
 // friendlyType is "queue" for queue.orders/aws_sqs_queue.main and "queue dlq"
