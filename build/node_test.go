@@ -357,3 +357,78 @@ func TestBundleIncremental(t *testing.T) {
 		}
 	}
 }
+
+// TestBundleOutsideFolder: a bundle that imports code from outside its
+// folder (a monorepo's shared module) is rebuilt when that code changes,
+// although only the folder is in the cache key.
+func TestBundleOutsideFolder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	root := t.TempDir()
+	tree{
+		"fn/index.ts":     "import { greet } from \"../shared/greet\";\nexport const handler = async () => greet(\"x\");\n",
+		"shared/greet.ts": "export const greet = (n: string): string => \"hello \" + n;\n",
+	}.write(t, root, 0o644, 0o755, time.Now())
+	fn := Function{Addr: "function.fn", Runtime: "nodejs20.x", Source: filepath.Join(root, "fn"), Handler: "index.handler"}
+	b := &Builder{Dir: t.TempDir()}
+	if _, err := b.Build(ctx, fn); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := b.Build(ctx, fn); err != nil || !a.Cached {
+		t.Fatalf("unchanged: cached=%v err=%v", a != nil && a.Cached, err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "shared/greet.ts"), []byte("export const greet = (n: string): string => \"bye \" + n;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := b.Build(ctx, fn)
+	if err != nil || a.Cached {
+		t.Fatalf("shared code edited: cached=%v err=%v; want a rebuild", a != nil && a.Cached, err)
+	}
+	if js := zipFiles(t, a.Path)["index.js"]; !strings.Contains(js, `"bye "`) || !strings.Contains(js, "// ../shared/greet.ts") {
+		t.Errorf("the edit is not in the bundle:\n%s", js)
+	}
+}
+
+// TestShareKey: functions that build to the same package share a key, and
+// each setting that changes the package changes it.
+func TestShareKey(t *testing.T) {
+	t.Parallel()
+	base := Function{Addr: "function.a", Runtime: "nodejs20.x", Source: "/p/fn", Handler: "index.handler"}
+	same := []func(*Function){
+		func(f *Function) { f.Addr = "function.b" },
+		func(f *Function) { f.Handler = "index.other" }, // another export of the same entry
+		func(f *Function) { f.Architecture = "arm64" },  // the default, spelt out
+		func(f *Function) { f.Bundle.External = nil },   // the default
+	}
+	differ := []func(*Function){
+		func(f *Function) { f.Source = "/p/other" },
+		func(f *Function) { f.Runtime = "nodejs22.x" },
+		func(f *Function) { f.Architecture = "x86_64" },
+		func(f *Function) { f.Handler = "lib/index.handler" },
+		func(f *Function) { f.Bundle.Off = true },
+		func(f *Function) { f.Bundle.SourceMap = true },
+		func(f *Function) { f.Bundle.External = []string{} },
+		func(f *Function) { f.Bundle.External = []string{"sharp"} },
+	}
+	for i, change := range same {
+		f := base
+		change(&f)
+		if ShareKey(f) != ShareKey(base) {
+			t.Errorf("same[%d]: %+v has another key than %+v", i, f, base)
+		}
+	}
+	for i, change := range differ {
+		f := base
+		change(&f)
+		if ShareKey(f) == ShareKey(base) {
+			t.Errorf("differ[%d]: %+v has the key of %+v", i, f, base)
+		}
+	}
+	// For a zip, the handler is not in the package.
+	py := Function{Runtime: "python3.12", Source: "/p/fn", Handler: "a.handler"}
+	py2 := py
+	py2.Handler = "b.handler"
+	if ShareKey(py) != ShareKey(py2) {
+		t.Errorf("python functions differing only in handler have different keys")
+	}
+}

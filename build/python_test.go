@@ -152,3 +152,42 @@ func TestPythonRequirementErrors(t *testing.T) {
 		t.Errorf("vendored: installs=%d err=%v; want no install", b.Installs(), err)
 	}
 }
+
+// TestPythonDepsKey: the install key follows what pip would install — the
+// requirements, the platform and Python version, and the content of the
+// local wheels and folders they name — and nothing else.
+func TestPythonDepsKey(t *testing.T) {
+	t.Parallel()
+	project := t.TempDir()
+	src := pyProject(t, project)
+	key := func() string {
+		k, err := PythonDepsKey(src, "python3.12", "arm64")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	k0 := key()
+	if err := os.WriteFile(filepath.Join(src, "handler.py"), []byte("# edited\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if key() != k0 {
+		t.Errorf("editing the handler changed the install key")
+	}
+	for _, other := range []struct{ rt, arch string }{{"python3.13", "arm64"}, {"python3.12", "x86_64"}} {
+		if k, _ := PythonDepsKey(src, other.rt, other.arch); k == k0 {
+			t.Errorf("%s/%s has the key of python3.12/arm64", other.rt, other.arch)
+		}
+	}
+	// The team's wheel rebuilt under the same name and version.
+	wheel(t, filepath.Join(project, "own"), "owndep", "2.0", "py3-none-any", map[string]string{"owndep.py": "GREETING = 'hello'\n"})
+	k1 := key()
+	if k1 == k0 {
+		t.Errorf("a rebuilt local wheel did not change the install key")
+	}
+	// A wheel added to the --find-links folder could be picked: it counts too.
+	wheel(t, filepath.Join(project, "wheels"), "tinydep", "1.1", "py3-none-any", map[string]string{"tinydep/__init__.py": ""})
+	if key() == k1 {
+		t.Errorf("a new wheel in the --find-links folder did not change the install key")
+	}
+}
