@@ -8,8 +8,11 @@
 // The embedded engine adds what kumo lacks to run an app: it executes deployed
 // functions (provided.* bootstraps built for this machine, Python and Node
 // handlers on the host's interpreters) through kumo's Lambda Runtime API, and
-// polls their SQS, Kinesis and DynamoDB stream event source mappings. See
-// docs/local.md.
+// polls their SQS, Kinesis and DynamoDB stream event source mappings; it
+// routes kumo's own cross-service calls to itself, whatever its port
+// (selfcall.go), and delivers EventBridge events and schedules itself
+// (events.go) through one delivery abstraction for every kind of target
+// (deliver.go). See docs/local.md.
 //
 // localstack imports no other evdeploy package.
 package localstack

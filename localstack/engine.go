@@ -77,6 +77,12 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 		ln.Close()
 		return err
 	}
+	stopSelfCalls, err := routeSelfCalls(srv.URL)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopSelfCalls()
 	endpoint := "http://" + ln.Addr().String()
 	info := EngineInfo{
 		Kind: KindEmbedded, Engine: "kumo", EngineVersion: kumo.Version,
@@ -108,8 +114,17 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 			return err
 		}
 		defer run.close()
+		defer gateInvokes(run.awaitReady)()
 		handler = run.wrap(proxy)
 	}
+	ev := newEvents(newKumoClient(srv.URL), lg)
+	if run != nil {
+		ev.d.ready = run.awaitReady
+	}
+	handler = ev.wrap(handler)
+	schedCtx, stopSchedules := context.WithCancel(ctx)
+	defer stopSchedules()
+	go ev.runSchedules(schedCtx)
 	// Async invocation settings and destinations (kumo has neither).
 	async := newAsyncInvokes(handler, endpoint, srv.URL, lg)
 	defer async.close()

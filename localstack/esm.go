@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -245,48 +244,6 @@ func (r *runner) pollSQS(ctx context.Context, m mapping) {
 			r.lg.Printf("event source mapping %s: delete processed messages from %s: %v", m.UUID, queue, err)
 		}
 	}
-}
-
-// call sends one request to kumo. target selects the JSON protocol
-// (X-Amz-Target); the Authorization header only names the service, which
-// kumo uses to route (it checks no signature).
-func (r *runner) call(ctx context.Context, method, path, service, target string, body any) ([]byte, http.Header, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, r.kumoURL+path, rd)
-	if err != nil {
-		return nil, nil, err
-	}
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/"+service+"/aws4_request, SignedHeaders=host, Signature=0")
-	if target != "" {
-		req.Header.Set("X-Amz-Target", target)
-		ct := "application/x-amz-json-1.0"
-		if strings.HasPrefix(target, "Kinesis_") {
-			ct = "application/x-amz-json-1.1"
-		}
-		req.Header.Set("Content-Type", ct)
-	} else if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))
-	}
-	return b, resp.Header, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {

@@ -39,6 +39,7 @@ import (
 // interpreter (interp.go). Other functions are deployed but not executed; the
 // health document says why.
 type runner struct {
+	kumoClient
 	kumoURL  string // kumo's own URL (the runtime API and control-plane reads)
 	endpoint string // the engine's endpoint, given to functions as AWS_ENDPOINT_URL
 	root     string // unpacked code lives here
@@ -65,6 +66,11 @@ type fnRun struct {
 	done   chan struct{}
 	status string // for the health document
 	quick  int    // consecutive exits shortly after start
+	// ready is closed once the running handler has polled the Runtime API:
+	// kumo drops asynchronous invokes (and fails synchronous ones) sent
+	// before that, so the engine holds them until then (awaitReady).
+	ready     chan struct{}
+	readyOnce *sync.Once
 }
 
 // lambdaConf is the part of a function's configuration the runner needs, as
@@ -88,7 +94,8 @@ func newRunner(kumoURL, endpoint string, lg *log.Logger) (*runner, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	r := &runner{
-		kumoURL: kumoURL, endpoint: endpoint, root: root, lg: lg, stop: stop,
+		kumoClient: newKumoClient(kumoURL),
+		kumoURL:    kumoURL, endpoint: endpoint, root: root, lg: lg, stop: stop,
 		client: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 32}},
 		fns:    map[string]*fnRun{}, pollers: map[string]*poller{},
 	}
@@ -155,6 +162,16 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 // wrap follows successful Lambda control-plane calls on their way to next.
 func (r *runner) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if name, ok := runtimeNext(req.URL.Path); ok {
+			r.polled(name)
+			next.ServeHTTP(w, req)
+			return
+		}
+		if name, ok := invokePath(req.Method, req.URL.Path); ok {
+			r.awaitReady(req.Context(), name)
+			next.ServeHTTP(w, req)
+			return
+		}
 		op, name := lambdaOp(req.Method, req.URL.Path)
 		if op == "" {
 			next.ServeHTTP(w, req)
@@ -185,6 +202,73 @@ func (r *runner) wrap(next http.Handler) http.Handler {
 		w.WriteHeader(buf.status)
 		_, _ = w.Write(buf.body.Bytes())
 	})
+}
+
+// runtimeNext recognises a handler's poll for its next invocation.
+func runtimeNext(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, "/_runtime/")
+	if !ok {
+		return "", false
+	}
+	name, tail, _ := strings.Cut(rest, "/")
+	return name, tail == "2018-06-01/runtime/invocation/next"
+}
+
+// invokePath recognises an Invoke request.
+func invokePath(method, path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, lambdaPrefix+"/")
+	if !ok || method != http.MethodPost {
+		return "", false
+	}
+	name, tail, _ := strings.Cut(rest, "/")
+	if tail != "invocations" {
+		return "", false
+	}
+	if n, err := url.PathUnescape(name); err == nil {
+		name = n
+	}
+	return functionName(name), true
+}
+
+// polled marks name's handler ready shortly after its first poll has gone
+// on to kumo (which then queues invocations for it).
+func (r *runner) polled(name string) {
+	r.mu.Lock()
+	fn := r.fns[name]
+	var once *sync.Once
+	var ch chan struct{}
+	if fn != nil && fn.readyOnce != nil {
+		once, ch = fn.readyOnce, fn.ready
+	}
+	r.mu.Unlock()
+	if once != nil {
+		time.AfterFunc(50*time.Millisecond, func() { once.Do(func() { close(ch) }) })
+	}
+}
+
+// readyWait bounds how long an invoke waits for a starting handler.
+const readyWait = 30 * time.Second
+
+// awaitReady holds an invoke of a function the runner is starting until its
+// handler polls (at most readyWait); for other functions it returns at once.
+func (r *runner) awaitReady(ctx context.Context, name string) {
+	r.mu.Lock()
+	fn := r.fns[name]
+	var ch chan struct{}
+	if fn != nil && fn.cmd != nil {
+		ch = fn.ready
+	}
+	r.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	t := time.NewTimer(readyWait)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // follow brings the function's process in line with what was just deployed.
@@ -332,7 +416,8 @@ func (r *runner) restartLocked(fn *fnRun) {
 		r.lg.Printf("function %s: %s", fn.name, fn.status)
 		return
 	}
-	host := strings.TrimPrefix(r.kumoURL, "http://")
+	// The Runtime API through the engine's front, so it sees the first poll.
+	host := strings.TrimPrefix(r.endpoint, "http://")
 	path := os.Getenv("PATH")
 	if path == "" {
 		path = "/usr/local/bin:/usr/bin:/bin"
@@ -377,6 +462,7 @@ func (r *runner) restartLocked(fn *fnRun) {
 		return
 	}
 	fn.cmd, fn.done = cmd, make(chan struct{})
+	fn.ready, fn.readyOnce = make(chan struct{}), &sync.Once{}
 	fn.status = fmt.Sprintf("running (pid %d)", cmd.Process.Pid)
 	r.lg.Printf("function %s: started %s (%s), pid %d", fn.name, fn.conf.Runtime, filepath.Base(argv[len(argv)-1]), cmd.Process.Pid)
 	gen, done, started := fn.gen, fn.done, time.Now()

@@ -197,6 +197,7 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 		l.async(f)
 		l.function(f)
 	}
+	l.functionPolicies()
 
 	d := &Desired{}
 	for _, r := range l.out {

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -31,11 +32,19 @@ func (l *lowering) function(f *spec.Function) {
 		roleName = ruleRole.fit(f.PhysicalName+"-"+l.opts.Region, "")
 	}
 	tags := l.tags(f.Addr, f.Tags)
+	// evdeploy owns the role outright: its one inline policy, exactly the
+	// declared managed policies, its trust policy. Anything else on it is
+	// drift that apply removes.
+	managed := append([]string(nil), f.ManagedPolicies...)
+	sort.Strings(managed)
 	role := l.add(f.Addr, TypeRole, "main", Attrs{
-		"name":               roleName,
-		"assume_role_policy": lambdaTrustPolicy,
-		"description":        fmt.Sprintf("evdeploy: execution role of %s (%s, stage %s)", f.Addr, l.app.Name, l.app.Stage),
-		"tags":               tags,
+		"name":                  roleName,
+		"assume_role_policy":    lambdaTrustPolicy,
+		"description":           fmt.Sprintf("evdeploy: execution role of %s (%s, stage %s)", f.Addr, l.app.Name, l.app.Stage),
+		"tags":                  tags,
+		"inline_policy_names":   []any{"evdeploy"},
+		"extra_inline_policies": []any{},
+		"managed_policies":      stringList(managed),
 	}, roleName, roleName)
 
 	logName := "/aws/lambda/" + name
@@ -93,6 +102,10 @@ func (l *lowering) function(f *spec.Function) {
 		"memory":        int64(f.Memory),
 		"timeout":       seconds(f.Timeout),
 		"tags":          tags,
+		// The resource policy is evdeploy's alone: statements other than
+		// its permissions' (statement_ids, filled in by functionPolicies)
+		// are drift.
+		"extra_statements": []any{},
 	}
 	if handler != "" {
 		attrs["handler"] = handler
@@ -186,4 +199,39 @@ func (l *lowering) capabilityStatement(i int, c spec.Capability) iamStatement {
 		res = []any{arn}
 	}
 	return iamStatement{Sid: sid, Effect: "Allow", Actions: actions, Resources: res}
+}
+
+// stringList is a list of strings in attribute form, never nil.
+func stringList(l []string) []any {
+	out := make([]any, 0, len(l))
+	for _, s := range l {
+		out = append(out, s)
+	}
+	return out
+}
+
+// functionPolicies gives every function the Sids evdeploy writes to its
+// resource policy (those of the permissions lowered for it, by any block), so
+// any other statement reads as drift.
+func (l *lowering) functionPolicies() {
+	sids := map[string][]string{}
+	for _, r := range l.out {
+		if r.Addr.Type != TypePermission {
+			continue
+		}
+		if fn, ok := r.Attrs["function_name"].(string); ok {
+			if sid, ok := r.Attrs["statement_id"].(string); ok {
+				sids[fn] = append(sids[fn], sid)
+			}
+		}
+	}
+	for _, r := range l.out {
+		if r.Addr.Type != TypeFunction {
+			continue
+		}
+		fn, _ := r.Attrs["function_name"].(string)
+		list := sids[fn]
+		sort.Strings(list)
+		r.Attrs["statement_ids"] = stringList(list)
+	}
 }

@@ -55,6 +55,9 @@ var (
 	handlerRE   = regexp.MustCompile(`^[^\s]{1,128}$`)
 	dotHandler  = regexp.MustCompile(`^[A-Za-z0-9_./-]+\.[A-Za-z0-9_$]+$`)
 	iamActionRE = regexp.MustCompile(`^(\*|[a-zA-Z0-9-]+:[A-Za-z0-9*]+)$`)
+	// managedPolicyRE is an IAM managed policy ARN: AWS's own (account "aws")
+	// or a customer's (a 12-digit account), in any partition.
+	managedPolicyRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::(aws|[0-9]{12}):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$`)
 )
 
 var functionSchema = &hcl.BodySchema{
@@ -75,6 +78,7 @@ var functionSchema = &hcl.BodySchema{
 		{Name: "tracing"},
 		{Name: "ephemeral_storage"},
 		{Name: "bundle"},
+		{Name: "managed_policies"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "policy"}, {Type: "async"}, {Type: "bundle"}, {Type: "vpc"}, {Type: "url"}},
 }
@@ -182,6 +186,7 @@ func (d *decoder) function(addr Addr, b *hcl.Block) (*Function, []dep) {
 	if attr := a["uses"]; attr != nil {
 		fn.Uses = d.uses(attr)
 	}
+	fn.ManagedPolicies = d.managedPolicies(a)
 	d.functionSettings(fn, a)
 	for _, pb := range c.Blocks {
 		switch {
@@ -196,6 +201,28 @@ func (d *decoder) function(addr Addr, b *hcl.Block) (*Function, []dep) {
 		}
 	}
 	return fn, deps
+}
+
+// managedPolicies decodes `managed_policies`: IAM managed policy ARNs to
+// attach to the function's role, each once. evdeploy owns the role, so any
+// other attached policy is removed.
+func (d *decoder) managedPolicies(a hcl.Attributes) []string {
+	list := d.strList(a, "managed_policies")
+	attr := a["managed_policies"]
+	seen := map[string]bool{}
+	var out []string
+	for _, arn := range list {
+		switch {
+		case !managedPolicyRE.MatchString(arn):
+			d.errorf(attr.Expr.Range(), "Invalid managed policy", "%q is not an IAM managed policy ARN, like \"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole\" or \"arn:aws:iam::123456789012:policy/my-policy\".", arn)
+		case seen[arn]:
+			d.errorf(attr.Expr.Range(), "Duplicate managed policy", "%q is listed twice in managed_policies.", arn)
+		default:
+			seen[arn] = true
+			out = append(out, arn)
+		}
+	}
+	return out
 }
 
 func needsDotHandler(runtime string) bool {

@@ -110,6 +110,9 @@ type Function struct {
 	Uses     []Capability
 	Policies []PolicyStatement
 	Tags     map[string]string
+	// ManagedPolicies are the IAM managed policy ARNs attached to the
+	// function's role (as written, each once); nil when none.
+	ManagedPolicies []string
 
 	Layers              []string // layer version ARNs, in order
 	ReservedConcurrency *int     // nil: unreserved

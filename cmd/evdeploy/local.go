@@ -126,9 +126,6 @@ func localUpRun(ctx context.Context, f *Factory, opts *localUpOptions) error {
 		fmt.Fprintf(w, "  log: %s\n", rec.Log)
 	}
 	fmt.Fprintf(w, "Use it:\n  evdeploy apply --target local\n  export AWS_ENDPOINT_URL=%s   # for the AWS CLI and SDKs\nStop it: evdeploy local down\n", rec.Endpoint)
-	if rec.Kind == localstack.KindEmbedded && !strings.HasSuffix(rec.Endpoint, ":"+strconv.Itoa(localstack.DefaultPort)) {
-		fmt.Fprintf(w, "Note: S3/SNS/EventBridge/API Gateway → Lambda delivery works only on port %d (see docs/local.md).\n", localstack.DefaultPort)
-	}
 	return nil
 }
 

@@ -116,7 +116,6 @@ Use it:
   evdeploy apply --target local
   export AWS_ENDPOINT_URL=%s   # for the AWS CLI and SDKs
 Stop it: evdeploy local down
-Note: S3/SNS/EventBridge/API Gateway → Lambda delivery works only on port 4566 (see docs/local.md).
 `, kumo.Version, endpoint, rec.PID, filepath.Join(stateDir, "engine.log"), endpoint)
 	if d := cmp.Diff(wantOut, out); d != "" {
 		t.Errorf("local up output (-want +got):\n%s", d)

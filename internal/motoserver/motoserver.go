@@ -178,6 +178,9 @@ func launch(bin string, port int) (*server, error) {
 	s.cmd.Env = append(os.Environ(),
 		// Credentials and region for moto's own clients; never real ones.
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION="+Region,
+		// AWS-managed policies exist on AWS (a function's managed_policies
+		// names them); moto has them only when asked.
+		"MOTO_IAM_LOAD_MANAGED_POLICIES=true",
 	)
 	s.cmd.SysProcAttr = sysProcAttr()
 

@@ -23,6 +23,9 @@ type iamRoleAPI interface {
 	ListRolePolicies(context.Context, *iam.ListRolePoliciesInput, ...func(*iam.Options)) (*iam.ListRolePoliciesOutput, error)
 	DeleteRolePolicy(context.Context, *iam.DeleteRolePolicyInput, ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error)
 	DeleteRole(context.Context, *iam.DeleteRoleInput, ...func(*iam.Options)) (*iam.DeleteRoleOutput, error)
+	ListAttachedRolePolicies(context.Context, *iam.ListAttachedRolePoliciesInput, ...func(*iam.Options)) (*iam.ListAttachedRolePoliciesOutput, error)
+	AttachRolePolicy(context.Context, *iam.AttachRolePolicyInput, ...func(*iam.Options)) (*iam.AttachRolePolicyOutput, error)
+	DetachRolePolicy(context.Context, *iam.DetachRolePolicyInput, ...func(*iam.Options)) (*iam.DetachRolePolicyOutput, error)
 }
 
 // iamRole manages aws_iam_role; its physical id is the role name.
@@ -35,6 +38,9 @@ func (*iamRole) Schema() planner.Schema {
 		Type:     "aws_iam_role",
 		ForceNew: []string{"name"},
 		Computed: []string{"arn"},
+		// inline_policy_names (the inline policies evdeploy writes) only
+		// tells extra_inline_policies apart.
+		NoDiff: []string{"inline_policy_names"},
 	}
 }
 
@@ -44,7 +50,7 @@ func isIAMNotFound(err error) bool {
 	return errors.As(err, &nse) || hasCode(err, "NoSuchEntity")
 }
 
-func (h *iamRole) Read(ctx context.Context, id string, _ planner.Attrs) (planner.Attrs, bool, error) {
+func (h *iamRole) Read(ctx context.Context, id string, prior planner.Attrs) (planner.Attrs, bool, error) {
 	out, err := h.api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(id)})
 	if isIAMNotFound(err) {
 		return nil, false, nil
@@ -52,7 +58,17 @@ func (h *iamRole) Read(ctx context.Context, id string, _ planner.Attrs) (planner
 	if err != nil {
 		return nil, false, classify(err)
 	}
-	return roleAttrs(out.Role), true, nil
+	a := roleAttrs(out.Role)
+	// Its inline and managed policies are the role's own surface
+	// (exclusive.go).
+	err = readRolePolicies(ctx, h.api, id, prior, a)
+	if isIAMNotFound(err) {
+		return nil, false, nil // deleted between the calls
+	}
+	if err != nil {
+		return nil, false, classify(err)
+	}
+	return a, true, nil
 }
 
 func roleAttrs(r *iamtypes.Role) planner.Attrs {
@@ -104,7 +120,17 @@ func (h *iamRole) Create(ctx context.Context, desired planner.Attrs) (string, pl
 		}
 		return "", nil, classify(err)
 	}
-	return name, roleAttrs(out.Role), nil
+	a := roleAttrs(out.Role)
+	a["extra_inline_policies"] = []any{}
+	a["managed_policies"] = []any{}
+	if len(desired.Strings("managed_policies")) > 0 {
+		synced, err := syncRolePolicies(ctx, h.api, name, desired)
+		if err != nil {
+			return "", nil, err
+		}
+		a["managed_policies"] = synced["managed_policies"]
+	}
+	return name, a, nil
 }
 
 func (h *iamRole) Update(ctx context.Context, id string, prior, desired planner.Attrs) (planner.Attrs, error) {
@@ -138,6 +164,9 @@ func (h *iamRole) Update(ctx context.Context, id string, prior, desired planner.
 			return nil, classify(err)
 		}
 	}
+	if _, err := syncRolePolicies(ctx, h.api, id, desired); err != nil {
+		return nil, err
+	}
 	actual, exists, err := h.Read(ctx, id, desired)
 	if err != nil {
 		return nil, err
@@ -167,7 +196,21 @@ func (h *iamRole) Delete(ctx context.Context, id string, _ planner.Attrs) error 
 			}
 		}
 	}
-	_, err := h.api.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(id)})
+	// And attached managed policies too.
+	arns, err := attachedPolicyARNs(ctx, h.api, id)
+	if isIAMNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return classify(err)
+	}
+	for _, a := range arns {
+		_, err := h.api.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(id), PolicyArn: aws.String(a)})
+		if err != nil && !isIAMNotFound(err) {
+			return classify(err)
+		}
+	}
+	_, err = h.api.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(id)})
 	if err != nil && !isIAMNotFound(err) {
 		return classify(err)
 	}

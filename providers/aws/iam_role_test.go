@@ -43,6 +43,9 @@ func TestIAMRoleLifecycle(t *testing.T) {
 		"description":        "first",
 		"tags":               map[string]any{"evdeploy:app": "demo", "team": "a"},
 		"arn":                created.String("arn"),
+		// Nothing on the role but what evdeploy writes.
+		"extra_inline_policies": []any{},
+		"managed_policies":      []any{},
 	}
 	if d := cmp.Diff(want, created); d != "" {
 		t.Errorf("Create attrs (-want +got):\n%s", d)

@@ -32,6 +32,7 @@ type lambdaFunctionAPI interface {
 	DeleteFunction(context.Context, *lambda.DeleteFunctionInput, ...func(*lambda.Options)) (*lambda.DeleteFunctionOutput, error)
 	PutFunctionConcurrency(context.Context, *lambda.PutFunctionConcurrencyInput, ...func(*lambda.Options)) (*lambda.PutFunctionConcurrencyOutput, error)
 	DeleteFunctionConcurrency(context.Context, *lambda.DeleteFunctionConcurrencyInput, ...func(*lambda.Options)) (*lambda.DeleteFunctionConcurrencyOutput, error)
+	functionPolicyAPI
 }
 
 // functionWait bounds how long Create and Update wait for a function to
@@ -126,7 +127,9 @@ func (*lambdaFunction) Schema() planner.Schema {
 		Computed: []string{"arn", "invoke_arn"},
 		// Where the package comes from never makes a change by itself:
 		// code_sha256 compares its content with the deployed CodeSha256.
-		NoDiff: []string{"code_path", "s3_bucket", "s3_key"},
+		// statement_ids (the Sids evdeploy writes to the resource policy)
+		// only tells extra_statements apart.
+		NoDiff: []string{"code_path", "s3_bucket", "s3_key", "statement_ids"},
 	}
 }
 
@@ -311,12 +314,17 @@ func (h *lambdaFunction) get(ctx context.Context, name string) (*lambda.GetFunct
 	return out, nil
 }
 
-func (h *lambdaFunction) Read(ctx context.Context, id string, _ planner.Attrs) (planner.Attrs, bool, error) {
+func (h *lambdaFunction) Read(ctx context.Context, id string, prior planner.Attrs) (planner.Attrs, bool, error) {
 	out, err := h.get(ctx, id)
 	if err != nil || out == nil {
 		return nil, false, err
 	}
-	return functionAttrs(out), true, nil
+	a := functionAttrs(out)
+	// The resource policy is the function's own surface (exclusive.go).
+	if err := readExtraStatements(ctx, h.api, id, prior, a); err != nil {
+		return nil, false, err
+	}
+	return a, true, nil
 }
 
 func architectures(desired planner.Attrs) []lambdatypes.Architecture {
@@ -405,7 +413,9 @@ func (h *lambdaFunction) Create(ctx context.Context, desired planner.Attrs) (str
 			return name, nil, fmt.Errorf("function %s: reading it back: %w", name, err)
 		}
 	}
-	return name, withInputs(functionAttrs(out), desired, "code_path", "s3_bucket", "s3_key"), nil
+	a := functionAttrs(out)
+	a["extra_statements"] = []any{} // a new function has no resource policy
+	return name, withInputs(a, desired, "code_path", "s3_bucket", "s3_key", "statement_ids"), nil
 }
 
 // waitUpdated waits for the function's last update to finish (LastUpdateStatus
@@ -540,8 +550,14 @@ func (h *lambdaFunction) Update(ctx context.Context, id string, _, desired plann
 		}
 	}
 
+	// Statements evdeploy does not write leave the resource policy.
+	extra, err := removeExtraStatements(ctx, h.api, id, desired)
+	if err != nil {
+		return nil, err
+	}
 	if !wrote {
-		return withInputs(have, desired, "code_path", "s3_bucket", "s3_key"), nil
+		have["extra_statements"] = extra
+		return withInputs(have, desired, "code_path", "s3_bucket", "s3_key", "statement_ids"), nil
 	}
 	out, err := h.get(ctx, id)
 	if err != nil {
@@ -550,7 +566,9 @@ func (h *lambdaFunction) Update(ctx context.Context, id string, _, desired plann
 	if out == nil {
 		return nil, fmt.Errorf("function %s disappeared during update", id)
 	}
-	return withInputs(functionAttrs(out), desired, "code_path", "s3_bucket", "s3_key"), nil
+	a := functionAttrs(out)
+	a["extra_statements"] = extra
+	return withInputs(a, desired, "code_path", "s3_bucket", "s3_key", "statement_ids"), nil
 }
 
 func (h *lambdaFunction) Delete(ctx context.Context, id string, _ planner.Attrs) error {

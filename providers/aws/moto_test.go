@@ -61,6 +61,8 @@ func TestMoto(t *testing.T) {
 		{"IAMRoleUntag", TestIAMRoleUntag},
 		{"IAMRoleCollision", TestIAMRoleCollision},
 		{"IAMRoleErrors", TestIAMRoleErrors},
+		{"IAMRoleExclusive", TestIAMRoleExclusive},
+		{"LambdaFunctionExtraStatements", TestLambdaFunctionExtraStatements},
 		{"KinesisStreamLifecycle", TestKinesisStreamLifecycle},
 		{"KinesisStreamOnDemand", TestKinesisStreamOnDemand},
 		{"KinesisStreamErrors", TestKinesisStreamErrors},
