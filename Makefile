@@ -7,7 +7,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: dist graph-png all build test test-short lint vet fmt-check tidy-check arch-check golden demo clean bench
+.PHONY: dist graph-png all build test test-short lint vet fmt-check tidy-check arch-check golden demo clean bench soak
 
 all: build
 
@@ -60,6 +60,15 @@ arch-check:
 	@# providers reach spec only through planner's types, never directly.
 	@bad=$$($(GO) list -f '{{join .Imports "\n"}}' ./providers/... | grep -E '^github.com/evdeploy/evdeploy/spec$$' || true); \
 	if [ -n "$$bad" ]; then echo "providers must not import spec"; exit 1; fi
+
+# The soak (docs/reliability.md): SOAK_RUNS seeded deploy/destroy runs of the
+# crash project through a proxy injecting 20% write faults, SIGKILLs at random
+# writes and AWS's eventual-consistency errors. Not part of `make test`, which
+# runs one seeded run of it.
+SOAK_RUNS ?= 20
+SOAK_SEED ?= 1
+soak:
+	EVDEPLOY_SOAK_RUNS=$(SOAK_RUNS) EVDEPLOY_SOAK_SEED=$(SOAK_SEED) $(GO) test -count=1 -timeout 60m -run '^TestSoak$$' -v ./cmd/evdeploy
 
 # Regenerate golden files after an intended change; review the diff.
 golden:

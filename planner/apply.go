@@ -636,7 +636,7 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 		recorded = overlay(attrs, actual.Norm(), nil)
 	}
 	if err := e.st.Upsert(state.Resource{Addr: a, Block: c.Addr.Block, Type: c.Addr.Type, ID: id,
-		Attrs: map[string]any(recorded), Deps: c.Deps}); err != nil {
+		Attrs: map[string]any(recorded), Deps: c.Deps, Sensitive: c.Sensitive}); err != nil {
 		return err
 	}
 	if c.Journaled || c.Adopted || o.kind == "create" {

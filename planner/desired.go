@@ -7,6 +7,10 @@ type Desired struct {
 	// Outputs are the app's outputs, computed once the resources they read are
 	// known.
 	Outputs []*DesiredOutput
+	// Secrets is the known text of every sensitive value the spec evaluates
+	// (sensitive variables, sensitive()): the CLI scrubs it from anything it
+	// prints that the planner did not render (an AWS error echoing a request).
+	Secrets []string
 }
 
 // DesiredResource is one provider resource the spec asks for.
@@ -29,6 +33,10 @@ type DesiredResource struct {
 	// ID is the physical id when it is known before creation (most types use
 	// their name as id); "" when only the service can assign it.
 	ID string
+
+	// Sensitive names the attributes computed from a sensitive value: plans
+	// show them as (sensitive), state records which they are.
+	Sensitive []string
 }
 
 // DesiredOutput is an app output.

@@ -37,7 +37,7 @@ func PlanDestroy(doc *state.Document) *Plan {
 			addr = ResourceAddr{Block: r.Block, Type: r.Type, Name: r.Addr}
 		}
 		add(&Change{Addr: addr, Block: addr.Block, Action: Delete, ID: r.ID,
-			Before: Attrs(r.Attrs).Norm(), Deps: append([]string(nil), r.Deps...)})
+			Before: Attrs(r.Attrs).Norm(), Deps: append([]string(nil), r.Deps...), Sensitive: r.Sensitive})
 	}
 	for _, in := range doc.Journal {
 		if _, recorded := changes[in.Addr]; recorded {

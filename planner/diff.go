@@ -90,7 +90,7 @@ func Diff(desired *Desired, doc *state.Document, obs map[string]Observation, reg
 		if err != nil {
 			return nil, err
 		}
-		c := &Change{Addr: addr, Block: addr.Block, Action: Delete, ID: r.ID, Before: Attrs(r.Attrs).Norm(), Deps: append([]string(nil), r.Deps...)}
+		c := &Change{Addr: addr, Block: addr.Block, Action: Delete, ID: r.ID, Before: Attrs(r.Attrs).Norm(), Deps: append([]string(nil), r.Deps...), Sensitive: r.Sensitive}
 		if o, ok := obs[r.Addr]; obs != nil && ok {
 			if !o.Exists {
 				c.Reason = "already deleted outside evdeploy"
@@ -195,9 +195,11 @@ type resolver struct {
 func (rs *resolver) diffOne(d *DesiredResource, sch Schema, rec *state.Resource, obs map[string]Observation, intents map[string]state.Intent) (*Change, error) {
 	a := d.Addr.String()
 	computed, forceNew, writeOnly, noDiff := set(sch.Computed), set(sch.ForceNew), set(sch.WriteOnly), set(sch.NoDiff)
-	c := &Change{Addr: d.Addr, Block: d.Addr.Block, Name: d.Name}
+	c := &Change{Addr: d.Addr, Block: d.Addr.Block, Name: d.Name, Sensitive: d.Sensitive}
 	if rec != nil {
 		c.PriorDeps = append([]string(nil), rec.Deps...)
+		// Shown masked while either side holds a secret.
+		c.Sensitive = unionStrings(d.Sensitive, rec.Sensitive)
 	}
 	for _, p := range d.Deps() {
 		c.Deps = append(c.Deps, p.String())

@@ -104,6 +104,8 @@ type lowering struct {
 	// topic that routes deliver into.
 	policyStmts map[spec.Addr][]resourceStatement
 	diags       hcl.Diagnostics
+	// secrets collects the known text of sensitive values evaluated.
+	secrets []string
 	// artifacts is the artifacts bucket's name, "" when no package needs it.
 	artifacts     string
 	artifactsAddr ResourceAddr
@@ -206,8 +208,11 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 	sort.Slice(d.Resources, func(i, j int) bool { return d.Resources[i].Addr.String() < d.Resources[j].Addr.String() })
 	for _, o := range app.Outputs {
 		v := l.expr(o.Value, o.Addr.String())
-		d.Outputs = append(d.Outputs, &DesiredOutput{Name: o.Addr.Name, Value: v, Sensitive: o.Sensitive})
+		// An output computed from a secret is sensitive whether or not it
+		// says so.
+		d.Outputs = append(d.Outputs, &DesiredOutput{Name: o.Addr.Name, Value: v, Sensitive: o.Sensitive || l.sensitive(o.Value)})
 	}
+	d.Secrets = append(app.SensitiveValues(), l.secrets...)
 	return d, l.diags
 }
 

@@ -83,6 +83,9 @@ func (l *lowering) expr(e hcl.Expression, what string) any {
 		if diags.HasErrors() {
 			return nil, fmt.Errorf("%s: %s", what, diags.Error())
 		}
+		// Which values are sensitive is known from the expression
+		// (l.sensitive); the attribute values themselves are plain.
+		val, _ = val.UnmarkDeep()
 		if !val.IsWhollyKnown() {
 			return nil, fmt.Errorf("%s: value is not known", what)
 		}
@@ -97,6 +100,22 @@ func (l *lowering) expr(e hcl.Expression, what string) any {
 		return v
 	}
 	return &Expr{Refs: lowerDedupRefs(refs), Text: traversalsText(l.app.Traversals(e)), Eval: evalWith}
+}
+
+// sensitive reports whether e reads a sensitive value (a sensitive variable,
+// sensitive()), evaluating it with every block attribute unknown: cty keeps
+// the marks on unknown results too. The known text of those values is kept
+// for Desired.Secrets.
+func (l *lowering) sensitive(e hcl.Expression) bool {
+	if e == nil {
+		return false
+	}
+	val, _ := l.app.Eval(e, nil)
+	if !spec.IsSensitive(val) {
+		return false
+	}
+	l.secrets = append(l.secrets, spec.SensitiveStrings(val)...)
+	return true
 }
 
 // traversalRef recognises kind.name[.attr] traversals of block kinds.

@@ -133,6 +133,9 @@ func (l *lowering) function(f *spec.Function) {
 	attrs["environment"] = l.environment(f)
 	functionSettings(f, attrs)
 	fn := l.add(f.Addr, TypeFunction, "main", attrs, name, name, append(deps, logs, policy)...)
+	if f.Environment != nil && l.sensitive(f.Environment) {
+		l.out[fn.String()].Sensitive = []string{"environment"}
+	}
 	l.functionURL(f, name, fn)
 }
 

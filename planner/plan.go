@@ -100,6 +100,9 @@ type Change struct {
 	Changed        []string
 	ReplaceBecause []string
 
+	// Sensitive names the attributes whose values plans show as (sensitive).
+	Sensitive []string
+
 	// DataLoss marks a replace or delete of a resource type that holds data.
 	DataLoss bool
 	// Missing marks a recorded resource that refresh found deleted outside

@@ -86,6 +86,9 @@ type jsonChange struct {
 	Deps           []string       `json:"deps"`
 	PriorDeps      []string       `json:"prior_deps"`
 	Reason         string         `json:"reason,omitempty"`
+	// Sensitive names the attributes shown as "(sensitive)" in plan --json
+	// (a saved plan keeps their values).
+	Sensitive []string `json:"sensitive,omitempty"`
 }
 
 func nonNil(s []string) []string {
@@ -117,7 +120,7 @@ func toJSONPlan(p *Plan) jsonPlan {
 			Changed: nonNil(c.Changed), ReplaceBecause: nonNil(c.ReplaceBecause),
 			DataLoss: c.DataLoss, Missing: c.Missing, Adopted: c.Adopted, Journaled: c.Journaled,
 			Deps: nonNil(c.Deps), PriorDeps: nonNil(c.PriorDeps), Reason: c.Reason,
-			AfterUnknown: [][]any{},
+			AfterUnknown: [][]any{}, Sensitive: c.Sensitive,
 		}
 		if c.Before != nil {
 			jc.Before = map[string]any(c.Before)
@@ -232,7 +235,7 @@ func fromJSONPlan(jp jsonPlan) (*Plan, error) {
 		c := &Change{Addr: addr, Block: jc.Block, Action: act, Name: jc.PhysicalName, ID: jc.ID,
 			Changed: emptyNil(jc.Changed), ReplaceBecause: emptyNil(jc.ReplaceBecause), DataLoss: jc.DataLoss,
 			Missing: jc.Missing, Adopted: jc.Adopted, Journaled: jc.Journaled,
-			Deps: emptyNil(jc.Deps), PriorDeps: emptyNil(jc.PriorDeps), Reason: jc.Reason}
+			Deps: emptyNil(jc.Deps), PriorDeps: emptyNil(jc.PriorDeps), Reason: jc.Reason, Sensitive: jc.Sensitive}
 		if jc.Before != nil {
 			c.Before = Attrs(jc.Before).Norm()
 		}
@@ -293,7 +296,7 @@ func major(v string) string {
 // RenderJSON writes the plan as the JSON document described in
 // docs/plan-json.md (indented, keys in a fixed order, map keys sorted).
 func RenderJSON(w io.Writer, p *Plan) error {
-	return newIndentEncoder(w).Encode(toJSONPlan(p))
+	return newIndentEncoder(w).Encode(toJSONPlan(masked(p)))
 }
 
 func newIndentEncoder(w io.Writer) *json.Encoder {

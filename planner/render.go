@@ -62,6 +62,7 @@ func (p painter) symbol(a Action) string {
 // with Detail one entry per provider resource with its attribute diffs. Data
 // loss is called out before the summary line.
 func Render(w io.Writer, p *Plan, opts RenderOptions) error {
+	p = masked(p)
 	var b strings.Builder
 	pt := painter(opts.Color)
 	blocks := blockSummaries(p)
@@ -355,6 +356,8 @@ func formatRaw(v any) string {
 		return "null"
 	case Unknown:
 		return KnownAfterApply
+	case sensitiveShown:
+		return SensitiveText
 	case string:
 		return strconv.Quote(x)
 	case bool:

@@ -181,6 +181,21 @@ func (d *decoder) names(kind string) []string {
 // value evaluates attr. Unless allowUnknown, the value must be wholly known at
 // validate time (it may not read block attributes that exist only after
 // deploy). ok is false when a diagnostic was reported.
+// secretValue is value for the attributes that may hold a sensitive value
+// (environment, output value): it is checked like any other, unmarked.
+func (d *decoder) secretValue(attr *hcl.Attribute) (cty.Value, bool) {
+	if _, _, ok := d.refs(attr.Expr); !ok {
+		return cty.DynamicVal, false
+	}
+	v, diags := attr.Expr.Value(d.ctx)
+	d.diags = append(d.diags, diags...)
+	if diags.HasErrors() {
+		return cty.DynamicVal, false
+	}
+	v, _ = v.UnmarkDeep()
+	return v, true
+}
+
 func (d *decoder) value(attr *hcl.Attribute, allowUnknown bool) (cty.Value, bool) {
 	if _, _, ok := d.refs(attr.Expr); !ok {
 		return cty.DynamicVal, false
@@ -188,6 +203,13 @@ func (d *decoder) value(attr *hcl.Attribute, allowUnknown bool) (cty.Value, bool
 	v, diags := attr.Expr.Value(d.ctx)
 	d.diags = append(d.diags, diags...)
 	if diags.HasErrors() {
+		return cty.DynamicVal, false
+	}
+	if IsSensitive(v) {
+		// A secret may go only where evdeploy can keep it out of plans, logs
+		// and physical names: a function's environment and outputs.
+		d.errorf(attr.Expr.Range(), "Sensitive value not allowed here",
+			"%q reads a sensitive value (a sensitive variable or sensitive()); only a function's environment and an output's value may hold one, as settings appear in plans and names.", attr.Name)
 		return cty.DynamicVal, false
 	}
 	if !allowUnknown && !v.IsWhollyKnown() {

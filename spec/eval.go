@@ -209,6 +209,7 @@ func (e *evaluator) context(blocks map[Addr]map[string]cty.Value, sc *evalScope)
 func stdFunctions(dir string, getenv func(string) string) map[string]function.Function {
 	return map[string]function.Function{
 		"abs":             stdlib.AbsoluteFunc,
+		"sensitive":       sensitiveFunc,
 		"ceil":            stdlib.CeilFunc,
 		"chomp":           stdlib.ChompFunc,
 		"chunklist":       stdlib.ChunklistFunc,

@@ -248,7 +248,7 @@ func exampleHandler(runtime string) string {
 // environment checks a function's environment map: keys Lambda accepts, values
 // that are strings (possibly known only after deploy), 4 KB at most.
 func (d *decoder) environment(attr *hcl.Attribute) {
-	v, ok := d.value(attr, true)
+	v, ok := d.secretValue(attr)
 	if !ok {
 		return
 	}

@@ -16,7 +16,7 @@ func (d *decoder) output(addr Addr, b *hcl.Block) *Output {
 	}
 	if attr := c.Attributes["value"]; attr != nil {
 		o.Value = attr.Expr
-		d.value(attr, true) // checks references; the value may be known only after deploy
+		d.secretValue(attr) // checks references; the value may be known only after deploy
 	}
 	return o
 }

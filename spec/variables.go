@@ -28,11 +28,12 @@ var variableSchema = &hcl.BodySchema{
 }
 
 type variableDecl struct {
-	name  string
-	ty    cty.Type // cty.DynamicPseudoType when not declared
-	def   cty.Value
-	hasTy bool
-	rng   hcl.Range
+	name      string
+	sensitive bool     // its value is marked Sensitive
+	ty        cty.Type // cty.DynamicPseudoType when not declared
+	def       cty.Value
+	hasTy     bool
+	rng       hcl.Range
 }
 
 // variables decodes variable blocks and settles each value. Precedence, lowest
@@ -82,8 +83,10 @@ func (d *decoder) variables(blocks []*hcl.Block, parser *hclparse.Parser, stage 
 			}
 		}
 		if attr := c.Attributes["sensitive"]; attr != nil {
-			if val, diags := attr.Expr.Value(nil); diags.HasErrors() || val.Type() != cty.Bool {
+			if val, diags := attr.Expr.Value(nil); diags.HasErrors() || val.Type() != cty.Bool || val.IsNull() {
 				d.errorf(attr.Expr.Range(), "Incorrect attribute value type", "\"sensitive\" must be true or false.")
+			} else {
+				v.sensitive = val.True()
 			}
 		}
 		decls[name] = v
@@ -160,6 +163,9 @@ func (d *decoder) variables(blocks []*hcl.Block, parser *hclparse.Parser, stage 
 				"Variable %q has no default. Set it with --var %s=…, --var-file or %s%s.", name, name, EnvVarPrefix, name)
 			vals[name] = cty.UnknownVal(decl.ty)
 			d.badVars[name] = true
+		}
+		if decl.sensitive {
+			vals[name] = vals[name].Mark(Sensitive)
 		}
 		if decl.def == cty.DynamicVal && !d.badVars[name] {
 			if _, ok := set[name]; !ok && name != "stage" {

@@ -32,6 +32,10 @@ type Resource struct {
 	// Deps are the addresses this resource depended on when applied, so a
 	// destroy can run in reverse dependency order without the spec.
 	Deps []string `json:"deps,omitempty"`
+	// Sensitive names the attributes that hold a sensitive value (a function's
+	// environment built from a sensitive variable): plans show them as
+	// (sensitive). The values themselves are in Attrs, in clear.
+	Sensitive []string `json:"sensitive,omitempty"`
 }
 
 // Intent is a journaled create: written before the API call, removed once the

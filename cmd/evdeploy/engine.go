@@ -160,6 +160,7 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 			return nil, silentExit(exitError)
 		}
 		s.desired = desired
+		f.redact.add(desired.Secrets...)
 		s.specHash = hashSpec(app, files, target, pkgs, variableInputs(f))
 	}
 	ok = true

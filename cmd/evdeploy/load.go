@@ -18,6 +18,7 @@ func loadApp(f *Factory) (*spec.App, map[string]*hcl.File, error) {
 		return nil, nil, err
 	}
 	app, files, diags := spec.Load(f.Global.Dir, opts)
+	f.redact.add(app.SensitiveValues()...)
 	if len(diags) > 0 {
 		if err := writeDiagnostics(f, files, diags); err != nil {
 			return nil, files, err

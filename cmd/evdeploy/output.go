@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evdeploy/evdeploy/planner"
 	"github.com/evdeploy/evdeploy/state"
 )
 
@@ -58,16 +59,22 @@ func outputRun(ctx context.Context, f *Factory, opts *OutputOptions) error {
 		if !ok {
 			return fmt.Errorf("no output named %q in state (known: %v); has the app been applied?", opts.Name, sortedOutputNames(outs))
 		}
+		// Asked for by name: printed in clear, sensitive or not (as
+		// Terraform does), for scripts.
 		if opts.JSON {
-			return json.NewEncoder(f.IO.Out).Encode(o.Value)
+			return json.NewEncoder(f.stdoutRaw()).Encode(o.Value)
 		}
-		fmt.Fprintln(f.IO.Out, o.Value)
+		fmt.Fprintln(f.stdoutRaw(), o.Value)
 		return nil
 	}
 	if opts.JSON {
 		m := map[string]any{}
 		for k, o := range outs {
-			m[k] = map[string]any{"value": o.Value, "sensitive": o.Sensitive}
+			v := o.Value
+			if o.Sensitive {
+				v = planner.SensitiveText // by name only: `output NAME`
+			}
+			m[k] = map[string]any{"value": v, "sensitive": o.Sensitive}
 		}
 		enc := json.NewEncoder(f.IO.Out)
 		enc.SetIndent("", "  ")

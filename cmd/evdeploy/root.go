@@ -63,6 +63,20 @@ type Factory struct {
 	IO     *IOStreams
 	Global *GlobalOptions
 	Logger *log.Logger
+
+	// redact scrubs sensitive values from IO.Out and IO.ErrOut (nil in
+	// tests that build a Factory by hand); rawOut is stdout unscrubbed, for
+	// `output NAME`, which prints a sensitive value on request.
+	redact *redactor
+	rawOut io.Writer
+}
+
+// stdoutRaw is where a value asked for by name is printed.
+func (f *Factory) stdoutRaw() io.Writer {
+	if f.rawOut != nil {
+		return f.rawOut
+	}
+	return f.IO.Out
 }
 
 // exitError carries a specific exit code through cobra. A silent one has
@@ -184,11 +198,19 @@ type plainWriter struct{ w io.Writer }
 func (p plainWriter) Write(b []byte) (int, error) { return p.w.Write(b) }
 
 // run executes the CLI with args and returns the process exit code.
-func run(args []string, io *IOStreams) int {
+func run(args []string, streams *IOStreams) int {
+	// Everything written goes through the redactor, which learns the
+	// sensitive values once the spec is loaded.
+	red := &redactor{}
+	scrubbed := *streams
+	scrubbed.Out, scrubbed.ErrOut = red.writer(streams.Out), red.writer(streams.ErrOut)
+	io := &scrubbed
 	f := &Factory{
 		IO:     io,
 		Global: &GlobalOptions{},
 		Logger: newLogger(io.ErrOut),
+		redact: red,
+		rawOut: streams.Out,
 	}
 	root := newRootCmd(f)
 	root.SetArgs(terraformStyleFlags(root, args))
