@@ -145,21 +145,23 @@ func TestBundleTypeScript(t *testing.T) {
 		t.Errorf("the edit is not in the bundle:\n%s", js)
 	}
 
-	// The lockfile moves on (here: the same package, now also a dev dependency
-	// entry): node_modules no longer matches it, so npm ci runs again.
-	lock := filepath.Join(dir, "package-lock.json")
-	changed := strings.Replace(readString(t, lock), `"version": "1.0.0",`, `"version": "1.0.1",`, 1)
-	if err := os.WriteFile(lock, []byte(changed), 0o644); err != nil {
+	// The lockfile moves on (tiny-shout upgraded) while node_modules still
+	// holds the old version: npm ci runs again, and the bundle has the new code.
+	if err := pkgfixture.TSFunctionWith(dir, "1.1.0", "!!"); err != nil {
 		t.Fatal(err)
 	}
-	pkg := filepath.Join(dir, "package.json")
-	if err := os.WriteFile(pkg, []byte(strings.Replace(readString(t, pkg), `"version": "1.0.0"`, `"version": "1.0.1"`, 1)), 0o644); err != nil {
-		t.Fatal(err)
+	a, err = b.Build(ctx, fn)
+	if err != nil || a.Cached || b.Installs() != 2 {
+		t.Fatalf("lockfile upgraded: cached=%v installs=%d err=%v; want npm ci again and a rebuild", a != nil && a.Cached, b.Installs(), err)
 	}
+	if js := zipFiles(t, a.Path)["handler.js"]; !strings.Contains(js, `"!!"`) {
+		t.Errorf("the upgraded dependency is not in the bundle:\n%s", js)
+	}
+	// node_modules removed: installed again.
 	if err := os.RemoveAll(filepath.Join(dir, "node_modules")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Build(ctx, fn); err != nil || b.Installs() != 2 {
+	if _, err := b.Build(ctx, fn); err != nil || b.Installs() != 3 {
 		t.Fatalf("node_modules removed: installs=%d err=%v; want npm ci again", b.Installs(), err)
 	}
 }

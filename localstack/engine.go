@@ -432,6 +432,10 @@ func waitGone(ctx context.Context, pid int, d time.Duration) bool {
 // engineInfo reads the embedded engine's health document.
 func engineInfo(ctx context.Context, endpoint string) (*EngineInfo, error) {
 	var info EngineInfo
+	// Bounded: a program on the port that accepts and never answers must not
+	// hang `local up` (its start loop polls until its own deadline).
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
 	if err := getJSON(ctx, endpoint+HealthPath, &info); err != nil {
 		return nil, err
 	}
