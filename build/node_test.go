@@ -145,21 +145,23 @@ func TestBundleTypeScript(t *testing.T) {
 		t.Errorf("the edit is not in the bundle:\n%s", js)
 	}
 
-	// The lockfile moves on (here: the same package, now also a dev dependency
-	// entry): node_modules no longer matches it, so npm ci runs again.
-	lock := filepath.Join(dir, "package-lock.json")
-	changed := strings.Replace(readString(t, lock), `"version": "1.0.0",`, `"version": "1.0.1",`, 1)
-	if err := os.WriteFile(lock, []byte(changed), 0o644); err != nil {
+	// The lockfile moves on (tiny-shout upgraded) while node_modules still
+	// holds the old version: npm ci runs again, and the bundle has the new code.
+	if err := pkgfixture.TSFunctionWith(dir, "1.1.0", "!!"); err != nil {
 		t.Fatal(err)
 	}
-	pkg := filepath.Join(dir, "package.json")
-	if err := os.WriteFile(pkg, []byte(strings.Replace(readString(t, pkg), `"version": "1.0.0"`, `"version": "1.0.1"`, 1)), 0o644); err != nil {
-		t.Fatal(err)
+	a, err = b.Build(ctx, fn)
+	if err != nil || a.Cached || b.Installs() != 2 {
+		t.Fatalf("lockfile upgraded: cached=%v installs=%d err=%v; want npm ci again and a rebuild", a != nil && a.Cached, b.Installs(), err)
 	}
+	if js := zipFiles(t, a.Path)["handler.js"]; !strings.Contains(js, `"!!"`) {
+		t.Errorf("the upgraded dependency is not in the bundle:\n%s", js)
+	}
+	// node_modules removed: installed again.
 	if err := os.RemoveAll(filepath.Join(dir, "node_modules")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Build(ctx, fn); err != nil || b.Installs() != 2 {
+	if _, err := b.Build(ctx, fn); err != nil || b.Installs() != 3 {
 		t.Fatalf("node_modules removed: installs=%d err=%v; want npm ci again", b.Installs(), err)
 	}
 }
@@ -386,49 +388,5 @@ func TestBundleOutsideFolder(t *testing.T) {
 	}
 	if js := zipFiles(t, a.Path)["index.js"]; !strings.Contains(js, `"bye "`) || !strings.Contains(js, "// ../shared/greet.ts") {
 		t.Errorf("the edit is not in the bundle:\n%s", js)
-	}
-}
-
-// TestShareKey: functions that build to the same package share a key, and
-// each setting that changes the package changes it.
-func TestShareKey(t *testing.T) {
-	t.Parallel()
-	base := Function{Addr: "function.a", Runtime: "nodejs20.x", Source: "/p/fn", Handler: "index.handler"}
-	same := []func(*Function){
-		func(f *Function) { f.Addr = "function.b" },
-		func(f *Function) { f.Handler = "index.other" }, // another export of the same entry
-		func(f *Function) { f.Architecture = "arm64" },  // the default, spelt out
-		func(f *Function) { f.Bundle.External = nil },   // the default
-	}
-	differ := []func(*Function){
-		func(f *Function) { f.Source = "/p/other" },
-		func(f *Function) { f.Runtime = "nodejs22.x" },
-		func(f *Function) { f.Architecture = "x86_64" },
-		func(f *Function) { f.Handler = "lib/index.handler" },
-		func(f *Function) { f.Bundle.Off = true },
-		func(f *Function) { f.Bundle.SourceMap = true },
-		func(f *Function) { f.Bundle.External = []string{} },
-		func(f *Function) { f.Bundle.External = []string{"sharp"} },
-	}
-	for i, change := range same {
-		f := base
-		change(&f)
-		if ShareKey(f) != ShareKey(base) {
-			t.Errorf("same[%d]: %+v has another key than %+v", i, f, base)
-		}
-	}
-	for i, change := range differ {
-		f := base
-		change(&f)
-		if ShareKey(f) == ShareKey(base) {
-			t.Errorf("differ[%d]: %+v has the key of %+v", i, f, base)
-		}
-	}
-	// For a zip, the handler is not in the package.
-	py := Function{Runtime: "python3.12", Source: "/p/fn", Handler: "a.handler"}
-	py2 := py
-	py2.Handler = "b.handler"
-	if ShareKey(py) != ShareKey(py2) {
-		t.Errorf("python functions differing only in handler have different keys")
 	}
 }

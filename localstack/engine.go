@@ -125,6 +125,8 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 	schedCtx, stopSchedules := context.WithCancel(ctx)
 	defer stopSchedules()
 	go ev.runSchedules(schedCtx)
+	// EventBridge Pipes from SQS queues (kumo stores pipes, never runs them).
+	go newPipes(ev.kc, ev.d, lg).run(schedCtx, time.Second)
 	// Async invocation settings and destinations (kumo has neither).
 	async := newAsyncInvokes(handler, endpoint, srv.URL, lg)
 	defer async.close()
@@ -456,6 +458,10 @@ func waitGone(ctx context.Context, pid int, d time.Duration) bool {
 // engineInfo reads the embedded engine's health document.
 func engineInfo(ctx context.Context, endpoint string) (*EngineInfo, error) {
 	var info EngineInfo
+	// Bounded: a program on the port that accepts and never answers must not
+	// hang `local up` (its start loop polls until its own deadline).
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
 	if err := getJSON(ctx, endpoint+HealthPath, &info); err != nil {
 		return nil, err
 	}

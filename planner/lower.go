@@ -74,6 +74,7 @@ const (
 	TypeRoute        = "aws_apigatewayv2_route"
 	TypeStage        = "aws_apigatewayv2_stage"
 	TypeFunctionURL  = "aws_lambda_function_url"
+	TypeAuthorizer   = "aws_apigatewayv2_authorizer"
 	TypeQueuePolicy  = "aws_sqs_queue_policy"
 	TypeTopicPolicy  = "aws_sns_topic_policy"
 	TypeInvokeConfig = "aws_lambda_event_invoke_config"
@@ -86,7 +87,7 @@ var ResourceTypes = []string{
 	TypeRole, TypeRolePolicy, TypeLogGroup, TypeFunction, TypePermission, TypeMapping,
 	TypeQueue, TypeTopic, TypeSubscription, TypeBus, TypeRule, TypeTarget,
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
-	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL,
+	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL, TypeAuthorizer,
 	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe,
 }
 

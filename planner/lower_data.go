@@ -145,6 +145,30 @@ func tableIndexes(xs []*spec.TableIndex) map[string]any {
 	return out
 }
 
+// corsAttr is the API's cors attribute: null without a cors block (so
+// removing it removes the configuration), else its settings with empty lists
+// left out, as API Gateway reports them.
+func corsAttr(c *spec.CORS) any {
+	if c == nil {
+		return nil
+	}
+	m := map[string]any{"allow_credentials": c.AllowCredentials, "max_age": int64(c.MaxAge / time.Second)}
+	for k, l := range map[string][]string{
+		"allow_origins": c.AllowOrigins, "allow_methods": c.AllowMethods,
+		"allow_headers": c.AllowHeaders, "expose_headers": c.ExposeHeaders,
+	} {
+		if len(l) > 0 {
+			m[k] = Norm(slices.Sorted(slices.Values(l)))
+		}
+	}
+	return m
+}
+
+// authorizerAddr is the resource of an api's jwt block.
+func authorizerAddr(api spec.Addr, name string) ResourceAddr {
+	return ResourceAddr{Block: api.String(), Type: TypeAuthorizer, Name: name}
+}
+
 func (l *lowering) stream(s *spec.Stream) {
 	name := l.name(ruleKinesis, s.Addr, s.PhysicalName, "")
 	attrs := Attrs{"name": name, "retention_hours": int64(s.RetentionHours), "tags": l.tags(s.Addr, s.Tags)}
@@ -160,8 +184,14 @@ func (l *lowering) stream(s *spec.Stream) {
 
 func (l *lowering) api(a *spec.API) {
 	name := l.name(ruleAPI, a.Addr, a.PhysicalName, "")
-	addr := l.add(a.Addr, TypeAPI, "main", Attrs{"name": name, "protocol_type": "HTTP", "tags": l.tags(a.Addr, a.Tags)}, name, "")
+	addr := l.add(a.Addr, TypeAPI, "main", Attrs{"name": name, "protocol_type": "HTTP", "tags": l.tags(a.Addr, a.Tags), "cors": corsAttr(a.CORS)}, name, "")
 	id := Ref{Resource: addr, Attr: "id"}
+	for _, j := range a.JWT {
+		l.add(a.Addr, TypeAuthorizer, j.Name, Attrs{
+			"api_id": id, "name": j.Name, "authorizer_type": "JWT", "identity_source": j.IdentitySource,
+			"issuer": j.Issuer, "audience": Norm(slices.Sorted(slices.Values(j.Audience))),
+		}, j.Name, "")
+	}
 	l.add(a.Addr, TypeStage, "default", Attrs{"api_id": id, "name": "$default", "auto_deploy": true}, "$default", "")
 	var url any = Ref{Resource: addr, Attr: "api_endpoint"}
 	if format := l.opts.APIURLFormat; format != "" {

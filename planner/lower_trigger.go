@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/evdeploy/evdeploy/spec"
@@ -48,7 +49,7 @@ func (l *lowering) trigger(t *spec.Trigger) {
 			"payload_format_version": "2.0",
 		}, "", "")
 		integID := Ref{Resource: integ, Attr: "integration_id"}
-		l.add(t.Addr, TypeRoute, "main", Attrs{
+		routeAttrs := Attrs{
 			"api_id":    api["id"],
 			"route_key": t.HTTP.Route,
 			"target": &Expr{Refs: []Ref{integID}, Text: "integrations/" + integ.String() + ".integration_id",
@@ -59,7 +60,21 @@ func (l *lowering) trigger(t *spec.Trigger) {
 					}
 					return fmt.Sprintf("integrations/%v", id), nil
 				}},
-		}, t.HTTP.Route, "")
+		}
+		var routeDeps []ResourceAddr
+		// Set when off too, so removing the authorizer from the trigger
+		// opens the route again.
+		routeAttrs["authorization_type"], routeAttrs["authorizer_id"], routeAttrs["authorization_scopes"] = "NONE", nil, nil
+		if t.HTTP.Authorizer != "" {
+			auth := authorizerAddr(t.HTTP.API, t.HTTP.Authorizer)
+			routeAttrs["authorization_type"] = "JWT"
+			routeAttrs["authorizer_id"] = Ref{Resource: auth, Attr: "authorizer_id"}
+			if len(t.HTTP.Scopes) > 0 {
+				routeAttrs["authorization_scopes"] = Norm(slices.Sorted(slices.Values(t.HTTP.Scopes)))
+			}
+			routeDeps = append(routeDeps, auth)
+		}
+		l.add(t.Addr, TypeRoute, "main", routeAttrs, t.HTTP.Route, "", routeDeps...)
 		permission("apigateway.amazonaws.com", lowerSuffixed(api["arn"], routeArnSuffix(t.HTTP.Route)), nil)
 
 	case t.Queue != nil:

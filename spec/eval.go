@@ -21,6 +21,9 @@ type evaluator struct {
 	locals []*local // in dependency order (a local after the locals it reads)
 	funcs  map[string]function.Function
 	blocks []Addr // every referenceable block, so missing values become unknown
+	// declared is blocks as a set, so a scoped context is built from the
+	// expression's few blocks without a walk over all of them.
+	declared map[Addr]bool
 }
 
 // local is one `locals` entry.
@@ -161,7 +164,16 @@ func (e *evaluator) context(blocks map[Addr]map[string]cty.Value, sc *evalScope)
 		ctx.Variables["var"] = cty.EmptyObjectVal
 	}
 	byKind := map[string]map[string]cty.Value{}
-	for _, addr := range e.blocks {
+	addrs := e.blocks
+	if sc != nil && len(sc.kinds) == 0 {
+		addrs = make([]Addr, 0, len(sc.blocks))
+		for a := range sc.blocks {
+			if e.declared[a] {
+				addrs = append(addrs, a)
+			}
+		}
+	}
+	for _, addr := range addrs {
 		if !sc.hasBlock(addr) {
 			continue
 		}

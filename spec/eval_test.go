@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -99,5 +101,36 @@ func TestEvalPolicyResources(t *testing.T) {
 	}
 	if got := app.Functions[0].Policies[1].Resources; !cmp.Equal(got, []string{"*"}) {
 		t.Errorf("static resources = %q", got)
+	}
+}
+
+// Eval builds only the part of the context an expression reads; an
+// expression reading a kind as a whole still sees every block of it.
+func TestEvalScope(t *testing.T) {
+	app, files, diags := loadCase(t, "testdata/valid/variables.evd.hcl", testOptions())
+	if diags.HasErrors() {
+		t.Fatal(render(files, diags))
+	}
+	jobs := Addr{Kind: KindQueue, Name: "jobs"}
+	blocks := map[Addr]map[string]cty.Value{jobs: {"url": cty.StringVal("https://sqs/jobs")}}
+	for _, tt := range []struct {
+		src  string
+		want cty.Value
+	}{
+		{`queue.jobs.url`, cty.StringVal("https://sqs/jobs")},
+		{`[for q in queue : q.url]`, cty.TupleVal([]cty.Value{cty.StringVal("https://sqs/jobs")})},
+	} {
+		expr, d := hclsyntax.ParseExpression([]byte(tt.src), "test.hcl", hcl.InitialPos)
+		if d.HasErrors() {
+			t.Fatal(d.Error())
+		}
+		got, d := app.Eval(expr, blocks)
+		if d.HasErrors() {
+			t.Errorf("%s: %s", tt.src, d.Error())
+			continue
+		}
+		if !got.RawEquals(tt.want) {
+			t.Errorf("%s = %#v, want %#v", tt.src, got, tt.want)
+		}
 	}
 }

@@ -191,9 +191,10 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 			}
 		}
 	}
-	ev := &evaluator{vars: vars, funcs: funcs}
+	ev := &evaluator{vars: vars, funcs: funcs, declared: make(map[Addr]bool, len(d.declared))}
 	for addr := range d.declared {
 		ev.blocks = append(ev.blocks, addr)
+		ev.declared[addr] = true
 	}
 	sort.Slice(ev.blocks, func(i, j int) bool { return ev.blocks[i].String() < ev.blocks[j].String() })
 

@@ -28,7 +28,7 @@ var triggerSchema = &hcl.BodySchema{
 }
 
 var sourceSchemas = map[string]*hcl.BodySchema{
-	"http": {Attributes: []hcl.AttributeSchema{{Name: "api", Required: true}, {Name: "route", Required: true}}},
+	"http": {Attributes: []hcl.AttributeSchema{{Name: "api", Required: true}, {Name: "route", Required: true}, {Name: "authorizer"}, {Name: "scopes"}}},
 	"queue": {Attributes: []hcl.AttributeSchema{
 		{Name: "queue", Required: true}, {Name: "batch_size"}, {Name: "batching_window"},
 		{Name: "max_concurrency"}, {Name: "report_failures"}, {Name: "enabled"},
@@ -84,6 +84,14 @@ func (d *decoder) source(sb *hcl.Block, schema *hcl.BodySchema, t *Trigger) hcl.
 			if msg := routeProblem(s.Route); msg != "" {
 				d.errorf(attr.Expr.Range(), "Invalid route", "%s", msg)
 			}
+		}
+		s.Authorizer = d.str(a, "authorizer", "")
+		if attr := a["authorizer"]; attr != nil {
+			s.AuthorizerRange = attr.Expr.Range()
+		}
+		s.Scopes = d.strList(a, "scopes")
+		if attr := a["scopes"]; attr != nil && a["authorizer"] == nil {
+			d.errorf(attr.Expr.Range(), "Scopes without an authorizer", "\"scopes\" are checked by a JWT authorizer; add authorizer = \"<jwt block name>\".")
 		}
 		t.HTTP = s
 	case "queue":

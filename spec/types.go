@@ -250,6 +250,8 @@ type API struct {
 	Addr         Addr
 	DeclRange    hcl.Range
 	PhysicalName string
+	CORS         *CORS            // nil: no CORS configuration
+	JWT          []*JWTAuthorizer // sorted by name
 	Tags         map[string]string
 }
 
@@ -298,7 +300,12 @@ func (t *Trigger) SourceKind() string {
 type HTTPSource struct {
 	API   Addr
 	Route string // "POST /orders", "ANY /{proxy+}", "$default"
-	Range hcl.Range
+	// Authorizer names one of the API's jwt blocks ("" = no authorization);
+	// Scopes are the OAuth scopes a token must carry (one of them).
+	Authorizer      string
+	AuthorizerRange hcl.Range
+	Scopes          []string
+	Range           hcl.Range
 }
 
 // QueueSource polls an SQS queue.

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -36,6 +37,11 @@ func (d *decoder) validate(app *App, deps map[Addr][]dep) {
 		tables[t.Addr] = t
 	}
 
+	apis := map[Addr]*API{}
+	for _, a := range app.APIs {
+		apis[a.Addr] = a
+	}
+
 	routes := map[string]*Trigger{}
 	mappings := map[string]*Trigger{}
 	s3ByBucket := map[Addr][]s3Use{}
@@ -45,6 +51,21 @@ func (d *decoder) validate(app *App, deps map[Addr][]dep) {
 		case t.HTTP != nil:
 			if t.HTTP.API.IsZero() || t.HTTP.Route == "" {
 				break
+			}
+			if api := apis[t.HTTP.API]; api != nil && t.HTTP.Authorizer != "" {
+				var names []string
+				for _, j := range api.JWT {
+					names = append(names, j.Name)
+				}
+				if !contains(names, t.HTTP.Authorizer) {
+					detail := fmt.Sprintf("%s has no jwt %q block.", api.Addr, t.HTTP.Authorizer)
+					if len(names) == 0 {
+						detail += " Declare one in the api block: jwt \"" + t.HTTP.Authorizer + "\" { issuer = ..., audience = [...] }."
+					} else {
+						detail += " Its authorizers: " + quoteList(names) + "." + suggest(t.HTTP.Authorizer, names)
+					}
+					d.errorf(t.HTTP.AuthorizerRange, "Unknown authorizer", "%s", detail)
+				}
 			}
 			key := t.HTTP.API.String() + " " + t.HTTP.Route
 			if first := routes[key]; first != nil {

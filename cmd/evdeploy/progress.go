@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/charmbracelet/x/term"
+
 	"github.com/evdeploy/evdeploy/planner"
 )
 
@@ -35,6 +37,7 @@ type progress struct {
 	total, done int
 	inflight    map[string]planner.Event // by address+op, Started events
 	drawn       int                      // lines of the live region on screen
+	width       int                      // the terminal's columns: live lines are cut to fit
 	frame       int
 	stop        chan struct{}
 	stopped     chan struct{}
@@ -52,6 +55,14 @@ func newProgress(f *Factory, verb string, jsonStream bool, started time.Time) *p
 		p.stream.SetEscapeHTML(false)
 	}
 	if p.live {
+		// A live line that wrapped would break the redraw (it moves the
+		// cursor up by lines written, not rows used).
+		p.width = 80
+		if fd, ok := f.IO.ErrOut.(interface{ Fd() uintptr }); ok {
+			if w, _, err := term.GetSize(fd.Fd()); err == nil && w > 0 {
+				p.width = w
+			}
+		}
 		p.stop, p.stopped = make(chan struct{}), make(chan struct{})
 		go p.tick()
 	}
@@ -141,11 +152,22 @@ func (p *progress) redraw(permanent *string) {
 	now := time.Now()
 	for _, k := range keys {
 		e := p.inflight[k]
-		fmt.Fprintf(&b, "%s %s: %s %s\n", spinner[p.frame%len(spinner)], e.Addr, gerund(e.Op), formatSeconds(now.Sub(e.Start)))
+		b.WriteString(fit(fmt.Sprintf("%s %s: %s %s", spinner[p.frame%len(spinner)], e.Addr, gerund(e.Op), formatSeconds(now.Sub(e.Start))), p.width))
+		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "%d/%d done, %d in flight\n", p.done, p.total, len(keys))
 	p.drawn = len(keys) + 1
 	io.WriteString(p.w, b.String())
+}
+
+// fit cuts s to fewer than width columns (one rune, one column: addresses are
+// ASCII), ending with … when cut.
+func fit(s string, width int) string {
+	r := []rune(s)
+	if width < 2 || len(r) < width {
+		return s
+	}
+	return string(r[:width-2]) + "…"
 }
 
 func gerund(op string) string {

@@ -166,3 +166,21 @@ func TestProgressJSONStream(t *testing.T) {
 		}
 	}
 }
+
+func TestFit(t *testing.T) {
+	tests := []struct {
+		s     string
+		width int
+		want  string
+	}{
+		{"short", 80, "short"},
+		{"exactly9!", 10, "exactly9!"},
+		{"0123456789", 10, "01234567…"},
+		{"⠋ trigger.order_changes/aws_lambda_event_source_mapping.main: creating 1.2 s", 40, "⠋ trigger.order_changes/aws_lambda_eve…"},
+	}
+	for _, tt := range tests {
+		if got := fit(tt.s, tt.width); got != tt.want || len([]rune(got)) >= tt.width {
+			t.Errorf("fit(%q, %d) = %q, want %q", tt.s, tt.width, got, tt.want)
+		}
+	}
+}

@@ -64,9 +64,14 @@ func NpmTarball(files map[string]string) ([]byte, error) {
 
 // ShoutLib is a tiny ES-module npm package, tiny-shout@1.0.0: shout is what
 // handlers use, unused must be tree-shaken out of a bundle.
-var ShoutLib = map[string]string{
-	"package.json": `{"name": "tiny-shout", "version": "1.0.0", "type": "module", "exports": "./index.js"}`,
-	"index.js":     "export function shout(s) { return s.toUpperCase() + \"!\"; }\nexport function unused() { return \"tree-shaken away\"; }\n",
+var ShoutLib = shoutLib("1.0.0", "!")
+
+// shoutLib is tiny-shout at version, its shout ending in suffix.
+func shoutLib(version, suffix string) map[string]string {
+	return map[string]string{
+		"package.json": `{"name": "tiny-shout", "version": "` + version + `", "type": "module", "exports": "./index.js"}`,
+		"index.js":     "export function shout(s) { return s.toUpperCase() + " + fmt.Sprintf("%q", suffix) + "; }\nexport function unused() { return \"tree-shaken away\"; }\n",
+	}
 }
 
 // TSHandler is a TypeScript handler using tiny-shout: for {"name": "x"} it
@@ -84,31 +89,37 @@ export const handler = async (event: Event): Promise<{ message: string }> => {
 // (handler "handler.handler"), importing tiny-shout, declared in package.json
 // as a local tarball dependency with the package-lock.json npm writes for
 // it, so `npm ci` installs it without a registry.
-func TSFunction(dir string) error {
-	ball, err := NpmTarball(ShoutLib)
+func TSFunction(dir string) error { return TSFunctionWith(dir, "1.0.0", "!") }
+
+// TSFunctionWith is TSFunction with tiny-shout at version, its shout ending
+// in suffix: writing another version over a folder changes its lockfile the
+// way an upgrade does.
+func TSFunctionWith(dir, version, suffix string) error {
+	ball, err := NpmTarball(shoutLib(version, suffix))
 	if err != nil {
 		return err
 	}
 	sum := sha512.Sum512(ball)
 	integrity := "sha512-" + base64.StdEncoding.EncodeToString(sum[:])
+	tgz := "tiny-shout-" + version + ".tgz"
 	return WriteFiles(dir, map[string]string{
 		"handler.ts": TSHandler,
-		"package.json": `{"name": "fn", "version": "1.0.0", "private": true,
-  "dependencies": {"tiny-shout": "file:tiny-shout-1.0.0.tgz"}}
-`,
+		"package.json": fmt.Sprintf(`{"name": "fn", "version": "1.0.0", "private": true,
+  "dependencies": {"tiny-shout": "file:%s"}}
+`, tgz),
 		"package-lock.json": fmt.Sprintf(`{
   "name": "fn",
   "version": "1.0.0",
   "lockfileVersion": 3,
   "requires": true,
   "packages": {
-    "": {"name": "fn", "version": "1.0.0", "dependencies": {"tiny-shout": "file:tiny-shout-1.0.0.tgz"}},
-    "node_modules/tiny-shout": {"version": "1.0.0", "resolved": "file:tiny-shout-1.0.0.tgz", "integrity": %q}
+    "": {"name": "fn", "version": "1.0.0", "dependencies": {"tiny-shout": "file:%[1]s"}},
+    "node_modules/tiny-shout": {"version": %[2]q, "resolved": "file:%[1]s", "integrity": %[3]q}
   }
 }
-`, integrity),
-		"tiny-shout-1.0.0.tgz": string(ball),
-		"README.md":            "not part of the bundle\n",
+`, tgz, version, integrity),
+		tgz:         string(ball),
+		"README.md": "not part of the bundle\n",
 	})
 }
 

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,6 +23,7 @@ type apiGatewayAPI interface {
 	DeleteApi(context.Context, *apigatewayv2.DeleteApiInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.DeleteApiOutput, error)
 	TagResource(context.Context, *apigatewayv2.TagResourceInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.TagResourceOutput, error)
 	UntagResource(context.Context, *apigatewayv2.UntagResourceInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.UntagResourceOutput, error)
+	DeleteCorsConfiguration(context.Context, *apigatewayv2.DeleteCorsConfigurationInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.DeleteCorsConfigurationOutput, error)
 }
 
 // apiGatewayV2API manages aws_apigatewayv2_api, id = the API id API Gateway
@@ -82,7 +84,49 @@ func (h *apiGatewayV2API) Read(ctx context.Context, id string, _ planner.Attrs) 
 	if err != nil {
 		return nil, false, err
 	}
+	if c := corsFrom(out.CorsConfiguration); c != nil {
+		a["cors"] = c
+	}
 	return a, true, nil
+}
+
+// corsFrom is the cors attribute of an API's CORS configuration: nil when it
+// has none; lists sorted and left out when empty.
+func corsFrom(c *apitypes.Cors) any {
+	if c == nil {
+		return nil
+	}
+	m := map[string]any{"allow_credentials": aws.ToBool(c.AllowCredentials), "max_age": int64(aws.ToInt32(c.MaxAge))}
+	for k, l := range map[string][]string{
+		"allow_origins": c.AllowOrigins, "allow_methods": c.AllowMethods,
+		"allow_headers": c.AllowHeaders, "expose_headers": c.ExposeHeaders,
+	} {
+		if len(l) > 0 {
+			m[k] = stringsAttr(slices.Sorted(slices.Values(l)))
+		}
+	}
+	if len(m) == 2 && !aws.ToBool(c.AllowCredentials) && aws.ToInt32(c.MaxAge) == 0 {
+		return nil // an empty configuration is none
+	}
+	return m
+}
+
+// corsTo is the API Gateway form of the cors attribute; nil for none.
+func corsTo(v any) *apitypes.Cors {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	a := planner.Attrs(m)
+	c := &apitypes.Cors{
+		AllowOrigins: a.Strings("allow_origins"), AllowMethods: a.Strings("allow_methods"),
+		AllowHeaders: a.Strings("allow_headers"), ExposeHeaders: a.Strings("expose_headers"),
+		AllowCredentials: aws.Bool(a.Bool("allow_credentials")),
+	}
+	if n := a.Int("max_age"); n > 0 {
+		c.MaxAge = aws.Int32(int32(n))
+	}
+	return c
 }
 
 func (h *apiGatewayV2API) Create(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, error) {
@@ -92,9 +136,10 @@ func (h *apiGatewayV2API) Create(ctx context.Context, desired planner.Attrs) (st
 	}
 	return createOnce(ctx, func(ctx context.Context) (string, planner.Attrs, error) {
 		out, err := h.api.CreateApi(ctx, &apigatewayv2.CreateApiInput{
-			Name:         aws.String(desired.String("name")),
-			ProtocolType: protocol,
-			Tags:         desired.StringMap("tags"),
+			Name:              aws.String(desired.String("name")),
+			ProtocolType:      protocol,
+			Tags:              desired.StringMap("tags"),
+			CorsConfiguration: corsTo(desired["cors"]),
 		}, noSDKRetriesAPIGW)
 		if err != nil {
 			return "", nil, err
@@ -103,6 +148,9 @@ func (h *apiGatewayV2API) Create(ctx context.Context, desired planner.Attrs) (st
 		a, err := h.attrs(ctx, id, aws.ToString(out.Name), out.ProtocolType, aws.ToString(out.ApiEndpoint), out.Tags)
 		if err != nil {
 			return id, nil, err
+		}
+		if c := corsFrom(out.CorsConfiguration); c != nil {
+			a["cors"] = c
 		}
 		return id, a, nil
 	}, func(ctx context.Context) (string, planner.Attrs, bool, error) { return h.Find(ctx, desired) })
@@ -121,6 +169,15 @@ func (h *apiGatewayV2API) Update(ctx context.Context, id string, prior, desired 
 	if name := desired.String("name"); name != prior.String("name") {
 		if _, err := h.api.UpdateApi(ctx, &apigatewayv2.UpdateApiInput{ApiId: aws.String(id), Name: aws.String(name)}); err != nil {
 			return nil, classify(err)
+		}
+	}
+	if desired.Has("cors") && !planner.Equal(prior["cors"], desired["cors"]) {
+		if c := corsTo(desired["cors"]); c != nil {
+			if _, err := h.api.UpdateApi(ctx, &apigatewayv2.UpdateApiInput{ApiId: aws.String(id), CorsConfiguration: c}); err != nil {
+				return nil, fmt.Errorf("setting CORS: %w", classify(err))
+			}
+		} else if _, err := h.api.DeleteCorsConfiguration(ctx, &apigatewayv2.DeleteCorsConfigurationInput{ApiId: aws.String(id)}); err != nil && !apiNotFound(err) {
+			return nil, fmt.Errorf("removing CORS: %w", classify(err))
 		}
 	}
 	set, remove := tagDiff(prior.StringMap("tags"), desired.StringMap("tags"))

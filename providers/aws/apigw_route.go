@@ -3,10 +3,12 @@ package aws
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	apitypes "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
 
 	"github.com/evdeploy/evdeploy/planner"
 )
@@ -43,6 +45,39 @@ func routeAttrs(apiID, routeID string, key, target *string) planner.Attrs {
 	return a
 }
 
+// withAuth adds a route's authorization as API Gateway reports it: type
+// NONE without authorizer or scopes, JWT with them (scopes sorted; left out
+// when there are none).
+func withAuth(a planner.Attrs, typ apitypes.AuthorizationType, authorizer *string, scopes []string) planner.Attrs {
+	if typ == "" {
+		typ = apitypes.AuthorizationTypeNone
+	}
+	a["authorization_type"] = string(typ)
+	if id := aws.ToString(authorizer); id != "" {
+		a["authorizer_id"] = id
+	}
+	if len(scopes) > 0 {
+		a["authorization_scopes"] = stringsAttr(slices.Sorted(slices.Values(scopes)))
+	}
+	return a
+}
+
+// authInput is the authorization a create or update sends.
+func authInput(desired planner.Attrs) (typ apitypes.AuthorizationType, authorizer *string, scopes []string) {
+	typ = apitypes.AuthorizationType(desired.String("authorization_type"))
+	if typ == "" {
+		typ = apitypes.AuthorizationTypeNone
+	}
+	if id := desired.String("authorizer_id"); id != "" && typ != apitypes.AuthorizationTypeNone {
+		authorizer = aws.String(id)
+	}
+	scopes = desired.Strings("authorization_scopes")
+	if scopes == nil {
+		scopes = []string{} // clears scopes a previous version had
+	}
+	return typ, authorizer, scopes
+}
+
 func (h *apiGatewayRoute) Read(ctx context.Context, id string, _ planner.Attrs) (planner.Attrs, bool, error) {
 	apiID, routeID, err := splitAPIChildID("route", id)
 	if err != nil {
@@ -55,7 +90,7 @@ func (h *apiGatewayRoute) Read(ctx context.Context, id string, _ planner.Attrs) 
 	if err != nil {
 		return nil, false, classify(err)
 	}
-	return routeAttrs(apiID, routeID, out.RouteKey, out.Target), true, nil
+	return withAuth(routeAttrs(apiID, routeID, out.RouteKey, out.Target), out.AuthorizationType, out.AuthorizerId, out.AuthorizationScopes), true, nil
 }
 
 // checkRouteTarget accepts the only target form API Gateway takes for an
@@ -73,9 +108,15 @@ func (h *apiGatewayRoute) Create(ctx context.Context, desired planner.Attrs) (st
 		return "", nil, err
 	}
 	return createOnce(ctx, func(ctx context.Context) (string, planner.Attrs, error) {
-		out, err := h.api.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{
+		typ, authorizer, scopes := authInput(desired)
+		in := &apigatewayv2.CreateRouteInput{
 			ApiId: aws.String(apiID), RouteKey: aws.String(key), Target: aws.String(target),
-		}, noSDKRetriesAPIGW)
+			AuthorizationType: typ, AuthorizerId: authorizer,
+		}
+		if len(scopes) > 0 {
+			in.AuthorizationScopes = scopes
+		}
+		out, err := h.api.CreateRoute(ctx, in, noSDKRetriesAPIGW)
 		if hasCode(err, "ConflictException") { // route keys are unique per API
 			return "", nil, fmt.Errorf("route %q on API %s: %w", key, apiID, planner.ErrAlreadyExists)
 		}
@@ -83,7 +124,7 @@ func (h *apiGatewayRoute) Create(ctx context.Context, desired planner.Attrs) (st
 			return "", nil, err
 		}
 		routeID := aws.ToString(out.RouteId)
-		return apiID + "/" + routeID, routeAttrs(apiID, routeID, out.RouteKey, out.Target), nil
+		return apiID + "/" + routeID, withAuth(routeAttrs(apiID, routeID, out.RouteKey, out.Target), out.AuthorizationType, out.AuthorizerId, out.AuthorizationScopes), nil
 	}, func(ctx context.Context) (string, planner.Attrs, bool, error) { return h.Find(ctx, desired) })
 }
 
@@ -96,9 +137,11 @@ func (h *apiGatewayRoute) Update(ctx context.Context, id string, _, desired plan
 	if err := checkRouteTarget(target); err != nil {
 		return nil, err
 	}
+	typ, authorizer, scopes := authInput(desired)
 	out, err := h.api.UpdateRoute(ctx, &apigatewayv2.UpdateRouteInput{
 		ApiId: aws.String(apiID), RouteId: aws.String(routeID),
 		RouteKey: aws.String(desired.String("route_key")), Target: aws.String(target),
+		AuthorizationType: typ, AuthorizerId: authorizer, AuthorizationScopes: scopes,
 	})
 	if hasCode(err, "ConflictException") {
 		return nil, fmt.Errorf("route %q on API %s: %w", desired.String("route_key"), apiID, planner.ErrAlreadyExists)
@@ -106,7 +149,7 @@ func (h *apiGatewayRoute) Update(ctx context.Context, id string, _, desired plan
 	if err != nil {
 		return nil, classify(err)
 	}
-	return routeAttrs(apiID, routeID, out.RouteKey, out.Target), nil
+	return withAuth(routeAttrs(apiID, routeID, out.RouteKey, out.Target), out.AuthorizationType, out.AuthorizerId, out.AuthorizationScopes), nil
 }
 
 func (h *apiGatewayRoute) Delete(ctx context.Context, id string, _ planner.Attrs) error {
@@ -137,7 +180,7 @@ func (h *apiGatewayRoute) Find(ctx context.Context, desired planner.Attrs) (stri
 		for _, r := range out.Items {
 			if aws.ToString(r.RouteKey) == key && aws.ToString(r.Target) == desired.String("target") {
 				id := aws.ToString(r.RouteId)
-				return apiID + "/" + id, routeAttrs(apiID, id, r.RouteKey, r.Target), true, nil
+				return apiID + "/" + id, withAuth(routeAttrs(apiID, id, r.RouteKey, r.Target), r.AuthorizationType, r.AuthorizerId, r.AuthorizationScopes), true, nil
 			}
 		}
 		if token = out.NextToken; token == nil || *token == "" {

@@ -27,7 +27,7 @@ func TestAPIGatewayRouteLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	desired := planner.Attrs{"api_id": api, "route_key": "GET /orders/{id}", "target": "integrations/" + i1.String("integration_id")}
+	desired := planner.Attrs{"api_id": api, "route_key": "GET /orders/{id}", "target": "integrations/" + i1.String("integration_id"), "authorization_type": "NONE"}
 	id, created, err := h.Create(ctx, desired)
 	if err != nil {
 		t.Fatalf("Create: %v", err)
@@ -53,7 +53,18 @@ func TestAPIGatewayRouteLifecycle(t *testing.T) {
 		t.Errorf("Find = %q, %v, %v, want %q", foundID, found, err, id)
 	}
 
-	update := planner.Attrs{"api_id": api, "route_key": "POST /orders", "target": "integrations/" + i2.String("integration_id")}
+	// In place: another key and target, and a JWT authorizer with scopes.
+	_, auth, err := newAPIGatewayAuthorizer(c).Create(ctx, planner.Attrs{
+		"api_id": api, "name": "users", "authorizer_type": "JWT", "identity_source": "$request.header.Authorization",
+		"issuer": "https://issuer.example.com/", "audience": []any{"shop-web"},
+	})
+	if err != nil {
+		t.Fatalf("authorizer Create: %v", err)
+	}
+	update := planner.Attrs{
+		"api_id": api, "route_key": "POST /orders", "target": "integrations/" + i2.String("integration_id"),
+		"authorization_type": "JWT", "authorizer_id": auth.String("authorizer_id"), "authorization_scopes": []any{"orders.read", "orders.write"},
+	}
 	after, err := h.Update(ctx, id, got, update)
 	if err != nil {
 		t.Fatalf("Update: %v", err)

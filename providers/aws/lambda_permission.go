@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -23,7 +24,14 @@ type lambdaPermissionAPI interface {
 
 // lambdaPermission manages aws_lambda_permission, one statement of a
 // function's resource policy; its physical id is "<function>/<statement id>".
-type lambdaPermission struct{ api lambdaPermissionAPI }
+type lambdaPermission struct {
+	api lambdaPermissionAPI
+
+	// prefetched holds, by permission id, the policy Prefetch read for its
+	// function ("" when the function has none or is gone); one Read each.
+	mu         sync.Mutex
+	prefetched map[string]string
+}
 
 func newLambdaPermission(c *clients) *lambdaPermission { return &lambdaPermission{api: c.lambda} }
 
@@ -108,20 +116,67 @@ func conditionValue(c map[string]map[string]any, key string) (string, bool) {
 	return "", false
 }
 
+// getPolicy returns the function's resource policy, "" when it has none (or
+// the function is gone).
+func (h *lambdaPermission) getPolicy(ctx context.Context, function string) (string, error) {
+	out, err := h.api.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(function)})
+	if isLambdaNotFound(err) { // no function, or a function without a policy
+		return "", nil
+	}
+	if err != nil {
+		return "", classify(err)
+	}
+	return aws.ToString(out.Policy), nil
+}
+
+// Prefetch reads, once, the policy of every function that two or more of the
+// permissions belong to (a function invoked by several sources); each
+// permission's Read then takes its statement from it.
+func (h *lambdaPermission) Prefetch(ctx context.Context, ids []string) error {
+	byFunction := map[string][]string{}
+	for _, id := range ids {
+		if function, _, err := splitPermissionID(id); err == nil {
+			byFunction[function] = append(byFunction[function], id)
+		}
+	}
+	got := map[string]string{}
+	for function, perms := range byFunction {
+		if len(perms) < 2 {
+			continue
+		}
+		policy, err := h.getPolicy(ctx, function)
+		if err != nil {
+			return err
+		}
+		for _, id := range perms {
+			got[id] = policy
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.prefetched = got
+	return nil
+}
+
 func (h *lambdaPermission) Read(ctx context.Context, id string, _ planner.Attrs) (planner.Attrs, bool, error) {
 	function, sid, err := splitPermissionID(id)
 	if err != nil {
 		return nil, false, err
 	}
-	out, err := h.api.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(function)})
-	if isLambdaNotFound(err) { // no function, or a function without a policy
+	h.mu.Lock()
+	policy, ok := h.prefetched[id]
+	delete(h.prefetched, id)
+	h.mu.Unlock()
+	if !ok {
+		if policy, err = h.getPolicy(ctx, function); err != nil {
+			return nil, false, err
+		}
+	}
+	if policy == "" {
 		return nil, false, nil
 	}
-	if err != nil {
-		return nil, false, classify(err)
-	}
 	var doc policyDocument
-	if err := json.Unmarshal([]byte(aws.ToString(out.Policy)), &doc); err != nil {
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
 		return nil, false, fmt.Errorf("function %s: decoding resource policy: %w", function, err)
 	}
 	stmts, err := doc.statements()

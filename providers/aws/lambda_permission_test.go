@@ -72,6 +72,30 @@ func TestLambdaPermissionLifecycle(t *testing.T) {
 		t.Errorf("Read of a missing statement = %v, %v", exists, err)
 	}
 
+	// Prefetch reads the function's policy once for its permissions; each
+	// Read answers from it, the same as alone, once.
+	if err := h.Prefetch(ctx, append(slices.Clone(ids), fn+"/other")); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.prefetched) != 3 {
+		t.Fatalf("prefetched %d permissions, want 3", len(h.prefetched))
+	}
+	for i, id := range ids {
+		got, exists, err := h.Read(ctx, id, nil)
+		if err != nil || !exists {
+			t.Fatalf("prefetched Read %s = %v, %v", id, exists, err)
+		}
+		if d := cmp.Diff(tests[i], got); d != "" {
+			t.Errorf("prefetched Read %s (-want +got):\n%s", id, d)
+		}
+	}
+	if _, exists, err := h.Read(ctx, fn+"/other", nil); err != nil || exists {
+		t.Errorf("prefetched Read of a missing statement = %v, %v", exists, err)
+	}
+	if len(h.prefetched) != 0 {
+		t.Errorf("prefetched entries left after one Read each: %v", h.prefetched)
+	}
+
 	// Every attribute forces replacement: delete and create anew.
 	for _, a := range []string{"function_name", "statement_id", "action", "principal", "source_arn", "source_account"} {
 		if !slices.Contains(h.Schema().ForceNew, a) {

@@ -28,6 +28,7 @@ func TestMoto(t *testing.T) {
 		{"APIGatewayAPIFind", TestAPIGatewayAPIFind},
 		{"APIGatewayAPIErrors", TestAPIGatewayAPIErrors},
 		{"APIGatewayAPIDrift", TestAPIGatewayAPIDrift},
+		{"APIGatewayAuthorizerAndCORS", TestAPIGatewayAuthorizerAndCORS},
 		{"APIGatewayIntegrationLifecycle", TestAPIGatewayIntegrationLifecycle},
 		{"APIGatewayIntegrationErrors", TestAPIGatewayIntegrationErrors},
 		{"APIGatewayIntegrationDrift", TestAPIGatewayIntegrationDrift},

@@ -33,6 +33,7 @@ func New(cfg aws.Config) planner.Registry {
 		newAPIGatewayRoute(c),
 		newAPIGatewayStage(c),
 		newLambdaFunctionURL(c),
+		newAPIGatewayAuthorizer(c),
 		newSQSQueuePolicy(c),
 		newSNSTopicPolicy(c),
 		newLambdaEventInvokeConfig(c),

@@ -30,7 +30,25 @@ function "other" {
   source  = "../src/hello"
 }
 
-api "web" {}
+api "web" {
+  cors {
+    allow_origins     = ["https://shop.example.com"]
+    allow_methods     = ["get", "POST"]
+    allow_headers     = ["content-type", "authorization"]
+    expose_headers    = ["x-request-id"]
+    allow_credentials = true
+    max_age           = "1h"
+  }
+  jwt "users" {
+    issuer   = "https://issuer.example.com/"
+    audience = ["shop-web"]
+  }
+  jwt "admins" {
+    issuer          = "https://admin.example.com/"
+    audience        = ["shop-admin", "ops"]
+    identity_source = "$request.header.X-Admin-Token"
+  }
+}
 queue "fifo" {
   fifo               = true
   visibility_timeout = "1m"
@@ -97,8 +115,10 @@ trigger "root" {
 trigger "proxy" {
   function = function.all
   http {
-    api   = api.web
-    route = "ANY /v1/{tenant}/{proxy+}"
+    api        = api.web
+    route      = "ANY /v1/{tenant}/{proxy+}"
+    authorizer = "users"
+    scopes     = ["orders.read"]
   }
 }
 

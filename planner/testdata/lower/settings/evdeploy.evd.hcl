@@ -58,3 +58,34 @@ bucket "uploads" {
     expire_after = "7d"
   }
 }
+
+api "web" {
+  cors {
+    allow_origins = ["https://shop.example.com"]
+    allow_methods = ["GET", "POST"]
+    allow_headers = ["content-type", "authorization"]
+    max_age       = "1h"
+  }
+  jwt "users" {
+    issuer   = "https://issuer.example.com/"
+    audience = ["shop-web"]
+  }
+}
+
+trigger "list_orders" {
+  function = function.api
+  http {
+    api        = api.web
+    route      = "GET /orders"
+    authorizer = "users"
+    scopes     = ["orders.read"]
+  }
+}
+
+trigger "health" {
+  function = function.api
+  http {
+    api   = api.web
+    route = "GET /health"
+  }
+}
