@@ -125,6 +125,8 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 	schedCtx, stopSchedules := context.WithCancel(ctx)
 	defer stopSchedules()
 	go ev.runSchedules(schedCtx)
+	// EventBridge Pipes from SQS queues (kumo stores pipes, never runs them).
+	go newPipes(ev.kc, ev.d, lg).run(schedCtx, time.Second)
 	// Async invocation settings and destinations (kumo has neither).
 	async := newAsyncInvokes(handler, endpoint, srv.URL, lg)
 	defer async.close()
