@@ -7,7 +7,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: dist graph-png all build test test-short lint vet fmt-check tidy-check arch-check golden demo clean bench soak
+.PHONY: dist graph-png all build test test-short lint vet fmt-check tidy-check arch-check cross golden demo clean bench soak
 
 all: build
 
@@ -28,7 +28,7 @@ test: lint
 test-short: lint
 	$(GO) test -short $(PKGS)
 
-lint: vet fmt-check tidy-check arch-check
+lint: vet fmt-check tidy-check arch-check cross
 
 vet:
 	$(GO) vet $(PKGS)
@@ -43,6 +43,12 @@ tidy-check:
 	@if ! $(GO) mod tidy -diff >/dev/null 2>&1; then \
 	  echo "go.mod/go.sum are not tidy; run 'go mod tidy' and commit the result:"; \
 	  $(GO) mod tidy -diff; exit 1; fi
+
+# evdeploy builds for macOS and Windows too (process management is behind
+# per-OS files in localstack/): keep it so.
+cross:
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/evdeploy
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/evdeploy
 
 # The decided import direction (docs/architecture.md): planner never reaches the
 # AWS SDK or a provider; spec, state, build, localstack, templates import no

@@ -46,28 +46,6 @@ type Bundle struct {
 	SourceMap bool
 }
 
-// ShareKey is everything about fn, besides its files, that decides its
-// package: two functions with the same ShareKey get byte-identical packages,
-// so one build can serve both. (The address is only for messages; the
-// handler's function name is not part of the package, but for a bundle the
-// handler's module is the entry.)
-func ShareKey(fn Function) string {
-	arch := fn.Architecture
-	if arch == "" {
-		arch = "arm64"
-	}
-	entry := ""
-	if strings.HasPrefix(fn.Runtime, "nodejs") && !fn.Bundle.Off {
-		if i := strings.LastIndex(fn.Handler, "."); i > 0 {
-			entry = fn.Handler[:i]
-		}
-	}
-	k := newKey("share", fn.Runtime, arch)
-	k.add(fn.Source, entry, fmt.Sprint(fn.Bundle.Off, fn.Bundle.SourceMap, fn.Bundle.External == nil, len(fn.Bundle.External)))
-	k.add(fn.Bundle.External...)
-	return k.sum()
-}
-
 // Artifact is a built package.
 type Artifact struct {
 	Addr string

@@ -18,12 +18,22 @@ import (
 // command or the clean-up after it changes.
 const pipFormatVersion = "evdeploy-pip/1"
 
-// pythonPlatform is the wheel platform tag of Lambda's Linux for arch.
-func pythonPlatform(arch string) string {
+// pythonPlatforms are the wheel platform tags Lambda's Linux accepts for a
+// runtime and architecture: manylinux2014 (glibc 2.17, which pip widens to
+// manylinux2010 and manylinux1) everywhere, and manylinux_2_28 too on the
+// runtimes built on Amazon Linux 2023 (python3.12 and later, glibc 2.34),
+// since more and more packages publish only those wheels.
+func pythonPlatforms(rt, arch string) []string {
+	a := "aarch64"
 	if arch == "x86_64" {
-		return "manylinux2014_x86_64"
+		a = "x86_64"
 	}
-	return "manylinux2014_aarch64"
+	out := []string{"manylinux2014_" + a}
+	var minor int
+	if _, err := fmt.Sscanf(pythonVersion(rt), "3.%d", &minor); err == nil && minor >= 12 {
+		out = append(out, "manylinux_2_28_"+a)
+	}
+	return out
 }
 
 // pythonVersion is "3.12" for runtime python3.12.
@@ -129,7 +139,7 @@ func PythonDepsKey(src, rt, arch string) (string, error) {
 		return "", err
 	}
 	k := newKey(pipFormatVersion, rt, arch)
-	k.add(pythonPlatform(arch), pythonVersion(rt), string(data))
+	k.add(strings.Join(pythonPlatforms(rt, arch), ","), pythonVersion(rt), string(data))
 	for _, p := range localRequirementPaths(src, data) {
 		abs := filepath.Join(src, p)
 		err := filepath.WalkDir(abs, func(q string, d fs.DirEntry, err error) error {
@@ -224,14 +234,21 @@ func (b *Builder) pipInstall(ctx context.Context, fn Function, arch, key string)
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	platform, version := pythonPlatform(arch), pythonVersion(fn.Runtime)
+	platforms, version := pythonPlatforms(fn.Runtime, arch), pythonVersion(fn.Runtime)
+	platform := platforms[0]
+	if len(platforms) > 1 {
+		platform += " (or " + strings.Join(platforms[1:], ", ") + ")"
+	}
 	b.logf("%s: installing requirements.txt for %s, CPython %s", fn.Addr, platform, version)
 	b.installs.Add(1)
 	target := filepath.Join(tmp, "t")
-	cmd := exec.CommandContext(ctx, py, "-m", "pip", "install",
-		"--disable-pip-version-check", "--no-input", "--no-compile", "--quiet",
-		"--only-binary=:all:", "--platform", platform, "--python-version", version, "--implementation", "cp",
-		"--target", target, "-r", "requirements.txt")
+	args := []string{"-m", "pip", "install",
+		"--disable-pip-version-check", "--no-input", "--no-compile", "--quiet", "--only-binary=:all:"}
+	for _, p := range platforms {
+		args = append(args, "--platform", p)
+	}
+	args = append(args, "--python-version", version, "--implementation", "cp", "--target", target, "-r", "requirements.txt")
+	cmd := exec.CommandContext(ctx, py, args...)
 	cmd.Dir = fn.Source
 	cmd.Env = append(os.Environ(), "PIP_ROOT_USER_ACTION=ignore", "PYTHONDONTWRITEBYTECODE=1")
 	var out bytes.Buffer

@@ -131,7 +131,7 @@ func TestPythonRequirementErrors(t *testing.T) {
 	}.write(t, src, 0o644, 0o755, time.Now())
 	b := &Builder{Dir: project}
 	_, err := b.Build(ctx, Function{Addr: "function.native", Runtime: "python3.12", Source: src, Handler: "main.handler", Architecture: "x86_64"})
-	want := "function.native: requirements.txt: no wheel of tinynative==1.0 for manylinux2014_x86_64, CPython 3.12 (Lambda's platform for architecture x86_64)"
+	want := "function.native: requirements.txt: no wheel of tinynative==1.0 for manylinux2014_x86_64 (or manylinux_2_28_x86_64), CPython 3.12 (Lambda's platform for architecture x86_64)"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error = %v\nwant it to start with %q", err, want)
 	}
@@ -143,6 +143,19 @@ func TestPythonRequirementErrors(t *testing.T) {
 	// The same wheel suits arm64.
 	if _, err := b.Build(ctx, Function{Addr: "function.native", Runtime: "python3.12", Source: src, Handler: "main.handler", Architecture: "arm64"}); err != nil {
 		t.Errorf("arm64: %v", err)
+	}
+
+	// A manylinux_2_28 wheel suits the Amazon Linux 2023 runtimes (python3.12
+	// and later, glibc 2.34), not python3.11's Amazon Linux 2 (glibc 2.26).
+	wheel(t, filepath.Join(project, "wheels"), "tinynew", "1.0", "cp39-abi3-manylinux_2_28_x86_64", map[string]string{"tinynew/__init__.py": ""})
+	newer := filepath.Join(project, "newer")
+	tree{"main.py": "import tinynew\n", "requirements.txt": "--no-index\n--find-links ../wheels\ntinynew==1.0\n"}.write(t, newer, 0o644, 0o755, time.Now())
+	if _, err := b.Build(ctx, Function{Addr: "function.n", Runtime: "python3.12", Source: newer, Handler: "main.handler", Architecture: "x86_64"}); err != nil {
+		t.Errorf("manylinux_2_28 on python3.12: %v", err)
+	}
+	_, err = b.Build(ctx, Function{Addr: "function.n", Runtime: "python3.11", Source: newer, Handler: "main.handler", Architecture: "x86_64"})
+	if want := "no wheel of tinynew==1.0 for manylinux2014_x86_64, CPython 3.11"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("manylinux_2_28 on python3.11: %v; want %q", err, want)
 	}
 
 	vendored := t.TempDir()

@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sivchari/kumo"
@@ -117,6 +116,7 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 		defer gateInvokes(run.awaitReady)()
 		handler = run.wrap(proxy)
 	}
+	handler = (&fidelity{endpoint: endpoint}).wrap(handler)
 	ev := newEvents(newKumoClient(srv.URL), lg)
 	if run != nil {
 		ev.d.ready = run.awaitReady
@@ -125,6 +125,8 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 	schedCtx, stopSchedules := context.WithCancel(ctx)
 	defer stopSchedules()
 	go ev.runSchedules(schedCtx)
+	// EventBridge Pipes from SQS queues (kumo stores pipes, never runs them).
+	go newPipes(ev.kc, ev.d, lg).run(schedCtx, time.Second)
 	// Async invocation settings and destinations (kumo has neither).
 	async := newAsyncInvokes(handler, endpoint, srv.URL, lg)
 	defer async.close()
@@ -160,6 +162,11 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 	}
 	err = hs.Serve(ln)
 	close(done)
+	if os.Getenv("KUMO_DATA_DIR") != "" {
+		// kumo writes changed state to its data folder once a second and
+		// offers no flush: let the last changes reach the disk.
+		time.Sleep(1200 * time.Millisecond)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		lg.Printf("evdeploy embedded engine stopped")
 		return nil
@@ -176,7 +183,14 @@ type StartOptions struct {
 	Executable string
 	Version    string        // evdeploy's version, recorded
 	Timeout    time.Duration // how long to wait for the engine to answer (default 30s)
+	// Fresh starts the engine empty: what earlier runs deployed (kept in
+	// the state folder's engine-data) is deleted first.
+	Fresh bool
 }
+
+// DataDir is where the embedded engine keeps what is deployed to it across
+// restarts: kumo's KUMO_DATA_DIR plus the functions' code.
+func DataDir(stateDir string) string { return filepath.Join(stateDir, "engine-data") }
 
 // Start launches the embedded engine as a detached evdeploy process (its own
 // session, so it outlives the caller and the terminal), waits until it
@@ -244,12 +258,24 @@ func Start(ctx context.Context, opts StartOptions) (*Record, error) {
 	defer devnull.Close()
 
 	// Not CommandContext: the engine must outlive ctx and this process.
+	dataDir := DataDir(opts.StateDir)
+	if opts.Fresh {
+		if err := os.RemoveAll(dataDir); err != nil {
+			return nil, fmt.Errorf("embedded engine: --fresh: %w", err)
+		}
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(opts.Executable, "local", "serve", "--port", strconv.Itoa(opts.Port))
+	// kumo reads KUMO_DATA_DIR when its packages initialise: it must be in
+	// the engine process's environment from the start.
+	cmd.Env = append(os.Environ(), "KUMO_DATA_DIR="+dataDir)
 	cmd.Stdin = devnull
 	cmd.Stdout = lf
 	cmd.Stderr = lf
 	cmd.Dir = "/"
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = detachedAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("embedded engine: start %s: %w", opts.Executable, err)
 	}
@@ -260,7 +286,7 @@ func Start(ctx context.Context, opts StartOptions) (*Record, error) {
 	go func() { exited <- cmd.Wait() }()
 
 	fail := func(why string) error {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
+		_ = killPID(pid)
 		return fmt.Errorf("embedded engine did not start: %s\n%s", why, logTail(logPath, logStart, 15))
 	}
 	deadline := time.NewTimer(opts.Timeout)
@@ -286,7 +312,7 @@ func Start(ctx context.Context, opts StartOptions) (*Record, error) {
 			Started: info.Started, Version: opts.Version, EngineVersion: info.EngineVersion,
 		}
 		if err := writeRecord(opts.StateDir, rec); err != nil {
-			_ = syscall.Kill(pid, syscall.SIGTERM)
+			_ = terminatePID(pid)
 			return nil, err
 		}
 		return rec, nil
@@ -399,13 +425,13 @@ func stopProcess(ctx context.Context, pid int, grace time.Duration) error {
 	if !processAlive(pid) || !isOurEngine(pid) {
 		return nil // already gone (or the pid now belongs to someone else)
 	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := terminatePID(pid); err != nil && !errors.Is(err, errNoProcess) {
 		return fmt.Errorf("stop engine pid %d: %w", pid, err)
 	}
 	if waitGone(ctx, pid, grace) {
 		return nil
 	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := killPID(pid); err != nil && !errors.Is(err, errNoProcess) {
 		return fmt.Errorf("kill engine pid %d: %w", pid, err)
 	}
 	if !waitGone(ctx, pid, 5*time.Second) {
@@ -432,6 +458,10 @@ func waitGone(ctx context.Context, pid int, d time.Duration) bool {
 // engineInfo reads the embedded engine's health document.
 func engineInfo(ctx context.Context, endpoint string) (*EngineInfo, error) {
 	var info EngineInfo
+	// Bounded: a program on the port that accepts and never answers must not
+	// hang `local up` (its start loop polls until its own deadline).
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
 	if err := getJSON(ctx, endpoint+HealthPath, &info); err != nil {
 		return nil, err
 	}

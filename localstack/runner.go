@@ -21,7 +21,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -54,6 +53,10 @@ type runner struct {
 
 	checkpoints checkpoints // stream progress, kept across poller restarts
 	closed      bool
+
+	store    string               // where deployed code is kept across restarts ("" = not kept)
+	logs     *logShipper          // handlers' output into CloudWatch Logs
+	requests map[string]time.Time // invocations in flight, by request id (REPORT's duration)
 }
 
 type fnRun struct {
@@ -71,6 +74,7 @@ type fnRun struct {
 	// before that, so the engine holds them until then (awaitReady).
 	ready     chan struct{}
 	readyOnce *sync.Once
+	stream    string // the CloudWatch Logs stream of the running process
 }
 
 // lambdaConf is the part of a function's configuration the runner needs, as
@@ -98,9 +102,107 @@ func newRunner(kumoURL, endpoint string, lg *log.Logger) (*runner, error) {
 		kumoURL:    kumoURL, endpoint: endpoint, root: root, lg: lg, stop: stop,
 		client: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 32}},
 		fns:    map[string]*fnRun{}, pollers: map[string]*poller{},
+		requests: map[string]time.Time{},
 	}
+	r.logs = newLogShipper(r.kumoClient, lg)
+	if dir := os.Getenv("KUMO_DATA_DIR"); dir != "" {
+		// kumo keeps its resources there; the code it does not serve back
+		// is kept beside them, so a restarted engine runs its functions.
+		r.store = filepath.Join(dir, "evdeploy-functions")
+		r.restore(ctx)
+	}
+	go r.logs.run(ctx, 200*time.Millisecond)
 	go r.watchMappings(ctx, time.Second)
 	return r, nil
+}
+
+// storedFunction is what the runner keeps of a function besides its code.
+type storedFunction struct {
+	Region string `json:"region"`
+}
+
+// keep writes fn's code and region to the store.
+func (r *runner) keep(fn *fnRun) {
+	if r.store == "" || fn.zip == nil {
+		return
+	}
+	if err := os.MkdirAll(r.store, 0o755); err != nil {
+		r.lg.Printf("function %s: keeping its code: %v", fn.name, err)
+		return
+	}
+	meta, _ := json.Marshal(storedFunction{Region: fn.region})
+	base := filepath.Join(r.store, url.PathEscape(fn.name))
+	for _, f := range []struct {
+		path string
+		b    []byte
+	}{{base + ".zip", fn.zip}, {base + ".json", meta}} {
+		tmp := f.path + ".tmp"
+		if err := os.WriteFile(tmp, f.b, 0o644); err != nil {
+			r.lg.Printf("function %s: keeping its code: %v", fn.name, err)
+			return
+		}
+		if err := os.Rename(tmp, f.path); err != nil {
+			r.lg.Printf("function %s: keeping its code: %v", fn.name, err)
+			return
+		}
+	}
+}
+
+func (r *runner) forget(name string) {
+	if r.store == "" {
+		return
+	}
+	base := filepath.Join(r.store, url.PathEscape(name))
+	os.Remove(base + ".zip")
+	os.Remove(base + ".json")
+}
+
+// restore starts the functions kept in the store that kumo still has.
+func (r *runner) restore(ctx context.Context) {
+	entries, err := os.ReadDir(r.store)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		esc, ok := strings.CutSuffix(e.Name(), ".zip")
+		if !ok {
+			continue
+		}
+		name, err := url.PathUnescape(esc)
+		if err != nil {
+			continue
+		}
+		base := filepath.Join(r.store, esc)
+		zipBytes, err := os.ReadFile(base + ".zip")
+		if err != nil {
+			continue
+		}
+		var meta storedFunction
+		if b, err := os.ReadFile(base + ".json"); err == nil {
+			_ = json.Unmarshal(b, &meta)
+		}
+		b, _, err := r.call(ctx, http.MethodGet, lambdaPrefix+"/"+url.PathEscape(name), "lambda", "", nil)
+		if err != nil {
+			r.lg.Printf("function %s: kept code but the function is gone (%v): forgotten", name, err)
+			r.forget(name)
+			continue
+		}
+		var got struct {
+			Configuration lambdaConf `json:"Configuration"`
+		}
+		if err := json.Unmarshal(b, &got); err != nil {
+			continue
+		}
+		if meta.Region == "" {
+			meta.Region = "us-east-1"
+		}
+		r.mu.Lock()
+		fn := &fnRun{name: name, zip: zipBytes, conf: got.Configuration, region: meta.Region}
+		r.fns[name] = fn
+		r.restartLocked(fn)
+		r.mu.Unlock()
+		r.lg.Printf("function %s: restored from the engine's store", name)
+	}
 }
 
 const lambdaPrefix = "/2015-03-31/functions"
@@ -164,7 +266,16 @@ func (r *runner) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if name, ok := runtimeNext(req.URL.Path); ok {
 			r.polled(name)
+			next.ServeHTTP(&nextWriter{ResponseWriter: w, onHeader: func(h http.Header) {
+				if id := h.Get("Lambda-Runtime-Aws-Request-Id"); id != "" {
+					r.invocationStarted(name, id)
+				}
+			}}, req)
+			return
+		}
+		if name, id, ok := runtimeDone(req.Method, req.URL.Path); ok {
 			next.ServeHTTP(w, req)
+			r.invocationDone(name, id)
 			return
 		}
 		if name, ok := invokePath(req.Method, req.URL.Path); ok {
@@ -212,6 +323,88 @@ func runtimeNext(path string) (string, bool) {
 	}
 	name, tail, _ := strings.Cut(rest, "/")
 	return name, tail == "2018-06-01/runtime/invocation/next"
+}
+
+// runtimeDone recognises a handler posting an invocation's response or error.
+func runtimeDone(method, path string) (name, id string, ok bool) {
+	rest, found := strings.CutPrefix(path, "/_runtime/")
+	if !found || method != http.MethodPost {
+		return "", "", false
+	}
+	p := strings.Split(rest, "/")
+	// name/2018-06-01/runtime/invocation/ID/response|error
+	if len(p) != 6 || p[3] != "invocation" || p[5] != "response" && p[5] != "error" {
+		return "", "", false
+	}
+	return p[0], p[4], true
+}
+
+// nextWriter sees the headers of a runtime "next" answer on their way out.
+type nextWriter struct {
+	http.ResponseWriter
+	onHeader func(http.Header)
+	seen     bool
+}
+
+func (w *nextWriter) WriteHeader(code int) {
+	if !w.seen {
+		w.seen = true
+		w.onHeader(w.Header())
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *nextWriter) Write(b []byte) (int, error) {
+	if !w.seen {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *nextWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *nextWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// fnLine writes one line of fn's log: the engine log and CloudWatch Logs.
+func (r *runner) fnLine(name, line string) {
+	r.mu.Lock()
+	stream := ""
+	if fn := r.fns[name]; fn != nil {
+		stream = fn.stream
+	}
+	r.mu.Unlock()
+	r.lg.Print("[" + name + "] " + line)
+	if stream != "" {
+		r.logs.add(name, stream, line)
+	}
+}
+
+func (r *runner) invocationStarted(name, id string) {
+	r.mu.Lock()
+	r.requests[id] = time.Now()
+	r.mu.Unlock()
+	r.fnLine(name, "START RequestId: "+id+" Version: $LATEST")
+}
+
+func (r *runner) invocationDone(name, id string) {
+	r.mu.Lock()
+	started, ok := r.requests[id]
+	delete(r.requests, id)
+	mem := 0
+	if fn := r.fns[name]; fn != nil {
+		mem = fn.conf.MemorySize
+	}
+	r.mu.Unlock()
+	if !ok {
+		return
+	}
+	r.fnLine(name, "END RequestId: "+id)
+	d := float64(time.Since(started).Microseconds()) / 1000
+	r.fnLine(name, fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tMemory Size: %d MB", id, d, mem))
 }
 
 // invokePath recognises an Invoke request.
@@ -338,6 +531,7 @@ func (r *runner) follow(req *http.Request, op, name string, body []byte) error {
 	}
 	fn.conf = got.Configuration
 	fn.region = signingRegion(req)
+	r.keep(fn)
 	fn.quick = 0
 	r.restartLocked(fn)
 	return nil
@@ -388,6 +582,7 @@ func (r *runner) remove(name string) {
 	defer r.mu.Unlock()
 	if fn := r.fns[name]; fn != nil {
 		delete(r.fns, name)
+		r.forget(name)
 		stopFn(fn)
 		os.RemoveAll(filepath.Join(r.root, name))
 		r.lg.Printf("function %s: deleted; handler stopped", name)
@@ -452,9 +647,13 @@ func (r *runner) restartLocked(fn *fnRun) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = env
-	// Own process group (stop kills helpers too); die with the engine.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	out := &lineLogger{lg: r.lg, prefix: "[" + fn.name + "] "}
+	// Own process group (stop kills helpers too); on Linux, die with the engine.
+	cmd.SysProcAttr = handlerAttr()
+	stream := newStreamName()
+	out := &lineLogger{line: func(l string) {
+		r.lg.Print("[" + fn.name + "] " + l)
+		r.logs.add(fn.name, stream, l)
+	}}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		fn.status = "not run: " + err.Error()
@@ -463,6 +662,7 @@ func (r *runner) restartLocked(fn *fnRun) {
 	}
 	fn.cmd, fn.done = cmd, make(chan struct{})
 	fn.ready, fn.readyOnce = make(chan struct{}), &sync.Once{}
+	fn.stream = stream
 	fn.status = fmt.Sprintf("running (pid %d)", cmd.Process.Pid)
 	r.lg.Printf("function %s: started %s (%s), pid %d", fn.name, fn.conf.Runtime, filepath.Base(argv[len(argv)-1]), cmd.Process.Pid)
 	gen, done, started := fn.gen, fn.done, time.Now()
@@ -511,11 +711,11 @@ func stopFn(fn *fnRun) {
 	fn.cmd = nil
 	fn.gen++ // the exit that follows is intended
 	pgid := cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	_ = terminateGroup(pgid)
 	select {
 	case <-done:
 	case <-time.After(2 * time.Second):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		_ = killGroup(pgid)
 		<-done
 	}
 }
@@ -651,10 +851,9 @@ func unzip(b []byte, dir string) error {
 
 // lineLogger writes a handler's output to the engine log, line by line.
 type lineLogger struct {
-	mu     sync.Mutex
-	lg     *log.Logger
-	prefix string
-	buf    []byte
+	mu   sync.Mutex
+	line func(string)
+	buf  []byte
 }
 
 func (l *lineLogger) Write(p []byte) (int, error) {
@@ -666,7 +865,7 @@ func (l *lineLogger) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		l.lg.Print(l.prefix + string(l.buf[:i]))
+		l.line(string(l.buf[:i]))
 		l.buf = l.buf[i+1:]
 	}
 	return len(p), nil
@@ -678,7 +877,7 @@ func (l *lineLogger) flush() {
 	if len(l.buf) > 0 {
 		sc := bufio.NewScanner(bytes.NewReader(l.buf))
 		for sc.Scan() {
-			l.lg.Print(l.prefix + sc.Text())
+			l.line(sc.Text())
 		}
 		l.buf = nil
 	}

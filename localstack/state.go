@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -175,35 +174,12 @@ func lockState(dir string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+	if err := lockFd(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
 	}
 	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		unlockFd(f)
 		f.Close()
 	}, nil
-}
-
-// processAlive reports whether pid is a live process (a zombie is dead).
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	err := syscall.Kill(pid, 0)
-	if err != nil && !errors.Is(err, syscall.EPERM) {
-		return false
-	}
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-		// Format: pid (comm) state …; comm may hold spaces, so look after the last ')'.
-		for i := len(b) - 1; i >= 0; i-- {
-			if b[i] == ')' {
-				if i+2 < len(b) && b[i+2] == 'Z' {
-					return false
-				}
-				break
-			}
-		}
-	}
-	return true
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,11 +133,14 @@ func TestAWSConfigUnknownProfile(t *testing.T) {
 // local up on a port another program holds says so and offers another port.
 func TestLocalUpPortTaken(t *testing.T) {
 	_, port := localTestEnv(t)
+	// Another program on the port: a web server that is not an engine.
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	srv := &http.Server{Handler: http.NotFoundHandler()}
+	go srv.Serve(ln)
+	defer srv.Close()
 	code, _, stderr := runLocal(t, "local", "up")
 	if code == 0 {
 		t.Fatal("local up succeeded on a taken port")

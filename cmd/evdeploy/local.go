@@ -52,6 +52,7 @@ type localUpOptions struct {
 	Port    int
 	Image   string
 	Timeout time.Duration
+	Fresh   bool
 }
 
 func newCmdLocalUp(f *Factory) *cobra.Command {
@@ -62,7 +63,9 @@ func newCmdLocalUp(f *Factory) *cobra.Command {
 		Long: `up starts a local AWS-compatible cloud in the background and records where it
 listens, so --target local finds it. The default engine is evdeploy's own
 (an in-process emulator that also runs your functions; no Docker needed);
---engine localstack starts LocalStack in Docker instead.`,
+--engine localstack starts LocalStack in Docker instead. The embedded engine
+keeps what is deployed to it across local down / local up (--fresh starts it
+empty).`,
 		Example: `  evdeploy local up
   evdeploy local up --engine localstack`,
 		Args: cobra.NoArgs,
@@ -73,6 +76,7 @@ listens, so --target local finds it. The default engine is evdeploy's own
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Engine, "engine", localstack.KindEmbedded, "engine: embedded (no Docker) or localstack (Docker)")
 	fl.IntVar(&opts.Port, "port", 0, "loopback port (default 4566, or $EVDEPLOY_LOCAL_PORT)")
+	fl.BoolVar(&opts.Fresh, "fresh", false, "start the embedded engine empty, forgetting what earlier runs deployed")
 	fl.StringVar(&opts.Image, "image", "", "LocalStack image (default "+localstack.DefaultImage+"; a tag from before 2026.03 needs no token)")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "how long to wait for the engine to answer (default 30s embedded, 3m LocalStack)")
 	return cmd
@@ -99,7 +103,7 @@ func localUpRun(ctx context.Context, f *Factory, opts *localUpOptions) error {
 		if opts.Image != "" {
 			return fmt.Errorf("--image applies to --engine localstack only")
 		}
-		rec, err = localstack.Start(ctx, localstack.StartOptions{Port: port, Version: evdeployVersion(), Timeout: opts.Timeout})
+		rec, err = localstack.Start(ctx, localstack.StartOptions{Port: port, Version: evdeployVersion(), Timeout: opts.Timeout, Fresh: opts.Fresh})
 	case localstack.KindLocalStack:
 		rec, err = localstack.StartLocalStack(ctx, localstack.LocalStackOptions{
 			Port: port, Image: opts.Image, Version: evdeployVersion(), HealthTimeout: opts.Timeout,
@@ -114,6 +118,9 @@ func localUpRun(ctx context.Context, f *Factory, opts *localUpOptions) error {
 	name := localEngineName(rec)
 	if rec.AlreadyRunning {
 		fmt.Fprintf(w, "%s is already running at %s%s.\n", localUpper(name), rec.Endpoint, localSince(rec))
+		if opts.Fresh {
+			fmt.Fprintln(w, "  (--fresh empties an engine that starts: run `evdeploy local down` first)")
+		}
 		if rec.Kind != opts.Engine {
 			fmt.Fprintf(w, "  (you asked for --engine %s: run `evdeploy local down` first to switch)\n", opts.Engine)
 		} else if !strings.HasSuffix(rec.Endpoint, ":"+strconv.Itoa(port)) {

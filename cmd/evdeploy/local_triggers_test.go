@@ -32,7 +32,7 @@ import (
 // embedded engines on free ports (neither 4566). Events produced at their
 // sources on engine A reach A's functions, every kind of them, and none of
 // B's; an upload on B reaches B only. The schedule fires on its own
-// (rate(1 minute)) with the trigger's constant input.
+// (cron(* * * * ? *), at the next minute) with the trigger's constant input.
 func TestLocalAllTriggers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
@@ -61,9 +61,16 @@ func TestLocalAllTriggers(t *testing.T) {
 	endpointA := fmt.Sprintf("http://127.0.0.1:%d", portA)
 	endpointB := fmt.Sprintf("http://127.0.0.1:%d", portB)
 	apiURL := map[string]string{}
+	var dirA string
 	for _, e := range []string{endpointA, endpointB} {
 		dir := localCopyDir(t, "testdata/alltriggers")
-		code, out, errOut := runLocal(t, "apply", "--auto-approve", "-C", dir, "--target", "local", "--endpoint", e)
+		args := []string{"apply", "--auto-approve", "-C", dir, "--target", "local"}
+		if e == endpointA {
+			dirA = dir // A is the recorded engine: --target local finds it
+		} else {
+			args = append(args, "--endpoint", e)
+		}
+		code, out, errOut := runLocal(t, args...)
 		if code != 0 {
 			t.Fatalf("apply to %s: exit %d\n%s%s", e, code, out, errOut)
 		}
@@ -172,6 +179,38 @@ func TestLocalAllTriggers(t *testing.T) {
 	if ev := a.object(t, gotA["bus"][0]); !strings.Contains(ev, `"detail-type": "OrderPlaced"`) || !strings.Contains(ev, `"detail": {"id": 1}`) {
 		t.Errorf("custom bus event = %s", ev)
 	}
+
+	// `evdeploy fire` produces one more event at each source of A.
+	before := a.markers(t)
+	for _, k := range kinds {
+		code, out, errOut := runLocal(t, "fire", k, "-C", dirA, "--target", "local")
+		if code != 0 {
+			t.Errorf("fire %s: exit %d\n%s%s", k, code, out, errOut)
+		}
+		if k == "http" && out != "fired\n" {
+			t.Errorf("fire http printed %q, want the handler's answer", out)
+		}
+	}
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		after := a.markers(t)
+		var short []string
+		for _, k := range kinds {
+			if len(after[k]) <= len(before[k]) {
+				short = append(short, k)
+			}
+		}
+		if len(short) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("fire produced no new event for %v\nengine log:\n%s", short, engineLog(t))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if code, _, errOut := runLocal(t, "fire", "nope", "-C", dirA, "--target", "local"); code == 0 || !strings.Contains(errOut, `no trigger "nope"`) {
+		t.Errorf("fire of an unknown trigger: exit %d, %s", code, errOut)
+	}
 }
 
 func freePort(t *testing.T) int {
@@ -196,6 +235,14 @@ type localClients struct {
 
 func newLocalClients(t *testing.T, endpoint string) *localClients {
 	t.Helper()
+	c := newLocalClientsAt(t, endpoint)
+	c.markerB = c.bucket(t, "alltriggers-dev-markers")
+	return c
+}
+
+// newLocalClientsAt makes SDK clients for the engine at endpoint.
+func newLocalClientsAt(t *testing.T, endpoint string) *localClients {
+	t.Helper()
 	tgt := &localstack.Target{Endpoint: endpoint, Region: "us-east-1"}
 	cfg, err := tgt.AWSConfig(t.Context(), "")
 	if err != nil {
@@ -206,7 +253,6 @@ func newLocalClients(t *testing.T, endpoint string) *localClients {
 		sns: sns.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), eb: eventbridge.NewFromConfig(cfg),
 		kinesis: kinesis.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg),
 	}
-	c.markerB = c.bucket(t, "alltriggers-dev-markers")
 	return c
 }
 

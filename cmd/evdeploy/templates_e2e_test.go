@@ -205,7 +205,7 @@ func resourceExists(ctx context.Context, cfg aws.Config, r state.Resource) (bool
 	case "aws_apigatewayv2_api":
 		_, err := apigatewayv2.NewFromConfig(cfg).GetApi(ctx, &apigatewayv2.GetApiInput{ApiId: aws.String(r.ID)})
 		return notFound(err)
-	case "aws_apigatewayv2_integration", "aws_apigatewayv2_route", "aws_apigatewayv2_stage":
+	case "aws_apigatewayv2_integration", "aws_apigatewayv2_route", "aws_apigatewayv2_stage", "aws_apigatewayv2_authorizer":
 		api, child, _ := strings.Cut(r.ID, "/")
 		c := apigatewayv2.NewFromConfig(cfg)
 		var err error
@@ -214,6 +214,8 @@ func resourceExists(ctx context.Context, cfg aws.Config, r state.Resource) (bool
 			_, err = c.GetIntegration(ctx, &apigatewayv2.GetIntegrationInput{ApiId: aws.String(api), IntegrationId: aws.String(child)})
 		case "aws_apigatewayv2_route":
 			_, err = c.GetRoute(ctx, &apigatewayv2.GetRouteInput{ApiId: aws.String(api), RouteId: aws.String(child)})
+		case "aws_apigatewayv2_authorizer":
+			_, err = c.GetAuthorizer(ctx, &apigatewayv2.GetAuthorizerInput{ApiId: aws.String(api), AuthorizerId: aws.String(child)})
 		default:
 			_, err = c.GetStage(ctx, &apigatewayv2.GetStageInput{ApiId: aws.String(api), StageName: aws.String(child)})
 		}

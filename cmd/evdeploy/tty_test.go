@@ -73,6 +73,8 @@ func TestNoColorAtTerminal(t *testing.T) {
 		{"--help"},
 		{"apply", "--help"},
 		{"state", "list", "-C", good},
+		{"graph", "-C", good},
+		{"graph", "--format", "svg", "-C", good},
 		{"output", "-C", good},
 		{"plan", "-C", good, "--target", "aws", "--region", "us-east-1", "--profile", "evdeploy-no-such-profile"},
 	}

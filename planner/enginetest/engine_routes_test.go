@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 	"github.com/sivchari/kumo"
 
@@ -92,6 +94,39 @@ func (e *routesEnv) run(t *testing.T) {
 		t.Fatalf("plan after apply is not empty:\n%v", got)
 	}
 
+	// Drift behind evdeploy's back: a route's subscription removed, and a
+	// foreign statement written into a queue policy evdeploy owns. The plan
+	// shows both; apply puts them back; the re-plan is clean.
+	var subArn, queueURL string
+	for _, r := range e.st.Doc().Resources {
+		switch r.Addr {
+		case "route.express/aws_sns_subscription.main":
+			subArn = r.ID
+		case "queue.shipping/aws_sqs_queue_policy.main":
+			queueURL = r.ID
+		}
+	}
+	if _, err := sns.NewFromConfig(e.cfg).Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: aws.String(subArn)}); err != nil {
+		t.Fatal(err)
+	}
+	foreign := `{"Version":"2012-10-17","Statement":[{"Sid":"someone-else","Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"*"}]}`
+	if _, err := sqs.NewFromConfig(e.cfg).SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(queueURL),
+		Attributes: map[string]string{"Policy": foreign}}); err != nil {
+		t.Fatal(err)
+	}
+	p := e.plan()
+	want := []string{
+		"+ route.express/aws_sns_subscription.main []",
+		"~ queue.shipping/aws_sqs_queue_policy.main [policy]",
+	}
+	if d := cmp.Diff(want, changes(p)); d != "" {
+		t.Errorf("plan after drift (-want +got):\n%s", d)
+	}
+	e.apply(p, e.d)
+	if got := changes(e.plan()); len(got) != 0 {
+		t.Fatalf("plan after repairing drift is not empty:\n%v", got)
+	}
+
 	// Two routes removed: exactly their resources go, and their statements
 	// leave the queue policy and their entry the bucket's notification.
 	var routes []*spec.Route
@@ -102,8 +137,8 @@ func (e *routesEnv) run(t *testing.T) {
 	}
 	e.app.Routes = routes
 	e.lower()
-	p := e.plan()
-	want := []string{
+	p = e.plan()
+	want = []string{
 		"- route.ops_to_stream/aws_eventbridge_rule.main []",
 		"- route.ops_to_stream/aws_eventbridge_target.main []",
 		"- route.ops_to_stream/aws_iam_role.main []",

@@ -17,11 +17,37 @@ function "api" {
   uses = [table.items.read, table.items.write]
 }
 
-table "items" {
-  hash_key = "id"
+variable "jwt_issuer" {
+  description = "the OpenID issuer whose tokens may delete items (your Cognito user pool, Auth0 tenant…)"
+  default     = "https://issuer.example.com/"
 }
 
-api "public" {}
+table "items" {
+  hash_key = "id"
+  # A global secondary index: look items up by name (Query on "by_name").
+  attribute "name" { type = "S" }
+  index "by_name" {
+    hash_key   = "name"
+    projection = "keys_only"
+  }
+}
+
+api "public" {
+  # Browsers on the shop's site may call the API; API Gateway answers the
+  # preflight requests itself.
+  cors {
+    allow_origins = ["https://shop.example.com"]
+    allow_methods = ["GET", "POST", "DELETE"]
+    allow_headers = ["content-type", "authorization"]
+    max_age       = "1h"
+  }
+  # Tokens from this issuer, for this audience, authorize the routes that
+  # name it (delete_item below).
+  jwt "users" {
+    issuer   = var.jwt_issuer
+    audience = ["items-web"]
+  }
+}
 
 trigger "create_item" {
   function = function.api
@@ -50,8 +76,10 @@ trigger "get_item" {
 trigger "delete_item" {
   function = function.api
   http {
-    api   = api.public
-    route = "DELETE /items/{id}"
+    api        = api.public
+    route      = "DELETE /items/{id}"
+    authorizer = "users"           # a valid JWT with the scope below, or 401
+    scopes     = ["items.delete"]
   }
 }
 

@@ -157,7 +157,7 @@ trigger "default_bus" {
 trigger "schedule" {
   function = function.schedule
   schedule {
-    expression = "rate(1 minute)"
+    expression = "cron(* * * * ? *)"
     input      = { job = "nightly" }
   }
 }
