@@ -210,7 +210,9 @@ func localConfig(endpoint, region string) aws.Config {
 	}
 }
 
-var probeClient = &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+// probeClient is bounded as a backstop: a program that accepts and never answers
+// must not hang a command whose caller forgot a deadline.
+var probeClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 
 // getJSON GETs url and decodes a 200 JSON body into v.
 func getJSON(ctx context.Context, url string, v any) error {
