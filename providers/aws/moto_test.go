@@ -72,6 +72,7 @@ func TestMoto(t *testing.T) {
 		{"LambdaFunctionErrors", TestLambdaFunctionErrors},
 		{"LambdaFunctionFromArtifactsBucket", TestLambdaFunctionFromArtifactsBucket},
 		{"LambdaFunctionSettings", TestLambdaFunctionSettings},
+		{"LambdaLayerVersionLifecycle", TestLambdaLayerVersionLifecycle},
 		{"LambdaPermissionLifecycle", TestLambdaPermissionLifecycle},
 		{"LambdaPermissionErrors", TestLambdaPermissionErrors},
 		{"LogGroupLifecycle", TestLogGroupLifecycle},

@@ -38,6 +38,7 @@ func New(cfg aws.Config) planner.Registry {
 		newSNSTopicPolicy(c),
 		newLambdaEventInvokeConfig(c),
 		newPipesPipe(c),
+		newLambdaLayerVersion(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {
