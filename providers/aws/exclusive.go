@@ -117,9 +117,18 @@ func functionStatements(ctx context.Context, api functionPolicyAPI, function str
 	return extraSids(aws.ToString(out.Policy), func(string) bool { return false })
 }
 
-// readExtraStatements sets a["extra_statements"] from the function's policy.
-func readExtraStatements(ctx context.Context, api functionPolicyAPI, function string, prior, a planner.Attrs) error {
-	sids, err := functionStatements(ctx, api, function)
+// readExtraStatements sets a["extra_statements"] from the function's policy,
+// taking it from share when a Prefetch read it for this refresh.
+func readExtraStatements(ctx context.Context, api functionPolicyAPI, share *readShare, function string, prior, a planner.Attrs) error {
+	var sids []string
+	var err error
+	if v, ok := share.take(function); ok {
+		if policy := v.(string); policy != "" { // "": no policy
+			sids, err = extraSids(policy, func(string) bool { return false })
+		}
+	} else {
+		sids, err = functionStatements(ctx, api, function)
+	}
 	if err != nil {
 		return err
 	}
