@@ -88,6 +88,9 @@ type deliverer struct {
 	putEvents func(ctx context.Context, region, bus string, entry json.RawMessage) error
 	// ready, when set, holds a function delivery until its handler polls.
 	ready func(ctx context.Context, name string)
+	// front, when set, is the engine's own endpoint: function deliveries go
+	// through it (and its asynchronous invocation layer) rather than to kumo.
+	front *kumoClient
 
 	mu        sync.Mutex
 	queueURLs map[string]string // by queue ARN
@@ -101,7 +104,11 @@ func (d *deliverer) Deliver(ctx context.Context, t Dest, m Message) error {
 		if d.ready != nil {
 			d.ready(ctx, t.Name)
 		}
-		_, _, err = d.kc.do(ctx, http.MethodPost, lambdaPrefix+"/"+url.PathEscape(t.Name)+"/invocations", "lambda",
+		via := d.kc
+		if d.front != nil {
+			via = *d.front
+		}
+		_, _, err = via.do(ctx, http.MethodPost, lambdaPrefix+"/"+url.PathEscape(t.Name)+"/invocations", "lambda",
 			map[string]string{"X-Amz-Invocation-Type": "Event", "Content-Type": "application/json"}, m.Body)
 	case DestQueue:
 		var qurl string

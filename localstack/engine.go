@@ -76,13 +76,13 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 		ln.Close()
 		return err
 	}
-	stopSelfCalls, err := routeSelfCalls(srv.URL)
+	endpoint := "http://" + ln.Addr().String()
+	stopSelfCalls, err := routeSelfCalls(srv.URL, endpoint)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer stopSelfCalls()
-	endpoint := "http://" + ln.Addr().String()
 	info := EngineInfo{
 		Kind: KindEmbedded, Engine: "kumo", EngineVersion: kumo.Version,
 		Version: opts.Version, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second),
@@ -118,6 +118,10 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 	}
 	handler = (&fidelity{endpoint: endpoint}).wrap(handler)
 	ev := newEvents(newKumoClient(srv.URL), lg)
+	// EventBridge invokes functions asynchronously: through the engine's
+	// front, so the function's async settings (retries, destinations) apply.
+	front := newKumoClient(endpoint)
+	ev.d.front = &front
 	if run != nil {
 		ev.d.ready = run.awaitReady
 	}

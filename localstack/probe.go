@@ -3,6 +3,7 @@ package localstack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 )
 
 // DefaultAccount is the account every local engine reports.
@@ -166,11 +168,35 @@ func callerAccount(ctx context.Context, endpoint string) (string, error) {
 	return aws.ToString(out.Account), nil
 }
 
+// accountOr is the endpoint's account for display (probe, status): def when
+// STS does not answer quickly.
 func accountOr(ctx context.Context, endpoint, def string) string {
 	if a, err := callerAccount(ctx, endpoint); err == nil && a != "" {
 		return a
 	}
 	return def
+}
+
+// deployAccount is the account ARNs are derived from when deploying, so a
+// wrong one is never guessed: STS is asked with the SDK's retries and a
+// generous limit (a loaded emulator — moto loading IAM's managed policies —
+// can take seconds to answer). Only an endpoint whose STS answers with an
+// API error (it does not implement GetCallerIdentity) gets def; one that
+// does not answer at all is an error.
+func deployAccount(ctx context.Context, endpoint, def string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cfg := localConfig(endpoint, "us-east-1")
+	out, err := sts.NewFromConfig(cfg, func(o *sts.Options) { o.RetryMaxAttempts = 5 }).
+		GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	var apiErr smithy.APIError
+	switch {
+	case err == nil && aws.ToString(out.Account) != "":
+		return aws.ToString(out.Account), nil
+	case err == nil, errors.As(err, &apiErr):
+		return def, nil
+	}
+	return "", fmt.Errorf("the endpoint %s did not say which account it emulates (STS GetCallerIdentity): %w", endpoint, err)
 }
 
 // localConfig is the only way this package builds an aws.Config: static
@@ -184,7 +210,9 @@ func localConfig(endpoint, region string) aws.Config {
 	}
 }
 
-var probeClient = &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+// probeClient is bounded as a backstop: a program that accepts and never answers
+// must not hang a command whose caller forgot a deadline.
+var probeClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 
 // getJSON GETs url and decodes a 200 JSON body into v.
 func getJSON(ctx context.Context, url string, v any) error {

@@ -109,6 +109,7 @@ func newRunner(kumoURL, endpoint string, lg *log.Logger) (*runner, error) {
 		// kumo keeps its resources there; the code it does not serve back
 		// is kept beside them, so a restarted engine runs its functions.
 		r.store = filepath.Join(dir, "evdeploy-functions")
+		r.checkpoints.load(filepath.Join(dir, "evdeploy-stream-checkpoints.json"))
 		r.restore(ctx)
 	}
 	go r.logs.run(ctx, 200*time.Millisecond)

@@ -50,3 +50,24 @@ func TestScheduleNext(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckpointsKept: stream read positions survive an engine restart when
+// the engine keeps its data (KUMO_DATA_DIR), so a restarted engine does not
+// deliver a stream's records again.
+func TestCheckpointsKept(t *testing.T) {
+	path := t.TempDir() + "/cp.json"
+	var a checkpoints
+	a.load(path)
+	a.set("uuid/shard-0", "49")
+	a.set("uuid/shard-1", "7")
+	var b checkpoints
+	b.load(path)
+	if got := b.get("uuid/shard-0") + "," + b.get("uuid/shard-1"); got != "49,7" {
+		t.Errorf("after a reload: %s, want 49,7", got)
+	}
+	var mem checkpoints // no path: in memory only
+	mem.set("k", "1")
+	if mem.get("k") != "1" {
+		t.Error("in-memory checkpoint lost")
+	}
+}

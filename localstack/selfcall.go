@@ -32,6 +32,7 @@ var selfCalls struct {
 	mu        sync.Mutex
 	installed bool
 	kumos     []*url.URL // live kumo servers of this process, newest last
+	fronts    []*url.URL // their engines' own endpoints, in the same order
 	// gates hold an invoke until the function's handler is ready (one per
 	// engine that runs functions: runner.awaitReady).
 	gates []*func(ctx context.Context, name string)
@@ -67,8 +68,12 @@ func awaitGates(ctx context.Context, name string) {
 
 // routeSelfCalls makes kumo's self-calls reach kumoURL until the returned
 // function is called.
-func routeSelfCalls(kumoURL string) (stop func(), err error) {
+func routeSelfCalls(kumoURL, frontURL string) (stop func(), err error) {
 	u, err := url.Parse(kumoURL)
+	if err != nil {
+		return nil, err
+	}
+	fr, err := url.Parse(frontURL)
 	if err != nil {
 		return nil, err
 	}
@@ -79,25 +84,28 @@ func routeSelfCalls(kumoURL string) (stop func(), err error) {
 		selfCalls.installed = true
 	}
 	selfCalls.kumos = append(selfCalls.kumos, u)
+	selfCalls.fronts = append(selfCalls.fronts, fr)
 	return func() {
 		selfCalls.mu.Lock()
 		defer selfCalls.mu.Unlock()
 		for i, k := range selfCalls.kumos {
 			if k == u {
 				selfCalls.kumos = append(selfCalls.kumos[:i], selfCalls.kumos[i+1:]...)
+				selfCalls.fronts = append(selfCalls.fronts[:i], selfCalls.fronts[i+1:]...)
 				break
 			}
 		}
 	}, nil
 }
 
-func currentKumo() *url.URL {
+// currentKumo returns the newest live kumo and its engine's endpoint.
+func currentKumo() (kumo, front *url.URL) {
 	selfCalls.mu.Lock()
 	defer selfCalls.mu.Unlock()
 	if n := len(selfCalls.kumos); n > 0 {
-		return selfCalls.kumos[n-1]
+		return selfCalls.kumos[n-1], selfCalls.fronts[n-1]
 	}
-	return nil
+	return nil, nil
 }
 
 type selfCallTransport struct{ base http.RoundTripper }
@@ -113,7 +121,7 @@ func isSelfCall(req *http.Request) bool {
 }
 
 func (t *selfCallTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	k := currentKumo()
+	k, front := currentKumo()
 	if k == nil || !isSelfCall(req) {
 		return t.base.RoundTrip(req)
 	}
@@ -139,9 +147,12 @@ func (t *selfCallTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		awaitGates(req.Context(), name)
 		return t.base.RoundTrip(out)
 	}
-	// An asynchronous invoke is accepted at once, as Lambda does; it waits
-	// for a starting handler in the background (kumo's caller gives up
-	// after 5 s, a Python handler with boto3 may take longer to start).
+	// An asynchronous invoke (S3, SNS) is accepted at once, as Lambda does;
+	// it goes through the engine's front, so the function's async settings
+	// (retries, destinations) apply, and waits for a starting handler in the
+	// background (kumo's caller gives up after 5 s, a Python handler with
+	// boto3 may take longer to start).
+	out.URL.Scheme, out.URL.Host = front.Scheme, front.Host
 	out = out.WithContext(context.WithoutCancel(req.Context()))
 	go func() {
 		ctx, cancel := context.WithTimeout(out.Context(), readyWait+10*time.Second)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -48,10 +50,21 @@ func streamKindOf(arn string) (streamKind, bool) {
 }
 
 // checkpoints remembers the last delivered sequence number per mapping and
-// shard.
+// shard; with a path, also across engine restarts.
 type checkpoints struct {
-	mu sync.Mutex
-	m  map[string]string
+	mu   sync.Mutex
+	m    map[string]string
+	path string // "" = in memory only
+}
+
+// load reads the checkpoints kept at path, and keeps them there from now on.
+func (c *checkpoints) load(path string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.path = path
+	if b, err := os.ReadFile(path); err == nil {
+		_ = json.Unmarshal(b, &c.m)
+	}
 }
 
 func (c *checkpoints) get(k string) string {
@@ -67,6 +80,14 @@ func (c *checkpoints) set(k, seq string) {
 		c.m = map[string]string{}
 	}
 	c.m[k] = seq
+	if c.path != "" {
+		if b, err := json.Marshal(c.m); err == nil && os.MkdirAll(filepath.Dir(c.path), 0o755) == nil {
+			tmp := c.path + ".tmp"
+			if os.WriteFile(tmp, b, 0o644) == nil {
+				_ = os.Rename(tmp, c.path)
+			}
+		}
+	}
 }
 
 // pollStream runs a reader per shard of the mapping's stream, picking up new

@@ -132,7 +132,8 @@ func normalizeEndpoint(ep string) (string, error) {
 // credentials, the endpoint as BaseEndpoint, and region (t.Region when "").
 // It never consults the default credential chain, shared config files or
 // AWS_ENDPOINT_URL_<SERVICE>, so nothing can reach real AWS. It fills
-// t.Account from the endpoint's STS (DefaultAccount when STS does not answer).
+// t.Account from the endpoint's STS (DefaultAccount only when its STS
+// answers that it does not implement GetCallerIdentity).
 func (t *Target) AWSConfig(ctx context.Context, region string) (aws.Config, error) {
 	if t.Endpoint == "" {
 		return aws.Config{}, fmt.Errorf("local target has no endpoint")
@@ -141,7 +142,11 @@ func (t *Target) AWSConfig(ctx context.Context, region string) (aws.Config, erro
 		region = t.Region
 	}
 	if t.Account == "" {
-		t.Account = accountOr(ctx, t.Endpoint, DefaultAccount)
+		acct, err := deployAccount(ctx, t.Endpoint, DefaultAccount)
+		if err != nil {
+			return aws.Config{}, err
+		}
+		t.Account = acct
 	}
 	return localConfig(t.Endpoint, region), nil
 }

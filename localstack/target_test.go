@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -206,5 +207,39 @@ func TestAWSConfigNeverUsesRealCredentials(t *testing.T) {
 	}
 	if cfg2, _ := tgt.AWSConfig(t.Context(), "us-west-2"); cfg2.Region != "us-west-2" {
 		t.Errorf("region override ignored: %q", cfg2.Region)
+	}
+}
+
+// TestDeployAccount: ARNs are derived from the account the endpoint's STS
+// reports; the default is used only when STS answers that it does not
+// implement the call, and an endpoint that does not answer is an error —
+// never a silently guessed account.
+func TestDeployAccount(t *testing.T) {
+	k := kumo.NewServer()
+	defer k.Close()
+	noSTS := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>not implemented</Message></Error><RequestId>1</RequestId></ErrorResponse>`)
+	}))
+	defer noSTS.Close()
+	dead := "http://127.0.0.1:" + fmt.Sprint(freePort(t))
+
+	for _, tc := range []struct {
+		name, endpoint, want string
+		wantErr              bool
+	}{
+		{name: "kumo's STS", endpoint: k.URL, want: "000000000000"},
+		{name: "no STS", endpoint: noSTS.URL, want: "999999999999"},
+		{name: "nothing listening", endpoint: dead, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+			defer cancel()
+			got, err := deployAccount(ctx, tc.endpoint, "999999999999")
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Fatalf("deployAccount = %q, %v; want %q, error %v", got, err, tc.want, tc.wantErr)
+			}
+		})
 	}
 }
