@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -212,6 +213,17 @@ func readRolePolicies(ctx context.Context, api rolePoliciesAPI, role string, pri
 	if err != nil {
 		return err
 	}
+	arns, err := attachedPolicyARNs(ctx, api, role)
+	if err != nil {
+		return err
+	}
+	setRolePolicies(names, arns, prior, a)
+	return nil
+}
+
+// setRolePolicies sets a["extra_inline_policies"] (the inline policy names
+// prior does not declare) and a["managed_policies"].
+func setRolePolicies(names, arns []string, prior, a planner.Attrs) {
 	ours := declared(prior, "inline_policy_names", isEvdeployPolicy)
 	var extra []string
 	for _, n := range names {
@@ -220,12 +232,7 @@ func readRolePolicies(ctx context.Context, api rolePoliciesAPI, role string, pri
 		}
 	}
 	a["extra_inline_policies"] = listAttr(extra)
-	arns, err := attachedPolicyARNs(ctx, api, role)
-	if err != nil {
-		return err
-	}
-	a["managed_policies"] = listAttr(arns)
-	return nil
+	a["managed_policies"] = listAttr(slices.Clone(arns))
 }
 
 // syncRolePolicies deletes the inline policies desired does not keep and
