@@ -597,31 +597,50 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 					return fmt.Errorf("journal: %w", err)
 				}
 			}
+			// sent: an earlier attempt found the name free and sent the
+			// create (ErrCreateSent), so what a later attempt collides
+			// with may be that attempt's resource.
+			sent := false
 			err = e.retry(ctx, o, start, func(ctx context.Context) error {
 				var err error
 				id, actual, err = h.Create(ctx, attrs)
+				if errors.Is(err, ErrCreateSent) {
+					sent = true
+				}
 				return err
 			})
 			if err != nil && journal && errors.Is(err, ErrAlreadyExists) {
 				// The name is taken. Either a retried call made it (the SDK
 				// retries a create whose answer was lost, and the retry
-				// finds the first one's resource), or it is someone else's.
-				// Only the first is adopted: lookupIntent checks ownership,
-				// by tags alone (this run's own journal entry proves
-				// nothing about a resource that was there before it).
+				// finds the first one's resource; or the executor retries
+				// a Create that sent its call and then was throttled), or
+				// it is someone else's. Only the first is adopted:
+				// lookupIntent checks ownership by tags, or — for a type
+				// whose tags come after the create — by an earlier
+				// attempt's free-name check and the resource's identity.
+				// This run's journal entry alone proves nothing about a
+				// resource that was there before it.
+				p := proofTags
+				if sent {
+					p = proofSent
+				}
 				var lookErr error
 				var found bool
 				var foreign string
-				id, actual, found, foreign, lookErr = lookupIntent(ctx, h, state.Intent{Name: journalName(d), Attrs: attrs}, proofTags)
+				id, actual, found, foreign, lookErr = lookupIntent(ctx, h, state.Intent{Name: journalName(d), Attrs: attrs}, p)
 				switch {
 				case lookErr == nil && found:
 					// The lost attempt may have stopped half-way (a bucket
 					// made, its settings not yet applied): finish the job.
 					actual, err = e.converge(ctx, o, start, h, id, attrs, actual)
 				case lookErr == nil:
-					// Not evdeploy's: never adopted, never changed, and
-					// nothing to look for later.
-					_ = e.st.ResolveIntent(a)
+					// Not evdeploy's: never adopted, never changed. The
+					// intent goes only when no attempt sent the create:
+					// otherwise this run may have made a resource under
+					// the name, and the next refresh must still look.
+					if !sent {
+						_ = e.st.ResolveIntent(a)
+					}
 					if foreign != "" {
 						err = &ForeignError{Addr: c.Addr, Name: journalName(d), Why: foreign}
 					}

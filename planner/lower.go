@@ -88,7 +88,7 @@ var ResourceTypes = []string{
 	TypeQueue, TypeTopic, TypeSubscription, TypeBus, TypeRule, TypeTarget,
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
 	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL, TypeAuthorizer,
-	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe,
+	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe, TypeLayer,
 }
 
 // lowering holds the state of one Lower call.
@@ -124,8 +124,9 @@ func (l *lowering) uploadLimit() int64 {
 // packages by content hash.
 func (l *lowering) artifactsBucket() {
 	need := false
-	for _, p := range l.opts.Packages {
-		if p != nil && p.Size > l.uploadLimit() {
+	for a, p := range l.opts.Packages {
+		// Layers are published inline (the command refuses bigger ones).
+		if a.Kind != spec.KindLayer && p != nil && p.Size > l.uploadLimit() {
 			need = true
 		}
 	}
@@ -163,6 +164,9 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 	}
 	// Data and routing blocks first: functions' environments and policies
 	// read their attributes.
+	for _, x := range app.Layers {
+		l.layer(x)
+	}
 	for _, q := range app.Queues {
 		l.queue(q)
 	}

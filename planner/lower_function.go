@@ -131,7 +131,7 @@ func (l *lowering) function(f *spec.Function) {
 	}
 	// nil when there is none, so removing the last variable is a change.
 	attrs["environment"] = l.environment(f)
-	functionSettings(f, attrs)
+	l.functionSettings(f, attrs)
 	fn := l.add(f.Addr, TypeFunction, "main", attrs, name, name, append(deps, logs, policy)...)
 	if f.Environment != nil && l.sensitive(f.Environment) {
 		l.out[fn.String()].Sensitive = []string{"environment"}

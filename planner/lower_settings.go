@@ -41,10 +41,14 @@ func settingsStatements(f *spec.Function) []iamStatement {
 // VPC and reserved concurrency. Each is set when off too (null for the
 // lists, which the handler reads back only when non-empty), so removing it
 // from the spec removes it from AWS.
-func functionSettings(f *spec.Function, attrs Attrs) {
+func (l *lowering) functionSettings(f *spec.Function, attrs Attrs) {
 	attrs["layers"] = nil
 	if len(f.Layers) > 0 {
 		attrs["layers"] = Norm(f.Layers)
+	}
+	if f.LayersExpr != nil {
+		// Reads layer.<name>.arn: the version ARN, known once published.
+		attrs["layers"] = l.expr(f.LayersExpr, f.Addr.String()+".layers")
 	}
 	attrs["tracing_mode"] = "PassThrough"
 	if f.Tracing {

@@ -17,7 +17,9 @@ import (
 //     an apply killed in between leaves it untagged), it carries no ownership
 //     tags at all, the journal of a previous apply of this deployment records
 //     that it issued that create, and every ForceNew attribute the service
-//     reports equals the journaled one (its full identity matches); or
+//     reports equals the journaled one (its full identity matches) — or,
+//     within one apply, an earlier attempt of the same create found the name
+//     free and sent the create (ErrCreateSent) and the identity matches; or
 //   - its type has no tags (inline policies, permissions, mappings,
 //     subscriptions, targets, routes…): each lives inside a parent resource
 //     (role, function, topic, rule, API) that is itself evdeploy's — apply
@@ -55,6 +57,12 @@ const (
 	// create; an untagged resource of a TagsAfterCreate type whose identity
 	// matches may be what it made.
 	proofJournal
+	// proofSent: an earlier attempt of this very create found the name free
+	// (its pre-create check) and sent the create call (ErrCreateSent), so
+	// an untagged resource of a TagsAfterCreate type whose identity matches
+	// is what that attempt made — the SDK's retry or the executor's retry
+	// of a create whose answer was lost collides with it.
+	proofSent
 )
 
 // judgeOwnership reports whether actual (what the service reports of a
@@ -83,7 +91,7 @@ func judgeOwnership(sch Schema, desired, actual Attrs, p proof) (owned bool, why
 		}
 		return false, "its ownership tags name another owner: " + strings.Join(differ, ", ")
 	}
-	if p == proofJournal && sch.TagsAfterCreate {
+	if (p == proofJournal || p == proofSent) && sch.TagsAfterCreate {
 		if bad := identityMismatch(sch, desired, actual); len(bad) > 0 {
 			return false, "it carries no evdeploy ownership tags and differs from what evdeploy would have created in " + strings.Join(bad, ", ")
 		}

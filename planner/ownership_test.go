@@ -5,6 +5,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/evdeploy/evdeploy/state"
 )
@@ -36,6 +39,12 @@ func TestJudgeOwnership(t *testing.T) {
 		{"untagged, tags come later, journaled, identity unreported", late, Attrs{"tags": ours, "name": "b", "key": "id"}, Attrs{"name": "b"}, proofJournal, true, ""},
 		{"untagged, tags come later, journaled, another identity", late, Attrs{"tags": ours, "name": "b", "key": "id"}, Attrs{"name": "b", "key": "pk"}, proofJournal, false,
 			"it carries no evdeploy ownership tags and differs from what evdeploy would have created in key"},
+		{"untagged, tags come later, an earlier attempt sent the create, identity matches", late, Attrs{"tags": ours, "name": "b", "key": "id"}, Attrs{"name": "b", "key": "id"}, proofSent, true, ""},
+		{"untagged, tags come later, an earlier attempt sent the create, another identity", late, Attrs{"tags": ours, "name": "b", "key": "id"}, Attrs{"name": "b", "key": "pk"}, proofSent, false,
+			"it carries no evdeploy ownership tags and differs from what evdeploy would have created in key"},
+		{"untagged, an earlier attempt sent the create, but tags come with the create", plain, Attrs{"tags": ours, "name": "q"}, Attrs{"name": "q"}, proofSent, false, "it carries no evdeploy ownership tags"},
+		{"another app's tags, an earlier attempt sent the create", late, Attrs{"tags": ours}, Attrs{"tags": map[string]any{"evdeploy:app": "web", "evdeploy:stage": "dev", "evdeploy:block": "queue.orders"}}, proofSent, false,
+			`its ownership tags name another owner: evdeploy:app="web"`},
 		{"type without tags: judged by the lookup", plain, Attrs{"function_name": "f"}, Attrs{"function_name": "f"}, proofTags, true, ""},
 	}
 	for _, tt := range tests {
@@ -174,5 +183,107 @@ func TestJournalDoesNotAdoptForeign(t *testing.T) {
 	}
 	if _, ok := fc.get("fake_role", "shop-dev-api-role"); !ok {
 		t.Error("destroy deleted a role evdeploy did not make")
+	}
+}
+
+// sentThenThrottled plays a TagsAfterCreate type whose first Create sends the
+// create call (the name was free) and then fails retryably: the resource
+// (what is in made, when set) appears untagged, and the error says the call
+// was sent. Later attempts are the fake's: the name is taken.
+type sentThenThrottled struct {
+	*fakeHandler
+	made  Attrs
+	calls int
+}
+
+func (h *sentThenThrottled) Schema() Schema {
+	s := h.fakeHandler.Schema()
+	s.TagsAfterCreate = true
+	return s
+}
+
+func (h *sentThenThrottled) Create(ctx context.Context, desired Attrs) (string, Attrs, error) {
+	h.calls++
+	if h.calls == 1 {
+		if h.made != nil {
+			h.cloud.put(h.schema.Type, h.made.String("name"), h.made)
+		}
+		return "", nil, errors.Join(ErrCreateSent, ErrThrottled, errors.New("SlowDown"))
+	}
+	return h.fakeHandler.Create(ctx, desired)
+}
+
+// The soak's bucket wedge, in the executor: the first Create of a type whose
+// tags come after the create sends its call (its answer lost, the SDK's
+// retries throttled), the executor retries the Create, and that attempt
+// collides with the untagged resource the first one made. Apply adopts it,
+// tags it and records it. Had the first attempt not made it — someone
+// else's with another owner's tags is there — apply stops with a
+// ForeignError, changes nothing of it, and keeps the journal entry: this run
+// sent a create, so the next refresh must still look.
+func TestApplyAdoptsWhatItsSentCreateMade(t *testing.T) {
+	tags := map[string]any{"evdeploy:app": "shop", "evdeploy:stage": "dev", "evdeploy:block": "function.api"}
+	theirs := Attrs{"name": "shop-dev-api-role", "policy": `{"Statement":["theirs"]}`, "arn": "arn:fake:fake_role:shop-dev-api-role",
+		"tags": map[string]any{"evdeploy:app": "web", "evdeploy:stage": "dev", "evdeploy:block": "function.api"}}
+	for _, tt := range []struct {
+		name    string
+		made    Attrs // what the first attempt leaves under the name
+		wantErr bool
+	}{
+		{"ours, untagged", Attrs{"name": "shop-dev-api-role", "policy": `{"Statement":[]}`, "arn": "arn:fake:fake_role:shop-dev-api-role", "tags": map[string]any{}}, false},
+		{"another owner's", theirs, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			fc := newFakeCloud(rec)
+			reg := fc.registry()
+			h := &sentThenThrottled{fakeHandler: reg["fake_role"].(*fakeHandler), made: tt.made}
+			reg["fake_role"] = h
+			d := appDesired(128)
+			for _, r := range d.Resources {
+				if r.Addr == roleA {
+					r.Attrs["tags"] = tags
+				}
+			}
+			doc := &state.Document{Lineage: "l"}
+			p, err := Diff(d, doc, map[string]Observation{}, reg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := newFakeState(rec, doc)
+			_, err = Apply(context.Background(), p, d, reg, st, ApplyOptions{BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+			if h.calls < 2 {
+				t.Fatalf("Create called %d times, want the executor's retry", h.calls)
+			}
+			got, _ := fc.get("fake_role", "shop-dev-api-role")
+			if tt.wantErr {
+				var foreign *ForeignError
+				if !errors.As(err, &foreign) {
+					t.Fatalf("err = %v, want a ForeignError", err)
+				}
+				if diff := cmp.Diff(theirs, got); diff != "" {
+					t.Errorf("someone else's role changed (-before +after):\n%s", diff)
+				}
+				if indexOf(st.addrs(), roleA.String()) >= 0 {
+					t.Error("someone else's role was recorded as ours")
+				}
+				if j := st.snapshot().Journal; len(j) != 1 || j[0].Addr != roleA.String() {
+					t.Errorf("journal = %v, want the role's intent kept", j)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("apply: %v", err)
+			}
+			if indexOf(st.addrs(), roleA.String()) < 0 {
+				t.Errorf("the role was not recorded: %v", st.addrs())
+			}
+			if diff := cmp.Diff(tags, got["tags"]); diff != "" {
+				t.Errorf("adopted role's tags (-want +got):\n%s", diff)
+			}
+			if j := st.snapshot().Journal; len(j) != 0 {
+				t.Errorf("journal keeps %v after the role was recorded", j)
+			}
+		})
 	}
 }

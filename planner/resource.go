@@ -140,3 +140,11 @@ var (
 // exists but evdeploy has no record of creating it. The planner never adopts such
 // a resource silently.
 var ErrAlreadyExists = errors.New("already exists and is not managed by this deployment")
+
+// ErrCreateSent is wrapped by the Create of a TagsAfterCreate type when it
+// fails after its own pre-create check found the name free and the create
+// call was sent: the resource may exist (the answer was lost, or a later call
+// of the Create failed) and, if so, it is this create's. A retry of the
+// Create by the executor that then collides with an untagged resource of the
+// same identity adopts it instead of calling it someone else's (ownership.go).
+var ErrCreateSent = errors.New("create sent")

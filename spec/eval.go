@@ -48,6 +48,7 @@ var RefAttrs = map[string][]string{
 	KindTable:    {"arn", "name", "stream_arn"},
 	KindStream:   {"arn", "name"},
 	KindAPI:      {"id", "url", "arn"},
+	KindLayer:    {"arn"},
 }
 
 // Capabilities lists, per block kind, the capability names `uses` may grant

@@ -67,7 +67,15 @@ func (d *decoder) functionSettings(fn *Function, a hcl.Attributes) {
 			fn.ReservedConcurrency = &n
 		}
 	}
-	if attr := a["layers"]; attr != nil {
+	if attr := a["layers"]; attr != nil && readsLayer(attr.Expr) {
+		refs, literal, ok := d.layerList(attr)
+		if !ok {
+			d.errorf(attr.Expr.Range(), "Invalid layer", "\"layers\" is a list of layer version ARNs and layer.<name>.arn references, like [layer.deps.arn].")
+			return
+		}
+		fn.LayerRefs, fn.Layers = refs, literal
+		fn.LayersExpr = attr.Expr
+	} else if attr != nil {
 		layers := d.strList(a, "layers")
 		seen := map[string]bool{}
 		for _, l := range layers {
@@ -147,4 +155,14 @@ func (d *decoder) idList(a hcl.Attributes, name string, re *regexp.Regexp, examp
 		seen[id] = true
 	}
 	return ids
+}
+
+// readsLayer reports whether expr reads a layer block (layer.deps.arn).
+func readsLayer(expr hcl.Expression) bool {
+	for _, tr := range expr.Variables() {
+		if tr.RootName() == KindLayer {
+			return true
+		}
+	}
+	return false
 }

@@ -19,6 +19,7 @@ const (
 	KindTrigger  = "trigger"
 	KindRoute    = "route"
 	KindOutput   = "output"
+	KindLayer    = "layer"
 )
 
 // Addr names a block: function.api, queue.orders. It is comparable and is the
@@ -54,6 +55,7 @@ type App struct {
 	Triggers  []*Trigger
 	Routes    []*Route
 	Outputs   []*Output
+	Layers    []*Layer
 
 	// eval holds what Eval needs (variables, locals, functions); set by Load.
 	eval *evaluator
@@ -114,10 +116,15 @@ type Function struct {
 	// function's role (as written, each once); nil when none.
 	ManagedPolicies []string
 
-	Layers              []string // layer version ARNs, in order
-	ReservedConcurrency *int     // nil: unreserved
-	Tracing             bool     // X-Ray active tracing
-	EphemeralStorage    int      // MB of /tmp, default 512
+	Layers []string // layer version ARNs, in order (when LayersExpr is nil)
+	// LayersExpr is the `layers` list when it reads layer.<name>.arn: the
+	// planner evaluates it once those layers are published. LayerRefs are
+	// the layers it reads.
+	LayersExpr          hcl.Expression
+	LayerRefs           []Addr
+	ReservedConcurrency *int // nil: unreserved
+	Tracing             bool // X-Ray active tracing
+	EphemeralStorage    int  // MB of /tmp, default 512
 	VPC                 *FunctionVPC
 	URL                 *FunctionURL
 
@@ -372,4 +379,13 @@ type Output struct {
 	Value       hcl.Expression
 	Description string
 	Sensitive   bool
+}
+
+// Layer is a layer block: a folder zipped as laid out (python/... for Python,
+// nodejs/node_modules/... for Node) and published as a Lambda layer version.
+type Layer struct {
+	Addr      Addr
+	DeclRange hcl.Range
+	Source    string   // absolute folder
+	Runtimes  []string // compatible runtimes
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/pflag"
 
+	"github.com/evdeploy/evdeploy/build"
 	"github.com/evdeploy/evdeploy/planner"
 	awsprov "github.com/evdeploy/evdeploy/providers/aws"
 	"github.com/evdeploy/evdeploy/spec"
@@ -129,6 +130,9 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 		apiURLFormat := ""
 		var uploadLimit int64
 		if target.Engine == "embedded" {
+			if err := engineLayers(app); err != nil {
+				return nil, err
+			}
 			runHere(f, app)
 			// The embedded engine takes any package inline, and never fetches
 			// code from S3 (it could neither run a staged package nor report
@@ -266,7 +270,32 @@ func buildPackages(ctx context.Context, f *Factory, app *spec.App) (map[spec.Add
 	for i, a := range arts {
 		out[app.Functions[i].Addr] = &planner.Package{Path: a.Path, SHA256: a.SHA256, Runtime: a.Runtime, Handler: a.Handler, Size: a.Size}
 	}
+	b := &build.Builder{Dir: app.Dir, Log: f.Logger.Infof}
+	for _, l := range app.Layers {
+		a, err := b.BuildLayer(ctx, build.Layer{Addr: l.Addr.String(), Source: l.Source})
+		if err != nil {
+			return nil, err
+		}
+		if a.Size > build.DirectUploadLimit {
+			return nil, fmt.Errorf("%s: the layer's zip is %s; evdeploy publishes layers inline, up to %s", l.Addr, humanSize(a.Size), humanSize(build.DirectUploadLimit))
+		}
+		out[l.Addr] = &planner.Package{Path: a.Path, SHA256: a.SHA256, Size: a.Size}
+	}
 	return out, nil
+}
+
+// engineLayers refuses a spec with layers on the embedded engine: kumo has no
+// PublishLayerVersion (it answers 400), so say which block cannot deploy
+// there instead of showing a deserialization error mid-apply.
+func engineLayers(app *spec.App) error {
+	if len(app.Layers) == 0 {
+		return nil
+	}
+	var addrs []string
+	for _, l := range app.Layers {
+		addrs = append(addrs, l.Addr.String())
+	}
+	return fmt.Errorf("%s: the embedded engine (kumo) cannot publish Lambda layers (it has no PublishLayerVersion); deploy layers to AWS, LocalStack or moto (--endpoint), or remove the layer block for local runs", strings.Join(addrs, ", "))
 }
 
 // hashSpec identifies everything a plan was computed from.

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -85,6 +86,16 @@ func (h *eventBridgeBus) Create(ctx context.Context, desired planner.Attrs) (str
 	if !hasCode(err, "ResourceNotFoundException") {
 		return "", nil, classify(err)
 	}
+	id, actual, err := h.create(ctx, name, desired, createTags)
+	if err != nil && !errors.Is(err, planner.ErrAlreadyExists) {
+		// The name was free: the bus may be this call's (ErrCreateSent).
+		err = fmt.Errorf("event bus %q: %w", name, errors.Join(planner.ErrCreateSent, err))
+	}
+	return id, actual, err
+}
+
+// create makes the bus Create found absent, then tags it.
+func (h *eventBridgeBus) create(ctx context.Context, name string, desired planner.Attrs, createTags []ebtypes.Tag) (string, planner.Attrs, error) {
 	var arn string
 	out, err := h.api.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(name), Tags: createTags})
 	switch {

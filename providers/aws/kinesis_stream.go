@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -157,6 +158,16 @@ func (h *kinesisStream) Create(ctx context.Context, desired planner.Attrs) (stri
 	if !hasCode(err, "ResourceNotFoundException") {
 		return "", nil, classify(err)
 	}
+	id, actual, err := h.create(ctx, name, desired, in)
+	if err != nil {
+		// The name was free: the stream may be this call's (ErrCreateSent).
+		err = fmt.Errorf("stream %q: %w", name, errors.Join(planner.ErrCreateSent, err))
+	}
+	return id, actual, err
+}
+
+// create makes the stream Create found absent and waits for it.
+func (h *kinesisStream) create(ctx context.Context, name string, desired planner.Attrs, in *kinesis.CreateStreamInput) (string, planner.Attrs, error) {
 	if _, err := h.api.CreateStream(ctx, in); err != nil && !hasCode(err, "ResourceInUseException") {
 		// ResourceInUseException, absent a moment ago, is the stream the
 		// lost attempt made.

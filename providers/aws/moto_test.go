@@ -73,6 +73,7 @@ func TestMoto(t *testing.T) {
 		{"LambdaFunctionErrors", TestLambdaFunctionErrors},
 		{"LambdaFunctionFromArtifactsBucket", TestLambdaFunctionFromArtifactsBucket},
 		{"LambdaFunctionSettings", TestLambdaFunctionSettings},
+		{"LambdaLayerVersionLifecycle", TestLambdaLayerVersionLifecycle},
 		{"LambdaPermissionLifecycle", TestLambdaPermissionLifecycle},
 		{"LambdaPermissionErrors", TestLambdaPermissionErrors},
 		{"LogGroupLifecycle", TestLogGroupLifecycle},

@@ -41,6 +41,7 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newSNSTopicPolicy(c),
 		newLambdaEventInvokeConfig(c),
 		newPipesPipe(c),
+		newLambdaLayerVersion(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {

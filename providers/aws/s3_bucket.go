@@ -244,6 +244,18 @@ func (h *s3Bucket) Create(ctx context.Context, desired planner.Attrs) (string, p
 	case !s3NotFound(err):
 		return "", nil, classify(err)
 	}
+	// The name was free: from here on a failure may leave the bucket this
+	// call made (an answer lost, a later call failed), so it is marked for
+	// the executor's retry to adopt rather than take for someone else's.
+	id, attrs, err := h.create(ctx, name, desired)
+	if err != nil && !errors.Is(err, planner.ErrAlreadyExists) {
+		err = fmt.Errorf("bucket %q: %w", name, errors.Join(planner.ErrCreateSent, err))
+	}
+	return id, attrs, err
+}
+
+// create makes the bucket Create found absent, then tags and configures it.
+func (h *s3Bucket) create(ctx context.Context, name string, desired planner.Attrs) (string, planner.Attrs, error) {
 	in := &s3.CreateBucketInput{Bucket: aws.String(name)}
 	if h.region != "" && h.region != "us-east-1" { // us-east-1 rejects its own name as a constraint
 		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{
