@@ -145,7 +145,12 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 		_ = json.NewEncoder(w).Encode(doc)
 	})
 	mux.Handle("/", handler)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+	// HTTP/2 without TLS too: the JS SDK's Kinesis client speaks only HTTP/2
+	// (prior knowledge on an http:// endpoint) and fails on an HTTP/1 server.
+	protos := new(http.Protocols)
+	protos.SetHTTP1(true)
+	protos.SetUnencryptedHTTP2(true)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second, Protocols: protos}
 
 	done := make(chan struct{})
 	go func() {

@@ -24,6 +24,9 @@ import (
 //   - SQS queue URLs: kumo says http://localhost:4566 whatever the engine's
 //     port; SDKs that send to the queue URL (boto3 and the AWS CLI do) would
 //     reach another engine or nothing. Rewritten to the engine's address.
+//
+// Not an answer but a transport: the engine's server also accepts HTTP/2
+// without TLS (engine.go), which the JS SDK's Kinesis client requires.
 
 type fidelity struct {
 	endpoint string // the engine's, for queue URLs

@@ -7,9 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evdeploy/evdeploy/internal/pkgfixture"
@@ -31,7 +34,7 @@ func TestLocalRunsBuiltPackages(t *testing.T) {
 			t.Skipf("%v does not run here: %v", tool, err)
 		}
 	}
-	localTestEnv(t)
+	_, port := localTestEnv(t)
 	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
 		t.Setenv(k, "")
 	}
@@ -88,16 +91,39 @@ function "calc" {
 	// The TypeScript and Python templates run on the same engine as scaffolded:
 	// zod is installed from the npm registry by npm ci and bundled; textkit is
 	// installed from the template's own wheel.
+	// Then an event produced at each template's real source (a message sent to
+	// the queue, a request to the route) must show the handler's effect: the
+	// worker's log line for the accepted order, the route's answer.
+	logs := newLocalClientsAt(t, fmt.Sprintf("http://127.0.0.1:%d", port)).logs
 	for _, c := range []struct {
 		template, fn, payload string
 		want                  map[string]any
+		trigger, event        string
+		effect                func(t *testing.T, app, fired string) bool
 	}{
 		{"queue-worker-ts", "worker",
 			`{"Records": [{"messageId": "m1", "body": "{\"order_id\": \"o-1\", \"item\": \"book\", \"quantity\": 2}"}, {"messageId": "m2", "body": "oops"}]}`,
-			map[string]any{"batchItemFailures": []any{map[string]any{"itemIdentifier": "m2"}}}},
+			map[string]any{"batchItemFailures": []any{map[string]any{"itemIdentifier": "m2"}}},
+			"orders", `{"order_id": "o-9", "item": "kettle", "quantity": 3}`,
+			func(t *testing.T, app, _ string) bool {
+				out, err := logs.FilterLogEvents(t.Context(), &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/aws/lambda/" + app + "-dev-worker")})
+				if err != nil {
+					return false
+				}
+				for _, e := range out.Events {
+					if strings.Contains(aws.ToString(e.Message), `"accepted":{"order_id":"o-9","item":"kettle","quantity":3}`) {
+						return true
+					}
+				}
+				return false
+			}},
 		{"http-api-python", "stats", `{"body": "The cat sat. The cat ran!"}`,
 			map[string]any{"statusCode": 200.0, "headers": map[string]any{"content-type": "application/json"},
-				"body": `{"words": 6, "sentences": 2, "top": [["the", 2], ["cat", 2], ["sat", 1]]}`}},
+				"body": `{"words": 6, "sentences": 2, "top": [["the", 2], ["cat", 2], ["sat", 1]]}`},
+			"text_stats", "A dog. A dog barked. Dogs!",
+			func(t *testing.T, _, fired string) bool {
+				return strings.TrimSpace(fired) == `{"words": 6, "sentences": 3, "top": [["a", 2], ["dog", 2], ["barked", 1]]}`
+			}},
 	} {
 		proj := filepath.Join(t.TempDir(), "p"+c.fn)
 		if code, out, errOut := runLocal(t, "init", "--template", c.template, proj); code != 0 {
@@ -107,6 +133,15 @@ function "calc" {
 			t.Fatalf("apply %s: exit %d\n%s%s", c.template, code, out, errOut)
 		}
 		invokeLocal(t, proj, c.fn, c.payload, c.want)
+		code, fired, errOut := runLocal(t, "fire", c.trigger, "--payload", c.event, "-C", proj, "--target", "local")
+		if code != 0 {
+			t.Fatalf("fire %s: exit %d\n%s%s", c.trigger, code, fired, errOut)
+		}
+		for deadline := time.Now().Add(60 * time.Second); !c.effect(t, "p"+c.fn, fired); time.Sleep(300 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no effect of the %s event within 60 s (fire printed %q)\nengine log:\n%s", c.template, c.trigger, fired, engineLog(t))
+			}
+		}
 		if code, out, errOut := runLocal(t, "destroy", "--auto-approve", "--allow-data-loss", "-C", proj, "--target", "local"); code != 0 {
 			t.Errorf("destroy %s: exit %d\n%s%s", c.template, code, out, errOut)
 		}

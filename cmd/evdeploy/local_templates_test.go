@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -40,6 +41,58 @@ func TestLocalTemplateFlows(t *testing.T) {
 				Key: map[string]ddbtypes.AttributeValue{"order_id": &ddbtypes.AttributeValueMemberS{Value: "o-1"}}})
 			return err == nil && got.Item != nil
 		}},
+		{"cron", "hourly", "", func(t *testing.T, app string) bool {
+			// The schedule fired now: the report of that run lands under reports/.
+			bucket := c.bucket(t, app+"-dev-reports")
+			out, err := c.s3.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: aws.String("reports/")})
+			return err == nil && len(out.Contents) == 1 && strings.HasSuffix(aws.ToString(out.Contents[0].Key), ".json")
+		}},
+		{"dynamodb-stream", "order_changes", `{"order_id":"o-7","status":"placed"}`, func(t *testing.T, app string) bool {
+			// The item put in orders comes back through the table's stream as
+			// one INSERT audit record naming its key.
+			out, err := c.ddb.Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(app + "-dev-audit")})
+			if err != nil || len(out.Items) != 1 {
+				return false
+			}
+			op, _ := out.Items[0]["operation"].(*ddbtypes.AttributeValueMemberS)
+			keys, _ := out.Items[0]["keys"].(*ddbtypes.AttributeValueMemberS)
+			return op != nil && op.Value == "INSERT" && keys != nil && strings.Contains(keys.Value, "o-7")
+		}},
+		{"kinesis-consumer", "clicks", `{"page":"/pricing","user":"ada","at":"2026-01-02T03:04:05Z"}`, func(t *testing.T, app string) bool {
+			// The record put on the stream adds one view to its page's counter.
+			got, err := c.ddb.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(app + "-dev-page_views"),
+				Key: map[string]ddbtypes.AttributeValue{"page": &ddbtypes.AttributeValueMemberS{Value: "/pricing"}}})
+			if err != nil || got.Item == nil {
+				return false
+			}
+			views, _ := got.Item["views"].(*ddbtypes.AttributeValueMemberN)
+			return views != nil && views.Value == "1"
+		}},
+		{"http-api", "create_item", `{"name":"teapot","note":"blue"}`, func(t *testing.T, app string) bool {
+			// The POST /items request stored the item in the table.
+			out, err := c.ddb.Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(app + "-dev-items")})
+			if err != nil || len(out.Items) != 1 {
+				return false
+			}
+			name, _ := out.Items[0]["name"].(*ddbtypes.AttributeValueMemberS)
+			return name != nil && name.Value == "teapot"
+		}},
+		{"event-bus", "place_order", `{"customer":"ada","email":"ada@example.com","priority":"express","lines":[{"sku":"book","quantity":2,"price_cents":1250}]}`, func(t *testing.T, app string) bool {
+			// POST /orders → producer → OrderPlaced on the bus → billing (every
+			// order) and express (express only) → SNS → notifier, whose
+			// delivery is one JSON line per email in its log group.
+			out, err := c.logs.FilterLogEvents(t.Context(), &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/aws/lambda/" + app + "-dev-notifier")})
+			if err != nil {
+				return false
+			}
+			var invoice, express bool
+			for _, e := range out.Events {
+				m := aws.ToString(e.Message)
+				invoice = invoice || strings.Contains(m, `"to":"ada@example.com"`) && strings.Contains(m, `"subject":"Invoice for order`)
+				express = express || strings.Contains(m, `"to":"ada@example.com"`) && strings.Contains(m, " ships ")
+			}
+			return invoice && express
+		}},
 	} {
 		t.Run(tc.template, func(t *testing.T) {
 			app := "tf" + strings.ReplaceAll(tc.template, "-", "")
@@ -48,7 +101,11 @@ func TestLocalTemplateFlows(t *testing.T) {
 			if code, out, errOut := runLocal(t, "apply", "--auto-approve", "-C", dir, "--target", "local"); code != 0 {
 				t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
 			}
-			if code, out, errOut := runLocal(t, "fire", tc.trigger, "--payload", tc.payload, "-C", dir, "--target", "local"); code != 0 {
+			args := []string{"fire", tc.trigger, "-C", dir, "--target", "local"}
+			if tc.payload != "" {
+				args = append(args, "--payload", tc.payload)
+			}
+			if code, out, errOut := runLocal(t, args...); code != 0 {
 				t.Fatalf("fire %s: exit %d\n%s%s", tc.trigger, code, out, errOut)
 			}
 			deadline := time.Now().Add(60 * time.Second)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -230,6 +231,7 @@ type localClients struct {
 	eb      *eventbridge.Client
 	kinesis *kinesis.Client
 	ddb     *dynamodb.Client
+	logs    *cloudwatchlogs.Client
 	markerB string
 }
 
@@ -252,6 +254,7 @@ func newLocalClientsAt(t *testing.T, endpoint string) *localClients {
 		s3:  s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
 		sns: sns.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), eb: eventbridge.NewFromConfig(cfg),
 		kinesis: kinesis.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg),
+		logs: cloudwatchlogs.NewFromConfig(cfg),
 	}
 	return c
 }
