@@ -187,12 +187,12 @@ func TestE2EShop(t *testing.T) {
 	for _, e := range emulators {
 		t.Run(e.name, func(t *testing.T) {
 			t.Parallel()
-			shopLifecycle(t, e.url(t))
+			shopLifecycle(t, e.name, e.url(t))
 		})
 	}
 }
 
-func shopLifecycle(t *testing.T, emu string) {
+func shopLifecycle(t *testing.T, emuName, emu string) {
 	proxy := apicalls.NewCounter(emu)
 	t.Cleanup(proxy.Close)
 	dir := copyDir(t, "../../examples/shop")
@@ -248,14 +248,27 @@ func shopLifecycle(t *testing.T, emu string) {
 		t.Errorf("%d APIs named %s, want 1", n, name("public"))
 	}
 
-	// A second plan has nothing to do. Its reads per resource in state are
-	// logged (issue 16 aims at 1.2; BENCHMARKS.md has the breakdown).
+	// A second plan has nothing to do, and reads each resource about once
+	// (issue 16): at most 1.2 requests per resource in state, counting every
+	// request the command sends. On kumo the roles cost 4 reads each (it has
+	// no GetAccountAuthorizationDetails, which serves every role and inline
+	// policy in one call), so the bound is checked where the roles were
+	// listed (moto) and kumo's count only logged; BENCHMARKS.md has the
+	// breakdown.
 	proxy.Reset()
 	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
 	ops := proxy.Ops()
 	reads, _ := proxy.Reset()
 	inState := len(stateResources(t, filepath.Join(dir, ".evdeploy", "state", stage+".json")))
-	t.Logf("no-change plan: %d reads for %d resources in state (%.2f each): %v", reads, inState, float64(reads)/float64(inState), ops)
+	perResource := float64(reads) / float64(inState)
+	t.Logf("no-change plan: %d reads for %d resources in state (%.2f each): %v", reads, inState, perResource, ops)
+	rolesListed := ops["GetRole"] == 0 // one list served every role
+	if emuName == "moto" && !rolesListed {
+		t.Errorf("on moto the roles were read one by one: %v", ops)
+	}
+	if rolesListed && perResource > 1.2 {
+		t.Errorf("no-change plan made %d requests for %d resources in state (%.2f each), want at most 1.2 each: %v", reads, inState, perResource, ops)
+	}
 	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, common...)...)
 	if _, w := proxy.Reset(); len(w) != 0 {
 		t.Errorf("a no-change apply made %d mutating calls: %v", len(w), w)

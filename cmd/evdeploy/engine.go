@@ -96,7 +96,7 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 	if err != nil {
 		return nil, err
 	}
-	s := &session{f: f, app: app, files: files, cfg: cfg, target: target, reg: awsprov.New(cfg)}
+	s := &session{f: f, app: app, files: files, cfg: cfg, target: target, reg: awsprov.New(cfg, awsprov.WithCaller(target.Account, target.Partition))}
 	s.backend, err = stateBackend(ctx, app, cfg)
 	if err != nil {
 		return nil, err

@@ -119,6 +119,25 @@ func TestE2ELayer(t *testing.T) {
 		t.Errorf("function layers = %v, want version 2 of %s", l, layerName)
 	}
 
+	// Drift: the version deleted out of band is published again, and the
+	// function follows it; then the re-plan is clean.
+	v2 := fnLayers()[0]
+	if _, err := lc.DeleteLayerVersion(ctx, &lambda.DeleteLayerVersionInput{LayerName: aws.String(layerName), VersionNumber: aws.Int64(2)}); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{
+		"function.api/aws_lambda_function.main update layers",
+		"layer.deps/aws_lambda_layer_version.main create",
+	}
+	if d := cmp.Diff(want, planChanges(t, common...)); d != "" {
+		t.Errorf("deleted version (-want +got):\n%s", d)
+	}
+	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, common...)...)
+	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
+	if l := fnLayers(); len(l) != 1 || l[0] == v2 || !strings.HasSuffix(l[0], ":layer:"+layerName+":3") {
+		t.Errorf("function layers after the drift repair = %v, want version 3 of %s", l, layerName)
+	}
+
 	mustEvd(t, 0, append([]string{"destroy", "--auto-approve"}, common...)...)
 	if v := versions(); len(v) != 0 {
 		t.Errorf("versions after destroy = %v, want none", v)

@@ -146,7 +146,7 @@ Stop it: evdeploy local down
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantInfo := &TargetInfo{Target: "local", Engine: localstack.KindEmbedded, Endpoint: endpoint, Region: "us-east-1", Account: "000000000000"}
+	wantInfo := &TargetInfo{Target: "local", Engine: localstack.KindEmbedded, Endpoint: endpoint, Region: "us-east-1", Account: "000000000000", Partition: "aws"}
 	if d := cmp.Diff(wantInfo, info); d != "" {
 		t.Errorf("TargetInfo (-want +got):\n%s", d)
 	}
@@ -222,7 +222,7 @@ func TestTargetLocalAutoStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantInfo := &TargetInfo{Target: "local", Engine: localstack.KindEmbedded, Endpoint: endpoint, Region: "eu-west-1", Account: "000000000000"}
+	wantInfo := &TargetInfo{Target: "local", Engine: localstack.KindEmbedded, Endpoint: endpoint, Region: "eu-west-1", Account: "000000000000", Partition: "aws"}
 	if d := cmp.Diff(wantInfo, info); d != "" {
 		t.Errorf("TargetInfo (-want +got):\n%s", d)
 	}

@@ -23,6 +23,9 @@ type TargetInfo struct {
 	Endpoint string // "" for AWS's own endpoints
 	Region   string
 	Account  string
+	// Partition is the account's ("aws", "aws-cn", ...); with Account it is
+	// handed to the providers so that STS is asked once per command.
+	Partition string
 }
 
 // ID identifies the target in the state document ("aws:123456789012:us-east-1",
@@ -132,8 +135,13 @@ func (f *Factory) awsConfig(ctx context.Context, specRegion string) (aws.Config,
 	if err != nil {
 		return aws.Config{}, nil, explainAWSError(err, g.Profile, cfg.Region, g.Endpoint)
 	}
+	partition := "aws"
+	// The caller's ARN names the partition: arn:<partition>:sts::<account>:...
+	if parts := strings.SplitN(aws.ToString(out.Arn), ":", 3); len(parts) == 3 && parts[0] == "arn" {
+		partition = parts[1]
+	}
 	return cfg, &TargetInfo{
-		Target: "aws", Endpoint: g.Endpoint, Region: cfg.Region, Account: aws.ToString(out.Account),
+		Target: "aws", Endpoint: g.Endpoint, Region: cfg.Region, Account: aws.ToString(out.Account), Partition: partition,
 	}, nil
 }
 
@@ -160,6 +168,6 @@ func (f *Factory) localConfig(ctx context.Context, specRegion string) (aws.Confi
 		return aws.Config{}, nil, err
 	}
 	return cfg, &TargetInfo{
-		Target: "local", Engine: t.Engine, Endpoint: t.Endpoint, Region: cfg.Region, Account: t.Account,
+		Target: "local", Engine: t.Engine, Endpoint: t.Endpoint, Region: cfg.Region, Account: t.Account, Partition: "aws",
 	}, nil
 }

@@ -64,7 +64,7 @@ func TestAWSConfigTargetAWS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := &TargetInfo{Target: "aws", Endpoint: k.URL, Region: tt.wantRegion, Account: "000000000000"}
+			want := &TargetInfo{Target: "aws", Endpoint: k.URL, Region: tt.wantRegion, Account: "000000000000", Partition: "aws"}
 			if d := cmp.Diff(want, info); d != "" {
 				t.Errorf("TargetInfo (-want +got):\n%s", d)
 			}
@@ -104,7 +104,7 @@ func TestAWSConfigTargetLocalUsesTestCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &TargetInfo{Target: "local", Engine: "endpoint", Endpoint: k.URL, Region: "eu-north-1", Account: "000000000000"}
+	want := &TargetInfo{Target: "local", Engine: "endpoint", Endpoint: k.URL, Region: "eu-north-1", Account: "000000000000", Partition: "aws"}
 	if d := cmp.Diff(want, info); d != "" {
 		t.Errorf("TargetInfo (-want +got):\n%s", d)
 	}

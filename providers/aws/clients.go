@@ -41,6 +41,13 @@ type clients struct {
 	pipes  *pipes.Client
 	sts    *sts.Client
 
+	// functionPolicies shares a function's resource policy, read once in a
+	// refresh, between the function's Read and its permissions' Reads.
+	functionPolicies readShare
+	// roleShares holds what the role Prefetch read, for the roles' and
+	// their inline policies' Reads.
+	roleShares roleShares
+
 	// caller caches GetCallerIdentity: the account and partition for ARNs a
 	// handler must derive before the resource exists (an SNS topic's).
 	callerMu  sync.Mutex

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -117,9 +118,18 @@ func functionStatements(ctx context.Context, api functionPolicyAPI, function str
 	return extraSids(aws.ToString(out.Policy), func(string) bool { return false })
 }
 
-// readExtraStatements sets a["extra_statements"] from the function's policy.
-func readExtraStatements(ctx context.Context, api functionPolicyAPI, function string, prior, a planner.Attrs) error {
-	sids, err := functionStatements(ctx, api, function)
+// readExtraStatements sets a["extra_statements"] from the function's policy,
+// taking it from share when a Prefetch read it for this refresh.
+func readExtraStatements(ctx context.Context, api functionPolicyAPI, share *readShare, function string, prior, a planner.Attrs) error {
+	var sids []string
+	var err error
+	if v, ok := share.take(function); ok {
+		if policy := v.(string); policy != "" { // "": no policy
+			sids, err = extraSids(policy, func(string) bool { return false })
+		}
+	} else {
+		sids, err = functionStatements(ctx, api, function)
+	}
 	if err != nil {
 		return err
 	}
@@ -203,6 +213,17 @@ func readRolePolicies(ctx context.Context, api rolePoliciesAPI, role string, pri
 	if err != nil {
 		return err
 	}
+	arns, err := attachedPolicyARNs(ctx, api, role)
+	if err != nil {
+		return err
+	}
+	setRolePolicies(names, arns, prior, a)
+	return nil
+}
+
+// setRolePolicies sets a["extra_inline_policies"] (the inline policy names
+// prior does not declare) and a["managed_policies"].
+func setRolePolicies(names, arns []string, prior, a planner.Attrs) {
 	ours := declared(prior, "inline_policy_names", isEvdeployPolicy)
 	var extra []string
 	for _, n := range names {
@@ -211,12 +232,7 @@ func readRolePolicies(ctx context.Context, api rolePoliciesAPI, role string, pri
 		}
 	}
 	a["extra_inline_policies"] = listAttr(extra)
-	arns, err := attachedPolicyARNs(ctx, api, role)
-	if err != nil {
-		return err
-	}
-	a["managed_policies"] = listAttr(arns)
-	return nil
+	a["managed_policies"] = listAttr(slices.Clone(arns))
 }
 
 // syncRolePolicies deletes the inline policies desired does not keep and

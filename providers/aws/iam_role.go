@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -29,9 +30,12 @@ type iamRoleAPI interface {
 }
 
 // iamRole manages aws_iam_role; its physical id is the role name.
-type iamRole struct{ api iamRoleAPI }
+type iamRole struct {
+	api   iamRoleAPI
+	share *roleShares // what Prefetch read (iam_role_prefetch.go)
+}
 
-func newIAMRole(c *clients) *iamRole { return &iamRole{api: c.iam} }
+func newIAMRole(c *clients) *iamRole { return &iamRole{api: c.iam, share: &c.roleShares} }
 
 func (*iamRole) Schema() planner.Schema {
 	return planner.Schema{
@@ -51,6 +55,14 @@ func isIAMNotFound(err error) bool {
 }
 
 func (h *iamRole) Read(ctx context.Context, id string, prior planner.Attrs) (planner.Attrs, bool, error) {
+	if h.share != nil {
+		if v, ok := h.share.roles.take(id); ok {
+			snap := v.(roleSnapshot)
+			a := maps.Clone(snap.attrs)
+			setRolePolicies(snap.inline, snap.attached, prior, a)
+			return a, true, nil
+		}
+	}
 	out, err := h.api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(id)})
 	if isIAMNotFound(err) {
 		return nil, false, nil
@@ -99,6 +111,7 @@ func iamTags(m map[string]string) []iamtypes.Tag {
 }
 
 func (h *iamRole) Create(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, error) {
+	h.share.forgetAll() // the role and its policies are changing
 	name := desired.String("name")
 	policy, err := canonicalJSON(desired.String("assume_role_policy"))
 	if err != nil {
@@ -134,6 +147,7 @@ func (h *iamRole) Create(ctx context.Context, desired planner.Attrs) (string, pl
 }
 
 func (h *iamRole) Update(ctx context.Context, id string, prior, desired planner.Attrs) (planner.Attrs, error) {
+	h.share.forgetAll() // the role and its policies are changing
 	if !planner.Equal(prior["assume_role_policy"], desired["assume_role_policy"]) {
 		policy, err := canonicalJSON(desired.String("assume_role_policy"))
 		if err != nil {
@@ -178,6 +192,7 @@ func (h *iamRole) Update(ctx context.Context, id string, prior, desired planner.
 }
 
 func (h *iamRole) Delete(ctx context.Context, id string, _ planner.Attrs) error {
+	h.share.forgetAll() // the role and its policies are changing
 	// AWS refuses to delete a role that still has inline policies
 	// (DeleteConflict), so remove them first.
 	p := iam.NewListRolePoliciesPaginator(h.api, &iam.ListRolePoliciesInput{RoleName: aws.String(id)})

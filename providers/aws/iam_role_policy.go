@@ -20,9 +20,14 @@ type iamRolePolicyAPI interface {
 
 // iamRolePolicy manages aws_iam_role_policy, a role's inline policy; its
 // physical id is "<role>:<policy name>".
-type iamRolePolicy struct{ api iamRolePolicyAPI }
+type iamRolePolicy struct {
+	api   iamRolePolicyAPI
+	share *roleShares // documents the role Prefetch read
+}
 
-func newIAMRolePolicy(c *clients) *iamRolePolicy { return &iamRolePolicy{api: c.iam} }
+func newIAMRolePolicy(c *clients) *iamRolePolicy {
+	return &iamRolePolicy{api: c.iam, share: &c.roleShares}
+}
 
 func (*iamRolePolicy) Schema() planner.Schema {
 	return planner.Schema{
@@ -46,6 +51,11 @@ func (h *iamRolePolicy) Read(ctx context.Context, id string, _ planner.Attrs) (p
 	if err != nil {
 		return nil, false, err
 	}
+	if h.share != nil {
+		if v, ok := h.share.rolePolicies.take(id); ok {
+			return planner.Attrs{"role": role, "name": name, "policy": mustCanonicalJSON(v.(string))}, true, nil
+		}
+	}
 	out, err := h.api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
 	if isIAMNotFound(err) {
 		return nil, false, nil
@@ -67,6 +77,7 @@ func (h *iamRolePolicy) put(ctx context.Context, desired planner.Attrs) (planner
 		return nil, fmt.Errorf("policy: %w", err)
 	}
 	role, name := desired.String("role"), desired.String("name")
+	h.forget(rolePolicyKey(role, name))
 	if _, err := h.api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
 		RoleName: aws.String(role), PolicyName: aws.String(name), PolicyDocument: aws.String(policy),
 	}); err != nil {
@@ -79,6 +90,7 @@ func (h *iamRolePolicy) Create(ctx context.Context, desired planner.Attrs) (stri
 	// PutRolePolicy silently replaces a policy of the same name, so look first:
 	// Create must never take over a policy evdeploy has no record of.
 	id := desired.String("role") + ":" + desired.String("name")
+	h.forget(id)
 	if _, exists, err := h.Read(ctx, id, nil); err != nil {
 		return "", nil, err
 	} else if exists {
@@ -100,9 +112,17 @@ func (h *iamRolePolicy) Delete(ctx context.Context, id string, _ planner.Attrs) 
 	if err != nil {
 		return err
 	}
+	h.forget(id)
 	_, err = h.api.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
 	if err != nil && !isIAMNotFound(err) {
 		return classify(err)
 	}
 	return nil
+}
+
+// forget drops what the role Prefetch read of the policy (it is changing).
+func (h *iamRolePolicy) forget(id string) {
+	if h.share != nil {
+		h.share.rolePolicies.forget(id)
+	}
 }

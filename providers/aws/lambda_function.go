@@ -41,10 +41,13 @@ const functionWait = 5 * time.Minute
 
 // lambdaFunction manages aws_lambda_function; its physical id is the function name.
 type lambdaFunction struct {
-	api     lambdaFunctionAPI
-	s3      packageUploader // stages packages too big for a direct upload
-	staged  stagedPackages  // what this process has uploaded
-	waitMin time.Duration   // the waiters' first poll interval
+	api lambdaFunctionAPI
+	// policies holds resource policies the permissions' Prefetch read for
+	// this refresh (one GetPolicy serves the function and its permissions).
+	policies *readShare
+	s3       packageUploader // stages packages too big for a direct upload
+	staged   stagedPackages  // what this process has uploaded
+	waitMin  time.Duration   // the waiters' first poll interval
 }
 
 // packageUploader is the part of the S3 API used to stage a package in the
@@ -54,7 +57,7 @@ type packageUploader interface {
 }
 
 func newLambdaFunction(c *clients) *lambdaFunction {
-	return &lambdaFunction{api: c.lambda, s3: c.s3, waitMin: time.Second}
+	return &lambdaFunction{api: c.lambda, s3: c.s3, waitMin: time.Second, policies: &c.functionPolicies}
 }
 
 // packageCode returns where Lambda takes the package from: the zip itself,
@@ -321,7 +324,7 @@ func (h *lambdaFunction) Read(ctx context.Context, id string, prior planner.Attr
 	}
 	a := functionAttrs(out)
 	// The resource policy is the function's own surface (exclusive.go).
-	if err := readExtraStatements(ctx, h.api, id, prior, a); err != nil {
+	if err := readExtraStatements(ctx, h.api, h.policies, id, prior, a); err != nil {
 		return nil, false, err
 	}
 	return a, true, nil
@@ -336,6 +339,7 @@ func architectures(desired planner.Attrs) []lambdatypes.Architecture {
 
 func (h *lambdaFunction) Create(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, error) {
 	name := desired.String("function_name")
+	h.policies.forget(name)
 	role := desired.String("role")
 	// A role that is not an ARN can never work: fail before calling AWS
 	// (which answers ValidationException) with an error that says so.
@@ -430,6 +434,7 @@ func (h *lambdaFunction) waitUpdated(ctx context.Context, name, what string) err
 }
 
 func (h *lambdaFunction) Update(ctx context.Context, id string, _, desired planner.Attrs) (planner.Attrs, error) {
+	h.policies.forget(id)
 	// Compare with what is deployed (not the prior state) so a no-change
 	// apply makes no write call and drift is repaired.
 	cur, err := h.get(ctx, id)
@@ -572,6 +577,7 @@ func (h *lambdaFunction) Update(ctx context.Context, id string, _, desired plann
 }
 
 func (h *lambdaFunction) Delete(ctx context.Context, id string, _ planner.Attrs) error {
+	h.policies.forget(id)
 	_, err := h.api.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(id)})
 	if err != nil && !isLambdaNotFound(err) {
 		return classify(err)

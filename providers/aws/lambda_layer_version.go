@@ -17,6 +17,7 @@ import (
 type layerAPI interface {
 	PublishLayerVersion(context.Context, *lambda.PublishLayerVersionInput, ...func(*lambda.Options)) (*lambda.PublishLayerVersionOutput, error)
 	GetLayerVersion(context.Context, *lambda.GetLayerVersionInput, ...func(*lambda.Options)) (*lambda.GetLayerVersionOutput, error)
+	ListLayerVersions(context.Context, *lambda.ListLayerVersionsInput, ...func(*lambda.Options)) (*lambda.ListLayerVersionsOutput, error)
 	DeleteLayerVersion(context.Context, *lambda.DeleteLayerVersionInput, ...func(*lambda.Options)) (*lambda.DeleteLayerVersionOutput, error)
 }
 
@@ -108,6 +109,41 @@ func (h *lambdaLayerVersion) Create(ctx context.Context, desired planner.Attrs) 
 	}
 	id := aws.ToString(out.LayerVersionArn)
 	return id, layerAttrs(aws.ToString(out.LayerArn), id, out.Version, aws.ToString(out.Description), out.CompatibleRuntimes, out.Content), nil
+}
+
+// Find adopts the newest version of the layer with desired's content and
+// runtimes: a publish whose answer was lost (the run stopped before state
+// recorded its ARN) is this deployment's, not an orphan.
+func (h *lambdaLayerVersion) Find(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, bool, error) {
+	name := desired.String("layer_name")
+	p := lambda.NewListLayerVersionsPaginator(h.api, &lambda.ListLayerVersionsInput{LayerName: aws.String(name)})
+	var best planner.Attrs
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if isLambdaNotFound(err) {
+			return "", nil, false, nil
+		}
+		if err != nil {
+			return "", nil, false, classify(err)
+		}
+		for _, v := range page.LayerVersions {
+			a, exists, err := h.Read(ctx, aws.ToString(v.LayerVersionArn), nil)
+			if err != nil {
+				return "", nil, false, err
+			}
+			if !exists || a.String("code_sha256") != desired.String("code_sha256") ||
+				!slices.Equal(a.Strings("compatible_runtimes"), desired.Strings("compatible_runtimes")) {
+				continue
+			}
+			if best == nil || a["version"].(int64) > best["version"].(int64) {
+				best = a
+			}
+		}
+	}
+	if best == nil {
+		return "", nil, false, nil
+	}
+	return best.String("arn"), best, true, nil
 }
 
 func (h *lambdaLayerVersion) Update(ctx context.Context, id string, _, _ planner.Attrs) (planner.Attrs, error) {

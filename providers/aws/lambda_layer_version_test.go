@@ -59,6 +59,15 @@ func TestLambdaLayerVersionLifecycle(t *testing.T) {
 		t.Errorf("Read (-want +got):\n%s", d)
 	}
 
+	// A publish whose answer was lost is found by content.
+	if got, _, found, err := h.Find(ctx, desired); err != nil || !found || got != id {
+		t.Errorf("Find = %q, %v, %v; want %q", got, found, err, id)
+	}
+	other := planner.Attrs{"layer_name": name, "compatible_runtimes": []any{"python3.12"}, "code_sha256": sha}
+	if got, _, found, err := h.Find(ctx, other); err != nil || found {
+		t.Errorf("Find with other runtimes = %q, %v, %v; want not found", got, found, err)
+	}
+
 	// New content: a new version; the old one is deleted (replacement).
 	path2, sha2 := testZip(t, "def helper():\n    return 2\n")
 	desired["code_path"], desired["code_sha256"] = path2, sha2
@@ -80,6 +89,9 @@ func TestLambdaLayerVersionLifecycle(t *testing.T) {
 		if err := h.Delete(ctx, v, nil); err != nil {
 			t.Errorf("Delete twice %s: %v", v, err)
 		}
+	}
+	if _, _, found, err := h.Find(ctx, desired); err != nil || found {
+		t.Errorf("Find after Delete = %v, %v", found, err)
 	}
 	if _, _, err := h.Read(ctx, "arn:aws:lambda:us-east-1:123456789012:function:nope", nil); err == nil {
 		t.Error("Read of a function ARN: no error")

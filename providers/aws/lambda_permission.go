@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -27,13 +26,14 @@ type lambdaPermissionAPI interface {
 type lambdaPermission struct {
 	api lambdaPermissionAPI
 
-	// prefetched holds, by permission id, the policy Prefetch read for its
-	// function ("" when the function has none or is gone); one Read each.
-	mu         sync.Mutex
-	prefetched map[string]string
+	// policies holds function policies read once for the function's Read
+	// and its permissions' Reads (shared with the function handler).
+	policies *readShare
 }
 
-func newLambdaPermission(c *clients) *lambdaPermission { return &lambdaPermission{api: c.lambda} }
+func newLambdaPermission(c *clients) *lambdaPermission {
+	return &lambdaPermission{api: c.lambda, policies: &c.functionPolicies}
+}
 
 func (*lambdaPermission) Schema() planner.Schema {
 	return planner.Schema{
@@ -129,32 +129,26 @@ func (h *lambdaPermission) getPolicy(ctx context.Context, function string) (stri
 	return aws.ToString(out.Policy), nil
 }
 
-// Prefetch reads, once, the policy of every function that two or more of the
-// permissions belong to (a function invoked by several sources); each
-// permission's Read then takes its statement from it.
+// Prefetch reads, once, the resource policy of every function the
+// permissions belong to: the function's own Read (which checks the policy for
+// foreign statements) and each permission's Read then take it from there,
+// instead of each asking Lambda.
 func (h *lambdaPermission) Prefetch(ctx context.Context, ids []string) error {
-	byFunction := map[string][]string{}
+	byFunction := map[string]int{}
 	for _, id := range ids {
 		if function, _, err := splitPermissionID(id); err == nil {
-			byFunction[function] = append(byFunction[function], id)
+			byFunction[function]++
 		}
 	}
-	got := map[string]string{}
+	got := map[string]*shared{}
 	for function, perms := range byFunction {
-		if len(perms) < 2 {
-			continue
-		}
 		policy, err := h.getPolicy(ctx, function)
 		if err != nil {
 			return err
 		}
-		for _, id := range perms {
-			got[id] = policy
-		}
+		got[function] = &shared{v: policy, left: perms + 1}
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.prefetched = got
+	h.policies.reset(got)
 	return nil
 }
 
@@ -163,14 +157,11 @@ func (h *lambdaPermission) Read(ctx context.Context, id string, _ planner.Attrs)
 	if err != nil {
 		return nil, false, err
 	}
-	h.mu.Lock()
-	policy, ok := h.prefetched[id]
-	delete(h.prefetched, id)
-	h.mu.Unlock()
-	if !ok {
-		if policy, err = h.getPolicy(ctx, function); err != nil {
-			return nil, false, err
-		}
+	var policy string
+	if v, ok := h.policies.take(function); ok {
+		policy = v.(string)
+	} else if policy, err = h.getPolicy(ctx, function); err != nil {
+		return nil, false, err
 	}
 	if policy == "" {
 		return nil, false, nil
@@ -215,6 +206,7 @@ func (h *lambdaPermission) Read(ctx context.Context, id string, _ planner.Attrs)
 func (h *lambdaPermission) Create(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, error) {
 	function, sid := desired.String("function_name"), desired.String("statement_id")
 	id := function + "/" + sid
+	h.policies.forget(function) // the policy is about to change: read it afresh
 	// ResourceConflictException means both "statement id exists" and "an
 	// update is in progress"; looking first tells a collision apart without
 	// reading the message.
@@ -277,6 +269,7 @@ func (h *lambdaPermission) Delete(ctx context.Context, id string, _ planner.Attr
 	if err != nil {
 		return err
 	}
+	h.policies.forget(function)
 	_, err = h.api.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(function), StatementId: aws.String(sid)})
 	if err != nil && !isLambdaNotFound(err) {
 		return classify(err)

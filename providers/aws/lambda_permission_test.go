@@ -72,13 +72,13 @@ func TestLambdaPermissionLifecycle(t *testing.T) {
 		t.Errorf("Read of a missing statement = %v, %v", exists, err)
 	}
 
-	// Prefetch reads the function's policy once for its permissions; each
-	// Read answers from it, the same as alone, once.
+	// Prefetch reads the function's policy once for its permissions and the
+	// function; each Read answers from it, the same as alone, once.
 	if err := h.Prefetch(ctx, append(slices.Clone(ids), fn+"/other")); err != nil {
 		t.Fatal(err)
 	}
-	if len(h.prefetched) != 3 {
-		t.Fatalf("prefetched %d permissions, want 3", len(h.prefetched))
+	if e := c.functionPolicies.m[fn]; e == nil || e.left != 4 {
+		t.Fatalf("prefetched %+v for %s, want the policy for 3 permissions and the function", e, fn)
 	}
 	for i, id := range ids {
 		got, exists, err := h.Read(ctx, id, nil)
@@ -92,8 +92,15 @@ func TestLambdaPermissionLifecycle(t *testing.T) {
 	if _, exists, err := h.Read(ctx, fn+"/other", nil); err != nil || exists {
 		t.Errorf("prefetched Read of a missing statement = %v, %v", exists, err)
 	}
-	if len(h.prefetched) != 0 {
-		t.Errorf("prefetched entries left after one Read each: %v", h.prefetched)
+	fa, exists, err := newLambdaFunction(c).Read(ctx, fn, nil)
+	if err != nil || !exists {
+		t.Fatalf("function Read after Prefetch = %v, %v", exists, err)
+	}
+	if d := cmp.Diff([]any{"s3-uploads", "sns-orders"}, fa["extra_statements"]); d != "" {
+		t.Errorf("function Read from the prefetched policy: extra_statements (-want +got):\n%s", d)
+	}
+	if len(c.functionPolicies.m) != 0 {
+		t.Errorf("prefetched policies left after one Read each: %v", c.functionPolicies.m)
 	}
 
 	// Every attribute forces replacement: delete and create anew.

@@ -63,6 +63,7 @@ func TestMoto(t *testing.T) {
 		{"IAMRoleCollision", TestIAMRoleCollision},
 		{"IAMRoleErrors", TestIAMRoleErrors},
 		{"IAMRoleExclusive", TestIAMRoleExclusive},
+		{"IAMRolePrefetch", TestIAMRolePrefetch},
 		{"LambdaFunctionExtraStatements", TestLambdaFunctionExtraStatements},
 		{"KinesisStreamLifecycle", TestKinesisStreamLifecycle},
 		{"KinesisStreamOnDemand", TestKinesisStreamOnDemand},

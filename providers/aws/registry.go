@@ -9,8 +9,11 @@ import (
 // New builds the handler for every resource type evdeploy deploys, talking to
 // whatever endpoint cfg points at (AWS, LocalStack, the embedded engine).
 // Adding a type: one file with its handler, one line here, its tests.
-func New(cfg aws.Config) planner.Registry {
+func New(cfg aws.Config, opts ...Option) planner.Registry {
 	c := newClients(cfg)
+	for _, o := range opts {
+		o(c)
+	}
 	handlers := []planner.Handler{
 		newIAMRole(c),
 		newIAMRolePolicy(c),
@@ -45,4 +48,19 @@ func New(cfg aws.Config) planner.Registry {
 		reg[h.Schema().Type] = h
 	}
 	return reg
+}
+
+// Option adjusts the clients New builds.
+type Option func(*clients)
+
+// WithCaller gives the account id and partition the caller already knows (the
+// CLI asks STS once to name the target), so the handlers do not ask again.
+// Empty values are ignored.
+func WithCaller(account, partition string) Option {
+	return func(c *clients) {
+		if account == "" || partition == "" {
+			return
+		}
+		c.account, c.partition = account, partition
+	}
 }
