@@ -8,7 +8,8 @@
 //
 // $EVDEPLOY_BENCH_LATENCY (e.g. 50ms) delays every API call;
 // $EVDEPLOY_BENCH_PROFILE (a directory) makes every command write a CPU
-// profile. Results, with the command and the machine, go in BENCHMARKS.md.
+// profile; $EVDEPLOY_BENCH_ENDPOINT (e.g. http://127.0.0.1:5123 of a
+// `moto_server -p 5123`) runs against that emulator instead of kumo. Results, with the command and the machine, go in BENCHMARKS.md.
 // Nothing here is a timed assertion: `go test ./bench` only checks the
 // harness and the critical-path arithmetic.
 package bench
