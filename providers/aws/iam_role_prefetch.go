@@ -49,8 +49,10 @@ func (h *iamRole) Prefetch(ctx context.Context, ids []string) error {
 		want[id] = true
 	}
 	details := map[string]iamtypes.RoleDetail{}
+	// The lists cover every role of the account, not only evdeploy's: pages
+	// of the largest size IAM allows keep that to two calls up to 1,000 roles.
 	p := iam.NewGetAccountAuthorizationDetailsPaginator(api, &iam.GetAccountAuthorizationDetailsInput{
-		Filter: []iamtypes.EntityType{iamtypes.EntityTypeRole},
+		Filter: []iamtypes.EntityType{iamtypes.EntityTypeRole}, MaxItems: aws.Int32(1000),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -65,7 +67,7 @@ func (h *iamRole) Prefetch(ctx context.Context, ids []string) error {
 	}
 	roles := map[string]*shared{}
 	docs := map[string]*shared{}
-	lp := iam.NewListRolesPaginator(api, &iam.ListRolesInput{})
+	lp := iam.NewListRolesPaginator(api, &iam.ListRolesInput{MaxItems: aws.Int32(1000)})
 	for lp.HasMorePages() {
 		page, err := lp.NextPage(ctx)
 		if err != nil {
