@@ -24,6 +24,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/evdeploy/evdeploy/internal/apicalls"
+	"github.com/evdeploy/evdeploy/state"
 )
 
 var (
@@ -244,21 +245,7 @@ func TestFaultKilledApply(t *testing.T) {
 			ctx := context.Background()
 			cfg := sdkConfig(emu)
 			name := func(s string) string { return "crash-" + stage + "-" + s }
-			if n := countAPIs(t, cfg, name("web")); n != 1 {
-				t.Errorf("%d APIs named %s, want 1", n, name("web"))
-			}
-			q, err := sqs.NewFromConfig(cfg).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name("jobs"))})
-			if err != nil {
-				t.Fatal(err)
-			}
-			qa, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqsAttr{"QueueArn"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			queueArn := qa.Attributes["QueueArn"]
-			if n := countMappings(t, cfg, queueArn); n != 1 {
-				t.Errorf("%d mappings from %s, want 1", n, queueArn)
-			}
+			queueArn := assertOneAPIAndMapping(t, cfg, stage)
 			apis, _ := apigatewayv2.NewFromConfig(cfg).GetApis(ctx, &apigatewayv2.GetApisInput{})
 			for _, a := range apis.Items {
 				if aws.ToString(a.Name) != name("web") {
@@ -274,18 +261,7 @@ func TestFaultKilledApply(t *testing.T) {
 			// Destroy leaves nothing.
 			deployed := stateResources(t, filepath.Join(dir, ".evdeploy", "state", stage+".json"))
 			runBin(t, bin, 0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, args...)...)
-			for _, res := range deployed {
-				exists, err := resourceExists(ctx, cfg, res)
-				if err != nil || exists {
-					t.Errorf("%s (%s) after destroy: exists=%v err=%v", res.Addr, res.ID, exists, err)
-				}
-			}
-			if n := countAPIs(t, cfg, name("web")); n != 0 {
-				t.Errorf("%d APIs left", n)
-			}
-			if n := countMappings(t, cfg, queueArn); n != 0 {
-				t.Errorf("%d mappings left", n)
-			}
+			assertNothingLeft(t, cfg, stage, queueArn, deployed)
 		})
 	}
 }
@@ -589,5 +565,49 @@ func TestFaultKilledDestroy(t *testing.T) {
 				t.Errorf("state still lists:\n%s", list)
 			}
 		})
+	}
+}
+
+// assertOneAPIAndMapping checks that the crash project has exactly one of what
+// the service names itself (its API and its mapping), and returns the jobs
+// queue's ARN.
+func assertOneAPIAndMapping(t *testing.T, cfg aws.Config, stage string) string {
+	t.Helper()
+	ctx := context.Background()
+	name := func(s string) string { return "crash-" + stage + "-" + s }
+	if n := countAPIs(t, cfg, name("web")); n != 1 {
+		t.Errorf("%d APIs named %s, want 1", n, name("web"))
+	}
+	q, err := sqs.NewFromConfig(cfg).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name("jobs"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qa, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqsAttr{"QueueArn"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queueArn := qa.Attributes["QueueArn"]
+	if n := countMappings(t, cfg, queueArn); n != 1 {
+		t.Errorf("%d mappings from %s, want 1", n, queueArn)
+	}
+	return queueArn
+}
+
+// assertNothingLeft checks, after destroy, that none of the deployed resources
+// and none of the crash project's APIs and mappings remain.
+func assertNothingLeft(t *testing.T, cfg aws.Config, stage, queueArn string, deployed []state.Resource) {
+	t.Helper()
+	ctx := context.Background()
+	for _, res := range deployed {
+		exists, err := resourceExists(ctx, cfg, res)
+		if err != nil || exists {
+			t.Errorf("%s (%s) after destroy: exists=%v err=%v", res.Addr, res.ID, exists, err)
+		}
+	}
+	if n := countAPIs(t, cfg, "crash-"+stage+"-web"); n != 0 {
+		t.Errorf("%d APIs left", n)
+	}
+	if n := countMappings(t, cfg, queueArn); n != 0 {
+		t.Errorf("%d mappings left", n)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -21,9 +20,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/evdeploy/evdeploy/internal/apicalls"
 )
@@ -162,39 +158,12 @@ func soakRun(t *testing.T, bin, emu string, seed uint64, lostAnswers bool) *soak
 	runBin(t, bin, 0, append([]string{"plan", "--detailed-exitcode"}, args...)...)
 
 	// Exactly one of what the service names itself.
-	ctx := context.Background()
 	cfg := sdkConfig(emu)
-	name := func(s string) string { return "crash-" + stage + "-" + s }
-	if n := countAPIs(t, cfg, name("web")); n != 1 {
-		t.Errorf("%d APIs named %s, want 1", n, name("web"))
-	}
-	q, err := sqs.NewFromConfig(cfg).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name("jobs"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	qa, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqsAttr{"QueueArn"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	queueArn := qa.Attributes["QueueArn"]
-	if n := countMappings(t, cfg, queueArn); n != 1 {
-		t.Errorf("%d mappings from %s, want 1", n, queueArn)
-	}
+	queueArn := assertOneAPIAndMapping(t, cfg, stage)
 
 	deployed := stateResources(t, filepath.Join(dir, ".evdeploy", "state", stage+".json"))
 	converge("destroy", "--auto-approve", "--allow-data-loss")
-	for _, res := range deployed {
-		exists, err := resourceExists(ctx, cfg, res)
-		if err != nil || exists {
-			t.Errorf("%s (%s) after destroy: exists=%v err=%v", res.Addr, res.ID, exists, err)
-		}
-	}
-	if n := countAPIs(t, cfg, name("web")); n != 0 {
-		t.Errorf("%d APIs left", n)
-	}
-	if n := countMappings(t, cfg, queueArn); n != 0 {
-		t.Errorf("%d mappings left", n)
-	}
+	assertNothingLeft(t, cfg, stage, queueArn, deployed)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return &soakStats{counts: h.stats}
