@@ -47,7 +47,7 @@ var RefAttrs = map[string][]string{
 	KindBucket:   {"arn", "name"},
 	KindTable:    {"arn", "name", "stream_arn"},
 	KindStream:   {"arn", "name"},
-	KindAPI:      {"id", "url", "arn"},
+	KindAPI:      {"id", "url", "arn", "domain_target"},
 	KindLayer:    {"arn"},
 }
 

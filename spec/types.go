@@ -259,6 +259,7 @@ type API struct {
 	PhysicalName string
 	CORS         *CORS            // nil: no CORS configuration
 	JWT          []*JWTAuthorizer // sorted by name
+	Domain       *Domain          // nil: served at the execute-api URL only
 	Tags         map[string]string
 }
 
