@@ -45,6 +45,7 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newLambdaEventInvokeConfig(c),
 		newPipesPipe(c),
 		newLambdaLayerVersion(c),
+		newMetricAlarm(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {
