@@ -47,7 +47,10 @@ func TestQuotaProxyThrottles(t *testing.T) {
 		service, code string
 		call          func() error
 	}{
-		{"lambda", "TooManyRequestsException", func() error { _, err := cl.lambda.GetAccountSettings(ctx, &lambda.GetAccountSettingsInput{}); return err }},
+		{"lambda", "TooManyRequestsException", func() error {
+			_, err := cl.lambda.GetAccountSettings(ctx, &lambda.GetAccountSettingsInput{})
+			return err
+		}},
 		{"iam", "Throttling", func() error { _, err := cl.iam.ListRoles(ctx, &iam.ListRolesInput{}); return err }},
 		{"sqs", "RequestThrottled", func() error { _, err := cl.sqs.ListQueues(ctx, &sqs.ListQueuesInput{}); return err }},
 		{"sns", "ThrottlingException", func() error { _, err := cl.sns.ListTopics(ctx, &sns.ListTopicsInput{}); return err }},
