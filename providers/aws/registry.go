@@ -42,6 +42,11 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newLambdaEventInvokeConfig(c),
 		newPipesPipe(c),
 		newLambdaLayerVersion(c),
+		newACMCertificate(c),
+		newACMCertificateValidation(c),
+		newRoute53Record(c),
+		newAPIGatewayDomainName(c),
+		newAPIGatewayAPIMapping(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {
