@@ -103,7 +103,7 @@ var ResourceTypes = []string{
 	TypeQueue, TypeTopic, TypeSubscription, TypeBus, TypeRule, TypeTarget,
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
 	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL, TypeAuthorizer,
-	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe, TypeLayer,
+	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe, TypeLayer, TypeAlarm,
 	TypeCertificate, TypeCertWait, TypeRecord, TypeDomainName, TypeAPIMapping,
 }
 
@@ -208,6 +208,7 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 	for _, f := range app.Functions {
 		l.functionAttrs(f)
 	}
+	l.alarms()
 	for _, t := range app.Triggers {
 		l.trigger(t)
 	}

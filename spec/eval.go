@@ -49,6 +49,7 @@ var RefAttrs = map[string][]string{
 	KindStream:   {"arn", "name"},
 	KindAPI:      {"id", "url", "arn", "domain_target"},
 	KindLayer:    {"arn"},
+	KindAlarm:    {"arn", "name"},
 }
 
 // Capabilities lists, per block kind, the capability names `uses` may grant

@@ -82,7 +82,9 @@ func TestE2EDomainsOnMoto(t *testing.T) {
 	// moto is shared by the package's tests: this test's zone only.
 	zone := "example.com"
 	zoneID := domainsZone(t, ctx, r53, zone)
-	t.Cleanup(func() { _, _ = r53.DeleteHostedZone(context.Background(), &route53.DeleteHostedZoneInput{Id: aws.String(zoneID)}) })
+	t.Cleanup(func() {
+		_, _ = r53.DeleteHostedZone(context.Background(), &route53.DeleteHostedZoneInput{Id: aws.String(zoneID)})
+	})
 	handWritten := zoneRecords(t, ctx, r53, zoneID)
 
 	existing, err := certs.RequestCertificate(ctx, &acm.RequestCertificateInput{DomainName: aws.String("admin.example.com"), ValidationMethod: "DNS"})
@@ -128,7 +130,9 @@ func TestE2EDomainsOnMoto(t *testing.T) {
 		t.Errorf("certificate %s: %s %s", certARN, aws.ToString(c.Certificate.DomainName), c.Certificate.Status)
 	}
 	tags, err := certs.ListTagsForCertificate(ctx, &acm.ListTagsForCertificateInput{CertificateArn: aws.String(certARN)})
-	if err != nil || !slices.ContainsFunc(tags.Tags, func(tg acmtypes.Tag) bool { return aws.ToString(tg.Key) == "evdeploy:stage" && aws.ToString(tg.Value) == stage }) {
+	if err != nil || !slices.ContainsFunc(tags.Tags, func(tg acmtypes.Tag) bool {
+		return aws.ToString(tg.Key) == "evdeploy:stage" && aws.ToString(tg.Value) == stage
+	}) {
 		t.Errorf("certificate tags %v (%v), want evdeploy's", tags, err)
 	}
 	value := strings.TrimSuffix(aws.ToString(c.Certificate.DomainValidationOptions[0].ResourceRecord.Value), ".")

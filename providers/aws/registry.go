@@ -14,6 +14,9 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 	for _, o := range opts {
 		o(c)
 	}
+	if c.budgets != nil {
+		c.paced(c.budgets)
+	}
 	handlers := []planner.Handler{
 		newIAMRole(c),
 		newIAMRolePolicy(c),
@@ -47,6 +50,7 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newRoute53Record(c),
 		newAPIGatewayDomainName(c),
 		newAPIGatewayAPIMapping(c),
+		newMetricAlarm(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {
