@@ -100,6 +100,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: KindRoute, LabelNames: []string{"name"}},
 		{Type: KindOutput, LabelNames: []string{"name"}},
 		{Type: KindLayer, LabelNames: []string{"name"}},
+		{Type: KindAppOutputs, LabelNames: []string{"name"}},
 	},
 }
 
@@ -255,6 +256,8 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 				app.Outputs = append(app.Outputs, d.output(addr, b))
 			case KindLayer:
 				app.Layers = append(app.Layers, d.layer(addr, b))
+			case KindAppOutputs:
+				app.AppOutputs = append(app.AppOutputs, d.appOutputs(addr, b))
 			}
 		}
 	}
@@ -262,6 +265,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 
 	// Phase 5: checks across blocks.
 	d.validate(app, deps)
+	app.AppOutputRefs = dedupAppOutputRefs(d.appOutputRefs)
 	diags = append(diags, sortDiags(d.diags)...)
 	if diags.HasErrors() {
 		return nil, parser.Files(), diags
@@ -270,7 +274,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 }
 
 // kindOrder is the order blocks are decoded and listed in.
-var kindOrder = []string{KindLayer, KindFunction, KindQueue, KindTopic, KindBus, KindBucket, KindTable, KindStream, KindAPI, KindTrigger, KindRoute, KindOutput}
+var kindOrder = []string{KindAppOutputs, KindLayer, KindFunction, KindQueue, KindTopic, KindBus, KindBucket, KindTable, KindStream, KindAPI, KindTrigger, KindRoute, KindOutput}
 
 func sortApp(a *App) {
 	sortBy(a.Functions, func(x *Function) string { return x.Addr.Name })
@@ -285,6 +289,7 @@ func sortApp(a *App) {
 	sortBy(a.Triggers, func(x *Trigger) string { return x.Addr.Name })
 	sortBy(a.Routes, func(x *Route) string { return x.Addr.Name })
 	sortBy(a.Outputs, func(x *Output) string { return x.Addr.Name })
+	sortBy(a.AppOutputs, func(x *AppOutputs) string { return x.Addr.Name })
 }
 
 func sortBy[T any](s []T, key func(T) string) {

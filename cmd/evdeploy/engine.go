@@ -70,6 +70,9 @@ type session struct {
 	doc     *state.Document
 	reg     planner.Registry
 	desired *planner.Desired
+	// external is what the plan read from outside the app (other apps'
+	// outputs, resources made elsewhere).
+	external *external
 	// specHash binds a saved plan to the spec, variables, stage, target and
 	// code it was made from.
 	specHash string
@@ -151,6 +154,12 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 		if target.Target == "local" {
 			local = target.Endpoint
 		}
+		ext, diags := readExternal(ctx, app, cfg, target)
+		if diags.HasErrors() {
+			printDiagnostics(f, files, diags)
+			return nil, silentExit(exitError)
+		}
+		s.external = ext
 		desired, diags := planner.Lower(app, planner.LowerOptions{
 			Account:           target.Account,
 			Region:            target.Region,
@@ -158,6 +167,8 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 			LocalEndpoint:     local,
 			APIURLFormat:      apiURLFormat,
 			DirectUploadLimit: uploadLimit,
+			Existing:          ext.existing,
+			AppOutputs:        ext.outputs,
 		})
 		if diags.HasErrors() {
 			printDiagnostics(f, files, diags)
