@@ -135,6 +135,8 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 	async := newAsyncInvokes(handler, endpoint, srv.URL, lg)
 	defer async.close()
 	handler = async
+	// Custom domains: kumo has no /v2/domainnames (domains.go).
+	handler = newDomains(handler, endpoint, os.Getenv("KUMO_DATA_DIR"), lg)
 	mux := http.NewServeMux()
 	mux.HandleFunc(HealthPath, func(w http.ResponseWriter, r *http.Request) {
 		doc := info
