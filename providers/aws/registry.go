@@ -45,6 +45,11 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newLambdaEventInvokeConfig(c),
 		newPipesPipe(c),
 		newLambdaLayerVersion(c),
+		newACMCertificate(c),
+		newACMCertificateValidation(c),
+		newRoute53Record(c),
+		newAPIGatewayDomainName(c),
+		newAPIGatewayAPIMapping(c),
 		newMetricAlarm(c),
 	}
 	reg := planner.Registry{}
