@@ -89,6 +89,7 @@ var ResourceTypes = []string{
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
 	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL, TypeAuthorizer,
 	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe, TypeLayer,
+	TypeSSMParameter, TypeSecret,
 }
 
 // lowering holds the state of one Lower call.
@@ -166,6 +167,9 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 	// read their attributes.
 	for _, x := range app.Layers {
 		l.layer(x)
+	}
+	for _, s := range app.Secrets {
+		l.secret(s)
 	}
 	for _, q := range app.Queues {
 		l.queue(q)

@@ -49,6 +49,7 @@ var RefAttrs = map[string][]string{
 	KindStream:   {"arn", "name"},
 	KindAPI:      {"id", "url", "arn"},
 	KindLayer:    {"arn"},
+	KindSecret:   {"arn", "name"},
 }
 
 // Capabilities lists, per block kind, the capability names `uses` may grant
@@ -61,6 +62,7 @@ var Capabilities = map[string][]string{
 	KindTable:    {"read", "write"},
 	KindStream:   {"put", "read"},
 	KindFunction: {"invoke"},
+	KindSecret:   {"read"},
 }
 
 // Eval evaluates an expression taken from the App (a function's Environment, an

@@ -56,6 +56,7 @@ type App struct {
 	Routes    []*Route
 	Outputs   []*Output
 	Layers    []*Layer
+	Secrets   []*Secret // secret blocks (spec/secret.go)
 
 	// eval holds what Eval needs (variables, locals, functions); set by Load.
 	eval *evaluator

@@ -42,6 +42,8 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newLambdaEventInvokeConfig(c),
 		newPipesPipe(c),
 		newLambdaLayerVersion(c),
+		newSSMParameter(c),
+		newSecretsManagerSecret(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {
