@@ -33,7 +33,9 @@ type decoder struct {
 	// urlRefs are the function.x.url references, checked once every
 	// function is decoded (only a function with a url block has one).
 	urlRefs []blockRef
-	diags   hcl.Diagnostics
+	// domainRefs are the api.x.domain_target references (domain.go).
+	domainRefs []blockRef
+	diags      hcl.Diagnostics
 	// start is the beginning of the first file, the subject of diagnostics
 	// about something missing from the whole project.
 	start hcl.Range
@@ -128,6 +130,9 @@ func (d *decoder) refs(expr hcl.Expression) (addrs []Addr, locals []string, ok b
 			}
 			if attr, attrRng, _ := step(tr, 2); root == KindFunction && attr == "url" {
 				d.urlRefs = append(d.urlRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})
+			}
+			if attr, attrRng, _ := step(tr, 2); root == KindAPI && attr == "domain_target" {
+				d.domainRefs = append(d.domainRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})
 			}
 			addrs = append(addrs, addr)
 		case root == KindTrigger || root == KindRoute || root == KindOutput:

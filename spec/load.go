@@ -101,6 +101,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: KindOutput, LabelNames: []string{"name"}},
 		{Type: KindLayer, LabelNames: []string{"name"}},
 		{Type: KindSecret, LabelNames: []string{"name"}},
+		{Type: KindAlarm, LabelNames: []string{"name"}},
 	},
 }
 
@@ -258,10 +259,13 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 				app.Layers = append(app.Layers, d.layer(addr, b))
 			case KindSecret:
 				app.Secrets = append(app.Secrets, d.secret(addr, b))
+			case KindAlarm:
+				app.Alarms = append(app.Alarms, d.alarm(addr, b))
 			}
 		}
 	}
 	sortApp(app)
+	d.resolveAlarms(app)
 
 	// Phase 5: checks across blocks.
 	d.validate(app, deps)
@@ -273,7 +277,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 }
 
 // kindOrder is the order blocks are decoded and listed in.
-var kindOrder = []string{KindLayer, KindSecret, KindFunction, KindQueue, KindTopic, KindBus, KindBucket, KindTable, KindStream, KindAPI, KindTrigger, KindRoute, KindOutput}
+var kindOrder = []string{KindLayer, KindSecret, KindFunction, KindQueue, KindTopic, KindBus, KindBucket, KindTable, KindStream, KindAPI, KindTrigger, KindRoute, KindOutput, KindAlarm}
 
 func sortApp(a *App) {
 	sortBy(a.Functions, func(x *Function) string { return x.Addr.Name })
@@ -289,6 +293,7 @@ func sortApp(a *App) {
 	sortBy(a.Triggers, func(x *Trigger) string { return x.Addr.Name })
 	sortBy(a.Routes, func(x *Route) string { return x.Addr.Name })
 	sortBy(a.Outputs, func(x *Output) string { return x.Addr.Name })
+	sortBy(a.Alarms, func(x *Alarm) string { return x.Key() })
 }
 
 func sortBy[T any](s []T, key func(T) string) {

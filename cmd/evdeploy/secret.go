@@ -35,6 +35,8 @@ func newCmdSecret(f *Factory) *cobra.Command {
 Manager secret, and lists the secrets with their store, version and last change.
 A value is read from stdin or a file, never from an argument (arguments end up
 in shell history and process lists), and is never printed.`,
+		Example: `  printf %s "$STRIPE_KEY" | evdeploy secret set stripe_key
+  evdeploy secret list --stage prod`,
 	}
 	setOpts := &SecretSetOptions{}
 	set := &cobra.Command{
@@ -56,7 +58,12 @@ secrets declared with existing = … are never written.`,
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the secrets: name, store, whether set, version, last change (never values)",
-		Args:  cobra.NoArgs,
+		Long: `list shows each secret block of the spec with its store (ssm or
+secretsmanager), whether it has a value, its version and when it last changed,
+read from the store's metadata. It never reads or prints a value.`,
+		Example: `  evdeploy secret list
+  evdeploy secret list --target local`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return secretListRun(cmd.Context(), f)
 		},
