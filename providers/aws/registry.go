@@ -47,6 +47,11 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newLambdaLayerVersion(c),
 		newSSMParameter(c),
 		newSecretsManagerSecret(c),
+		newACMCertificate(c),
+		newACMCertificateValidation(c),
+		newRoute53Record(c),
+		newAPIGatewayDomainName(c),
+		newAPIGatewayAPIMapping(c),
 		newMetricAlarm(c),
 	}
 	reg := planner.Registry{}
