@@ -435,3 +435,21 @@ func renderStatus(w io.Writer, st *Status) {
 	}
 	tw.Flush()
 }
+
+// warnShortAlarmPeriods: AWS's service metrics come once a minute, so an
+// alarm with a 10s or 30s period on AWS sees gaps (and costs more).
+func warnShortAlarmPeriods(f *Factory, app *spec.App, target *TargetInfo) {
+	if app == nil || target == nil || target.Target != "aws" {
+		return
+	}
+	var short []string
+	for _, a := range app.Alarms {
+		if a.Period < time.Minute {
+			short = append(short, a.Key())
+		}
+	}
+	if len(short) > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "Warning: %s ha%s a period under a minute; AWS publishes Lambda, SQS and API Gateway metrics once a minute, so such an alarm sees missing data on AWS (use period = \"1m\"; 10s and 30s are for the embedded engine).\n",
+			strings.Join(short, ", "), map[bool]string{true: "s", false: "ve"}[len(short) == 1])
+	}
+}
