@@ -33,6 +33,9 @@ type decoder struct {
 	// urlRefs are the function.x.url references, checked once every
 	// function is decoded (only a function with a url block has one).
 	urlRefs []blockRef
+	// liveRefs are the function.x.live_arn references (the function needs
+	// a release block).
+	liveRefs []blockRef
 	diags   hcl.Diagnostics
 	// start is the beginning of the first file, the subject of diagnostics
 	// about something missing from the whole project.
@@ -128,6 +131,8 @@ func (d *decoder) refs(expr hcl.Expression) (addrs []Addr, locals []string, ok b
 			}
 			if attr, attrRng, _ := step(tr, 2); root == KindFunction && attr == "url" {
 				d.urlRefs = append(d.urlRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})
+			} else if root == KindFunction && attr == "live_arn" {
+				d.liveRefs = append(d.liveRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})
 			}
 			addrs = append(addrs, addr)
 		case root == KindTrigger || root == KindRoute || root == KindOutput:
