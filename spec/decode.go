@@ -36,7 +36,7 @@ type decoder struct {
 	// liveRefs are the function.x.live_arn references (the function needs
 	// a release block).
 	liveRefs []blockRef
-	diags   hcl.Diagnostics
+	diags    hcl.Diagnostics
 	// start is the beginning of the first file, the subject of diagnostics
 	// about something missing from the whole project.
 	start hcl.Range
