@@ -110,6 +110,8 @@ type lowering struct {
 	// artifacts is the artifacts bucket's name, "" when no package needs it.
 	artifacts     string
 	artifactsAddr ResourceAddr
+	// released are the functions with a release block (lower_release.go).
+	released map[spec.Addr]bool
 }
 
 func (l *lowering) uploadLimit() int64 {
@@ -161,6 +163,7 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 		blockAttrs:   map[spec.Addr]map[string]any{},
 		triggerStmts: map[spec.Addr][]iamStatement{},
 		policyStmts:  map[spec.Addr][]resourceStatement{},
+		released:     map[spec.Addr]bool{},
 	}
 	// Data and routing blocks first: functions' environments and policies
 	// read their attributes.

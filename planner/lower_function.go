@@ -23,6 +23,7 @@ func (l *lowering) functionAttrs(f *spec.Function) {
 	if f.URL != nil {
 		l.blockAttrs[f.Addr]["url"] = Ref{Resource: mainAddr(f.Addr, TypeFunctionURL), Attr: "url"}
 	}
+	l.liveAttrs(f, name)
 }
 
 func (l *lowering) function(f *spec.Function) {
@@ -137,6 +138,7 @@ func (l *lowering) function(f *spec.Function) {
 		l.out[fn.String()].Sensitive = []string{"environment"}
 	}
 	l.functionURL(f, name, fn)
+	l.alias(f, name, fn, attrs)
 }
 
 // environment evaluates a function's environment map, deferring what depends
