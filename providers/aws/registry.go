@@ -42,6 +42,7 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newLambdaEventInvokeConfig(c),
 		newPipesPipe(c),
 		newLambdaLayerVersion(c),
+		newLambdaAlias(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {
