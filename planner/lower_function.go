@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -225,6 +226,9 @@ func (l *lowering) functionPolicies() {
 			continue
 		}
 		if fn, ok := r.Attrs["function_name"].(string); ok {
+			// A released function's permissions are on its alias (name:live):
+			// declared too, as moto reports them in the function's policy.
+			fn, _, _ = strings.Cut(fn, ":")
 			if sid, ok := r.Attrs["statement_id"].(string); ok {
 				sids[fn] = append(sids[fn], sid)
 			}

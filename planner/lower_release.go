@@ -185,4 +185,7 @@ func substitute(v any, resolved map[Ref]any) (any, error) {
 	return v, nil
 }
 
-func init() { ResourceTypes = append(ResourceTypes, TypeAlias) }
+func init() {
+	ResourceTypes = append(ResourceTypes, TypeAlias)
+	friendlyTypes[TypeAlias] = "alias"
+}

@@ -1,6 +1,12 @@
 package planner
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // A release (issue 19) is one long Update of a function's live alias: it
 // publishes a version and shifts traffic to it step by step. Two hooks let
@@ -28,8 +34,9 @@ func Checkpoint(ctx context.Context, attrs Attrs) error {
 	return nil
 }
 
-// WithProgress makes Progress calls under ctx reach f (the CLI prints them).
-func WithProgress(ctx context.Context, f func(addr, msg string)) context.Context {
+// WithProgress makes Progress and Status calls under ctx reach f (the CLI
+// prints them); transient marks a Status.
+func WithProgress(ctx context.Context, f func(addr, msg string, transient bool)) context.Context {
 	return context.WithValue(ctx, progressKey{}, f)
 }
 
@@ -40,10 +47,118 @@ func withProgressAddr(ctx context.Context, addr string) context.Context {
 	return context.WithValue(ctx, progressAddrKey{}, addr)
 }
 
-// Progress reports a step of a long operation (a release's traffic shift).
-func Progress(ctx context.Context, msg string) {
-	if f, ok := ctx.Value(progressKey{}).(func(addr, msg string)); ok {
+// Progress reports a step of a long operation (a release's traffic shift):
+// a line of its own in the output and an event in the --json stream.
+func Progress(ctx context.Context, msg string) { report(ctx, msg, false) }
+
+// Status reports how a step is going (time left, alarm states): at a
+// terminal it replaces the operation's progress line; elsewhere it is not
+// shown.
+func Status(ctx context.Context, msg string) { report(ctx, msg, true) }
+
+func report(ctx context.Context, msg string, transient bool) {
+	if f, ok := ctx.Value(progressKey{}).(func(addr, msg string, transient bool)); ok {
 		addr, _ := ctx.Value(progressAddrKey{}).(string)
-		f(addr, msg)
+		f(addr, msg, transient)
 	}
+}
+
+// ReleaseStep is one step of a planned release: the candidate's share of
+// traffic and how long it holds before the next step (0 for the last).
+type ReleaseStep struct {
+	Percent     int64 `json:"percent"`
+	WaitSeconds int64 `json:"wait_seconds"`
+}
+
+// ReleasePlan is what a change of a live alias will do: publish version To
+// and shift traffic from From to it by Steps.
+type ReleasePlan struct {
+	From     string        `json:"from,omitempty"`
+	To       string        `json:"to,omitempty"`
+	Strategy string        `json:"strategy"`
+	Steps    []ReleaseStep `json:"steps"`
+	// Resume is set when a killed apply left a rollout in state: the next
+	// apply resumes it (or reverts it, when an alarm is in ALARM or the
+	// alias was changed outside evdeploy).
+	Resume bool `json:"resume,omitempty"`
+}
+
+// Release describes c when it is a release (an update or create of a live
+// alias), else nil.
+func Release(c *Change) *ReleasePlan {
+	if c.Addr.Type != TypeAlias || (c.Action != Update && c.Action != Create) {
+		return nil
+	}
+	after := c.After
+	r := &ReleasePlan{Strategy: after.String("strategy")}
+	p, wait := after.Int("percent"), after.Int("wait_seconds")
+	switch r.Strategy {
+	case "canary":
+		r.Steps = []ReleaseStep{{Percent: p, WaitSeconds: wait}}
+	case "linear":
+		for s := p; s < 100 && p > 0; s += p {
+			r.Steps = append(r.Steps, ReleaseStep{Percent: s, WaitSeconds: wait})
+		}
+	}
+	r.Steps = append(r.Steps, ReleaseStep{Percent: 100})
+	if c.Action == Create {
+		r.To = "1"
+		r.Steps = []ReleaseStep{{Percent: 100}}
+		return r
+	}
+	r.From = c.Before.String("function_version")
+	if rec, ok := c.Before["rollout"].(map[string]any); ok {
+		r.Resume = true
+		r.From, _ = rec["stable"].(string)
+		r.To, _ = rec["candidate"].(string)
+		return r
+	}
+	if n, err := strconv.Atoi(c.Before.String("latest_version")); err == nil {
+		r.To = strconv.Itoa(n + 1)
+	}
+	return r
+}
+
+// Line is the plan's words for the release:
+// "release v7 → v8 (canary 10% for 5m)".
+func (r *ReleasePlan) Line() string {
+	ver := func(v string) string {
+		if v == "" {
+			return "?"
+		}
+		return "v" + v
+	}
+	how := "all at once"
+	if len(r.Steps) > 1 {
+		s := r.Steps[0]
+		wait := FormatSeconds(s.WaitSeconds)
+		if r.Strategy == "canary" {
+			how = fmt.Sprintf("canary %d%% for %s", s.Percent, wait)
+		} else {
+			how = fmt.Sprintf("linear %d%% every %s", s.Percent, wait)
+		}
+	}
+	verb := "release"
+	if r.Resume {
+		verb = "resume release"
+	}
+	if r.From == "" {
+		return fmt.Sprintf("%s %s (%s)", verb, ver(r.To), "first version")
+	}
+	return fmt.Sprintf("%s %s → %s (%s)", verb, ver(r.From), ver(r.To), how)
+}
+
+// FormatSeconds writes a wait like the spec does: "90s" as "1m30s", "300s"
+// as "5m".
+func FormatSeconds(s int64) string {
+	d := time.Duration(s) * time.Second
+	out := d.String()
+	out = strings.TrimSuffix(out, "0s")
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	if out == "" {
+		return "0s"
+	}
+	return out
 }

@@ -212,7 +212,7 @@ func (h *lambdaAlias) Create(ctx context.Context, desired planner.Attrs) (string
 		return "", nil, lambdaError(err)
 	}
 	planner.Progress(ctx, fmt.Sprintf("released v%s (first version)", v))
-	if err := h.setProvisioned(ctx, fn, name, desired); err != nil {
+	if err := h.setProvisioned(ctx, fn, name, nil, desired); err != nil {
 		return "", nil, err
 	}
 	actual, _, err := h.Read(ctx, id, desired)
@@ -456,6 +456,7 @@ func (h *lambdaAlias) Update(ctx context.Context, id string, prior, desired plan
 			}
 			rev, stepStart = aws.ToString(out.RevisionId), time.Now()
 		}
+		planner.Progress(ctx, fmt.Sprintf("v%s takes %s of traffic (v%s the rest) for %s", candidate, pct(w), stable, time.Until(stepStart.Add(wait)).Round(time.Second)))
 		r := &rollout{Stable: stable, Candidate: candidate, Strategy: desired.String("strategy"), Step: i, StepStart: stepStart, RevisionID: rev}
 		if err := planner.Checkpoint(ctx, planner.Attrs{"rollout": r.attr(), "function_version": stable,
 			"routing": candidate + "=" + strconv.FormatFloat(w, 'f', -1, 64), "revision_id": rev}); err != nil {
@@ -471,6 +472,7 @@ func (h *lambdaAlias) Update(ctx context.Context, id string, prior, desired plan
 				return nil, err
 			}
 			_ = planner.Checkpoint(ctx, planner.Attrs{"rollout": nil, "function_version": stable, "routing": nil, "revision_id": rev})
+			planner.Progress(ctx, fmt.Sprintf("rolled back to v%s: %s", stable, why))
 			return nil, &ReleaseError{Stable: stable, Candidate: candidate, Why: why}
 		}
 	}
@@ -487,7 +489,7 @@ func (h *lambdaAlias) Update(ctx context.Context, id string, prior, desired plan
 	if candidate != stable {
 		planner.Progress(ctx, fmt.Sprintf("released v%s: 100%% (was v%s)", candidate, stable))
 	}
-	if err := h.setProvisioned(callCtx, fn, name, desired); err != nil {
+	if err := h.setProvisioned(callCtx, fn, name, prior, desired); err != nil {
 		return nil, err
 	}
 	if err := h.prune(callCtx, fn, int(desired.Int("keep_versions"))); err != nil {
@@ -515,7 +517,7 @@ func (h *lambdaAlias) watch(ctx context.Context, fn, name, candidate string, des
 		if alarms := desired.Strings("alarms"); len(alarms) > 0 {
 			states = ", alarms " + strings.Join(alarms, ", ")
 		}
-		planner.Progress(ctx, fmt.Sprintf("v%s at %s (step %d of %d), %s left%s", candidate, pct(w), step+1, steps, left, states))
+		planner.Status(ctx, fmt.Sprintf("v%s at %s (step %d of %d), %s left%s", candidate, pct(w), step+1, steps, left, states))
 		why, err := h.tripped(ctx, fn, name, candidate, desired, r)
 		if err != nil || why != "" {
 			return why, err
@@ -628,9 +630,9 @@ func (h *lambdaAlias) sum(ctx context.Context, metric, fn, alias, version string
 
 // setProvisioned applies provisioned_concurrency to the alias, only ever
 // when no weights are set (Lambda allocates it per version).
-func (h *lambdaAlias) setProvisioned(ctx context.Context, fn, name string, desired planner.Attrs) error {
+func (h *lambdaAlias) setProvisioned(ctx context.Context, fn, name string, prior, desired planner.Attrs) error {
 	pc, set := desired["provisioned_concurrency"]
-	if !set {
+	if !set || planner.Equal(pc, prior["provisioned_concurrency"]) {
 		return nil
 	}
 	if pc == nil {
