@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +39,10 @@ type ApplyOptions struct {
 	// BaseBackoff and MaxBackoff shape the jittered exponential backoff
 	// (defaults 250ms and 10s).
 	BaseBackoff, MaxBackoff time.Duration
+
+	// Lanes, when set, bounds the operations in flight per rate budget as
+	// well (see Lanes); Parallelism still caps the total.
+	Lanes Lanes
 
 	// OnEvent, when set, is told of every operation's progress: one Started,
 	// any number of Retrying, then one Succeeded or Failed per operation.
@@ -96,6 +99,9 @@ type Event struct {
 	// Total is the number of operations in this apply (a replace is two:
 	// its delete and its create), so an observer can show "12/48".
 	Total int
+	// Waited is how much of Elapsed the operation's calls spent waiting
+	// for their rate budget (AddWait), for Succeeded and Failed.
+	Waited time.Duration
 }
 
 // String names the phase as the JSON event stream spells it.
@@ -180,6 +186,7 @@ type op struct {
 	waits   int
 	users   []*op
 	started bool
+	lane    *lane
 }
 
 // Apply executes the plan: a walk of its changes in dependency order, at most
@@ -414,10 +421,10 @@ type opDone struct {
 // starts and the walk waits for those in flight.
 func (e *executor) walk(ctx context.Context, ops []*op, res *ApplyResult) {
 	e.total = len(ops)
-	ready := &opHeap{}
+	ready := newLaneSet(e.opts.Lanes, e.opts.Parallelism)
 	for _, o := range ops {
 		if o.waits == 0 {
-			heap.Push(ready, o)
+			ready.push(o)
 		}
 	}
 	done := make(chan opDone)
@@ -427,8 +434,11 @@ func (e *executor) walk(ctx context.Context, ops []*op, res *ApplyResult) {
 		if ctx.Err() != nil {
 			stopped = true
 		}
-		for !stopped && running < e.opts.Parallelism && ready.Len() > 0 {
-			o := heap.Pop(ready).(*op)
+		for !stopped && running < e.opts.Parallelism {
+			o := ready.pop()
+			if o == nil {
+				break
+			}
 			o.started = true
 			running++
 			go func() {
@@ -442,6 +452,7 @@ func (e *executor) walk(ctx context.Context, ops []*op, res *ApplyResult) {
 		}
 		d := <-done
 		running--
+		ready.done(d.o)
 		r := OpResult{Addr: d.o.change.Addr.String(), Op: d.o.kind, Elapsed: d.elapsed, Err: d.err}
 		if d.err != nil {
 			stopped = true
@@ -452,7 +463,7 @@ func (e *executor) walk(ctx context.Context, ops []*op, res *ApplyResult) {
 		for _, u := range d.o.users {
 			u.waits--
 			if u.waits == 0 {
-				heap.Push(ready, u)
+				ready.push(u)
 			}
 		}
 	}
@@ -491,6 +502,7 @@ func (e *executor) event(ev Event) {
 func (e *executor) run(ctx context.Context, o *op, start time.Time) error {
 	c := o.change
 	e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Started, Start: start, At: start})
+	ctx, waited := withWaitMeter(ctx)
 	var err error
 	if o.del {
 		err = e.delete(ctx, o, start)
@@ -498,12 +510,13 @@ func (e *executor) run(ctx context.Context, o *op, start time.Time) error {
 		err = e.put(ctx, o, start)
 	}
 	now := time.Now()
+	w := time.Duration(waited.Load())
 	if err != nil {
 		err = fmt.Errorf("%s: %s: %w", c.Addr, o.kind, err)
-		e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Failed, Elapsed: now.Sub(start), Err: err, Start: start, At: now})
+		e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Failed, Elapsed: now.Sub(start), Err: err, Start: start, At: now, Waited: w})
 		return err
 	}
-	e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Succeeded, Elapsed: now.Sub(start), Start: start, At: now})
+	e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Succeeded, Elapsed: now.Sub(start), Start: start, At: now, Waited: w})
 	return nil
 }
 

@@ -88,7 +88,7 @@ var ResourceTypes = []string{
 	TypeQueue, TypeTopic, TypeSubscription, TypeBus, TypeRule, TypeTarget,
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
 	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL, TypeAuthorizer,
-	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe, TypeLayer,
+	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe, TypeLayer, TypeAlarm,
 }
 
 // lowering holds the state of one Lower call.
@@ -194,6 +194,7 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 	for _, f := range app.Functions {
 		l.functionAttrs(f)
 	}
+	l.alarms()
 	for _, t := range app.Triggers {
 		l.trigger(t)
 	}

@@ -85,14 +85,24 @@ func (l *lowering) alias(f *spec.Function, name string, fn ResourceAddr, fnAttrs
 		sum := sha256.Sum256(b)
 		return hex.EncodeToString(sum[:8]), nil
 	}}
+	// The alarms watched during the shift exist before it starts.
+	deps := []ResourceAddr{fn}
+	for _, a := range r.AlarmRefs {
+		for _, res := range l.out {
+			if res.Addr.Block == a.String() && res.Addr.Type == TypeAlarm {
+				deps = append(deps, res.Addr)
+			}
+		}
+	}
+	var keyVal any = key
 	if len(refs) == 0 {
 		// Fully known: evaluate now, so the plan shows the key.
 		if v, err := key.Eval(nil); err == nil {
-			l.add(f.Addr, TypeAlias, spec.LiveAlias, l.aliasAttrs(r, name, v, fnAttrs), name+":"+spec.LiveAlias, name+":"+spec.LiveAlias, fn)
-			return
+			keyVal = v
 		}
 	}
-	l.add(f.Addr, TypeAlias, spec.LiveAlias, l.aliasAttrs(r, name, key, fnAttrs), name+":"+spec.LiveAlias, name+":"+spec.LiveAlias, fn)
+	id := name + ":" + spec.LiveAlias
+	l.add(f.Addr, TypeAlias, spec.LiveAlias, l.aliasAttrs(r, name, keyVal, fnAttrs), id, id, deps...)
 }
 
 func (l *lowering) aliasAttrs(r *spec.Release, name string, key any, fnAttrs Attrs) Attrs {

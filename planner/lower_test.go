@@ -49,6 +49,7 @@ func TestLowerGolden(t *testing.T) {
 		{"routes", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 		{"settings", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 		{"release", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
+		{"alarms", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 		{"layers", LowerOptions{Account: "123456789012", Region: "us-east-1",
 			Packages: map[spec.Addr]*Package{
 				{Kind: "layer", Name: "deps"}: {Path: "/tmp/deps.zip", SHA256: "bGF5ZXItZGVwcw==", Size: 1 << 10},

@@ -14,6 +14,7 @@ var apiSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "cors"},
 		{Type: "jwt", LabelNames: []string{"name"}},
+		{Type: "domain"},
 	},
 }
 
@@ -75,6 +76,12 @@ func (d *decoder) api(addr Addr, b *hcl.Block) *API {
 				continue
 			}
 			api.CORS = d.cors(blk)
+		case "domain":
+			if api.Domain != nil {
+				d.errorf(blk.DefRange, "Duplicate domain block", "%s already has a domain block at %s; an API has at most one.", addr, api.Domain.Range)
+				continue
+			}
+			api.Domain = d.domain(addr, blk)
 		case "jwt":
 			name := blk.Labels[0]
 			if first, dup := seen[name]; dup {

@@ -36,7 +36,9 @@ type decoder struct {
 	// liveRefs are the function.x.live_arn references (the function needs
 	// a release block).
 	liveRefs []blockRef
-	diags    hcl.Diagnostics
+	// domainRefs are the api.x.domain_target references (domain.go).
+	domainRefs []blockRef
+	diags      hcl.Diagnostics
 	// start is the beginning of the first file, the subject of diagnostics
 	// about something missing from the whole project.
 	start hcl.Range
@@ -133,6 +135,9 @@ func (d *decoder) refs(expr hcl.Expression) (addrs []Addr, locals []string, ok b
 				d.urlRefs = append(d.urlRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})
 			} else if root == KindFunction && attr == "live_arn" {
 				d.liveRefs = append(d.liveRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})
+			}
+			if attr, attrRng, _ := step(tr, 2); root == KindAPI && attr == "domain_target" {
+				d.domainRefs = append(d.domainRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})
 			}
 			addrs = append(addrs, addr)
 		case root == KindTrigger || root == KindRoute || root == KindOutput:

@@ -47,8 +47,9 @@ var RefAttrs = map[string][]string{
 	KindBucket:   {"arn", "name"},
 	KindTable:    {"arn", "name", "stream_arn"},
 	KindStream:   {"arn", "name"},
-	KindAPI:      {"id", "url", "arn"},
+	KindAPI:      {"id", "url", "arn", "domain_target"},
 	KindLayer:    {"arn"},
+	KindAlarm:    {"arn", "name"},
 }
 
 // Capabilities lists, per block kind, the capability names `uses` may grant

@@ -100,6 +100,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: KindRoute, LabelNames: []string{"name"}},
 		{Type: KindOutput, LabelNames: []string{"name"}},
 		{Type: KindLayer, LabelNames: []string{"name"}},
+		{Type: KindAlarm, LabelNames: []string{"name"}},
 	},
 }
 
@@ -255,10 +256,13 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 				app.Outputs = append(app.Outputs, d.output(addr, b))
 			case KindLayer:
 				app.Layers = append(app.Layers, d.layer(addr, b))
+			case KindAlarm:
+				app.Alarms = append(app.Alarms, d.alarm(addr, b))
 			}
 		}
 	}
 	sortApp(app)
+	d.resolveAlarms(app)
 
 	// Phase 5: checks across blocks.
 	d.validate(app, deps)
@@ -270,7 +274,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 }
 
 // kindOrder is the order blocks are decoded and listed in.
-var kindOrder = []string{KindLayer, KindFunction, KindQueue, KindTopic, KindBus, KindBucket, KindTable, KindStream, KindAPI, KindTrigger, KindRoute, KindOutput}
+var kindOrder = []string{KindLayer, KindFunction, KindQueue, KindTopic, KindBus, KindBucket, KindTable, KindStream, KindAPI, KindTrigger, KindRoute, KindOutput, KindAlarm}
 
 func sortApp(a *App) {
 	sortBy(a.Functions, func(x *Function) string { return x.Addr.Name })
@@ -285,6 +289,7 @@ func sortApp(a *App) {
 	sortBy(a.Triggers, func(x *Trigger) string { return x.Addr.Name })
 	sortBy(a.Routes, func(x *Route) string { return x.Addr.Name })
 	sortBy(a.Outputs, func(x *Output) string { return x.Addr.Name })
+	sortBy(a.Alarms, func(x *Alarm) string { return x.Key() })
 }
 
 func sortBy[T any](s []T, key func(T) string) {

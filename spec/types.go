@@ -56,6 +56,10 @@ type App struct {
 	Routes    []*Route
 	Outputs   []*Output
 	Layers    []*Layer
+	// Alarms are the alarm blocks and the defaults app { alarms {} } turns
+	// on, sorted by Key; AlarmDefaults is nil without that block.
+	Alarms        []*Alarm
+	AlarmDefaults *AlarmDefaults
 
 	// eval holds what Eval needs (variables, locals, functions); set by Load.
 	eval *evaluator
@@ -263,6 +267,7 @@ type API struct {
 	PhysicalName string
 	CORS         *CORS            // nil: no CORS configuration
 	JWT          []*JWTAuthorizer // sorted by name
+	Domain       *Domain          // nil: served at the execute-api URL only
 	Tags         map[string]string
 }
 

@@ -14,6 +14,7 @@ import (
 // mid-deploy.
 func (d *decoder) validate(app *App, deps map[Addr][]dep) {
 	d.cycles(deps)
+	d.domains(app)
 
 	fns := map[Addr]*Function{}
 	for _, f := range app.Functions {

@@ -369,7 +369,7 @@ func (d *decoder) refsQuiet(expr hcl.Expression) ([]Addr, []string, bool) {
 
 var appSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "region"}, {Name: "tags"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}, {Type: "alarms"}},
 }
 
 var backendSchema = &hcl.BodySchema{
@@ -402,9 +402,21 @@ func (d *decoder) app(blocks []*hcl.Block, app *App) {
 		d.errorf(attr.Expr.Range(), "Invalid region", "%q is not an AWS region name, like \"us-east-1\".", app.Region)
 	}
 	app.Tags = d.tags(c.Attributes)
-	for i, bb := range c.Blocks {
+	var backends []*hcl.Block
+	for _, bb := range c.Blocks {
+		if bb.Type == "alarms" {
+			if app.AlarmDefaults != nil {
+				d.errorf(bb.DefRange, "Duplicate alarms block", "The app's alarms are already declared at %s.", app.AlarmDefaults.Range)
+				continue
+			}
+			app.AlarmDefaults = d.alarmDefaults(bb)
+			continue
+		}
+		backends = append(backends, bb)
+	}
+	for i, bb := range backends {
 		if i > 0 {
-			d.errorf(bb.DefRange, "Duplicate backend block", "The backend is already declared at %s.", c.Blocks[0].DefRange)
+			d.errorf(bb.DefRange, "Duplicate backend block", "The backend is already declared at %s.", backends[0].DefRange)
 			continue
 		}
 		if bb.Labels[0] != "s3" {

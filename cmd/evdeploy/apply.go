@@ -128,6 +128,7 @@ func execute(ctx context.Context, f *Factory, s *session, p *planner.Plan, appro
 	res, err := planner.Apply(ctx, p, s.desired, s.reg, st, planner.ApplyOptions{
 		Parallelism:   opts.Parallelism,
 		AllowDataLoss: allowDataLoss,
+		Lanes:         s.lanes(),
 		OnEvent: func(e planner.Event) {
 			if trace != nil {
 				trace(e)

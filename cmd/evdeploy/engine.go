@@ -34,6 +34,9 @@ type engineOptions struct {
 	TargetBlocks []string
 	Detail       bool
 	JSON         bool
+	APIQuotas    string // quotas.go
+
+	flags *pflag.FlagSet // to tell a flag given from its default
 
 	// events: apply and destroy follow the plan document with the event
 	// stream, so the plan goes on one line (the stream is line-delimited).
@@ -52,6 +55,8 @@ func (o *engineOptions) addFlags(fs *pflag.FlagSet) {
 // (destroy plans from state alone: no refresh, no targeting).
 func (o *engineOptions) addCommonFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Parallelism, "parallelism", planner.DefaultParallelism, "maximum concurrent API operations")
+	fs.StringVar(&o.APIQuotas, "api-quotas", "auto", "pace API calls by AWS's quotas: auto (on for --target aws), on, off")
+	o.flags = fs
 	fs.DurationVar(&o.LockTimeout, "lock-timeout", 0, "wait this long for the state lock (0: fail at once)")
 	fs.BoolVar(&o.Detail, "detail", false, "show the plan at the resource level")
 	fs.BoolVar(&o.JSON, "json", false, "print the plan as JSON (docs/plan-json.md)")
@@ -69,6 +74,7 @@ type session struct {
 	unlock  func() error
 	doc     *state.Document
 	reg     planner.Registry
+	budgets *awsprov.Budgets // nil unless calls are paced by AWS's quotas
 	desired *planner.Desired
 	// specHash binds a saved plan to the spec, variables, stage, target and
 	// code it was made from.
@@ -96,7 +102,12 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 	if err != nil {
 		return nil, err
 	}
-	s := &session{f: f, app: app, files: files, cfg: cfg, target: target, reg: awsprov.New(cfg, awsprov.WithCaller(target.Account, target.Partition))}
+	budgets, err := opts.budgets(target)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{f: f, app: app, files: files, cfg: cfg, target: target, budgets: budgets,
+		reg: awsprov.New(cfg, awsprov.WithCaller(target.Account, target.Partition), awsprov.WithBudgets(budgets))}
 	s.backend, err = stateBackend(ctx, app, cfg)
 	if err != nil {
 		return nil, err

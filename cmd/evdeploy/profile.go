@@ -54,8 +54,8 @@ func startProfiles() (stop func()) {
 
 // opTrace records, when $EVDEPLOY_OPTRACE names a file, one JSON line per
 // finished operation of an apply or destroy: its address, kind, start and end
-// (Unix nanoseconds), whether it failed, and the plan's dependencies of the
-// resource. The benchmarks compute the critical-path bound of the run from it
+// (Unix nanoseconds), whether it failed, the plan's dependencies of the
+// resource and the time it waited for API rate budgets. The benchmarks compute the critical-path bound of the run from it
 // (BENCHMARKS.md). The returned observer is nil when tracing is off; close
 // flushes the file.
 func opTrace(p *planner.Plan) (observe func(planner.Event), closeTrace func()) {
@@ -81,6 +81,9 @@ func opTrace(p *planner.Plan) (observe func(planner.Event), closeTrace func()) {
 		End    int64    `json:"end"`
 		Failed bool     `json:"failed,omitempty"`
 		Deps   []string `json:"deps,omitempty"`
+		// Waited: nanoseconds of the operation spent waiting for API
+		// rate budgets (--api-quotas), not working.
+		Waited int64 `json:"waited,omitempty"`
 	}
 	observe = func(e planner.Event) { // OnEvent calls are serialised
 		if e.Phase != planner.Succeeded && e.Phase != planner.Failed {
@@ -88,7 +91,7 @@ func opTrace(p *planner.Plan) (observe func(planner.Event), closeTrace func()) {
 		}
 		a := e.Addr.String()
 		_ = enc.Encode(line{Addr: a, Op: e.Op, Start: e.Start.UnixNano(), End: e.At.UnixNano(),
-			Failed: e.Phase == planner.Failed, Deps: deps[a]})
+			Failed: e.Phase == planner.Failed, Deps: deps[a], Waited: int64(e.Waited)})
 	}
 	return observe, func() {
 		if err := w.Flush(); err != nil {

@@ -48,6 +48,9 @@ type clients struct {
 	// their inline policies' Reads.
 	roleShares roleShares
 
+	// budgets, when set, paces every call by AWS's API quotas (budget.go).
+	budgets *Budgets
+
 	// caller caches GetCallerIdentity: the account and partition for ARNs a
 	// handler must derive before the resource exists (an SNS topic's).
 	callerMu  sync.Mutex
@@ -74,6 +77,16 @@ func (c *clients) callerIdentity(ctx context.Context) (account, partition string
 		c.partition = parts[1]
 	}
 	return c.account, c.partition, nil
+}
+
+// paced rebuilds the service clients with b's middleware in every stack.
+func (c *clients) paced(b *Budgets) {
+	cfg := c.cfg.Copy()
+	cfg.APIOptions = append(cfg.APIOptions, b.apiOption)
+	n := newClients(cfg)
+	c.cfg, c.iam, c.logs, c.lambda, c.sqs, c.sns, c.events = n.cfg, n.iam, n.logs, n.lambda, n.sqs, n.sns, n.events
+	c.s3, c.ddb, c.kin, c.apigw, c.pipes, c.sts = n.s3, n.ddb, n.kin, n.apigw, n.pipes, n.sts
+	c.budgets = b
 }
 
 func newClients(cfg aws.Config) *clients {

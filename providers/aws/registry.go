@@ -14,6 +14,9 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 	for _, o := range opts {
 		o(c)
 	}
+	if c.budgets != nil {
+		c.paced(c.budgets)
+	}
 	handlers := []planner.Handler{
 		newIAMRole(c),
 		newIAMRolePolicy(c),
@@ -43,6 +46,7 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newPipesPipe(c),
 		newLambdaLayerVersion(c),
 		newLambdaAlias(c),
+		newMetricAlarm(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {

@@ -21,7 +21,7 @@ function "api" {
       percent = 10
       wait    = "30s"
     }
-    alarms     = ["rel-errors"]
+    alarms     = ["rel-errors", alarm.api_errors]
     max_errors = "5%"
   }
 }
@@ -63,4 +63,9 @@ trigger "drop" {
 trigger "tick" {
   function = function.api
   schedule { expression = "rate(5 minutes)" }
+}
+
+alarm "api_errors" {
+  metric    = function.api.errors
+  threshold = 1
 }
