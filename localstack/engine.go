@@ -135,6 +135,12 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 	async := newAsyncInvokes(handler, endpoint, srv.URL, lg)
 	defer async.close()
 	handler = async
+	// CloudWatch: metrics as functions run, alarms evaluated (cloudwatch.go).
+	handler = newInvocationMetrics(handler)
+	cw := newCloudWatch(handler, front, os.Getenv("KUMO_DATA_DIR"), lg)
+	handler = cw
+	go cw.run(schedCtx)
+	go queueSampler(schedCtx, ev.kc, cw.watchedQueues, 2*time.Second)
 	mux := http.NewServeMux()
 	mux.HandleFunc(HealthPath, func(w http.ResponseWriter, r *http.Request) {
 		doc := info

@@ -352,6 +352,19 @@ func (e *executor) build() ([]*op, error) {
 			}
 		}
 	}
+	// Create before destroy (Schema.CreateBeforeDestroy): a block's old
+	// resources of such a type go only once its new ones of that type exist.
+	for a, d := range dels {
+		c := e.changes[a]
+		if c.Action != Delete || !e.reg[c.Addr.Type].Schema().CreateBeforeDestroy {
+			continue
+		}
+		for b, p := range puts {
+			if pc := e.changes[b]; pc.Action == Create && pc.Addr.Block == c.Addr.Block && pc.Addr.Type == c.Addr.Type {
+				edge(p, d)
+			}
+		}
+	}
 	// A create whose physical name or id is held by a resource being deleted
 	// under another address (a block renamed in a way that keeps the name)
 	// waits for that delete: names are deterministic, so both cannot exist.
@@ -502,6 +515,7 @@ func (e *executor) event(ev Event) {
 func (e *executor) run(ctx context.Context, o *op, start time.Time) error {
 	c := o.change
 	e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Started, Start: start, At: start})
+	ctx = e.withProgress(ctx, o, start)
 	ctx, waited := withWaitMeter(ctx)
 	var err error
 	if o.del {

@@ -45,6 +45,16 @@ type LowerOptions struct {
 	// (default DefaultDirectUploadLimit); bigger ones are staged in the app's
 	// artifacts bucket, which Lower then adds.
 	DirectUploadLimit int64
+
+	// Zones maps each hosted zone an api's domain names (by name, lower
+	// case, no trailing dot) to its Route 53 id. The command looks them up
+	// before lowering, so a missing zone stops before any write.
+	Zones map[string]string
+
+	// DomainURLFormat, when set, replaces https://<domain> in an api's url
+	// with fmt.Sprintf(DomainURLFormat, domain): the embedded engine serves
+	// a domain at http://<domain>.localhost:<port>.
+	DomainURLFormat string
 }
 
 // DefaultDirectUploadLimit is Lambda's limit on a zip sent with the request
@@ -79,6 +89,11 @@ const (
 	TypeTopicPolicy  = "aws_sns_topic_policy"
 	TypeInvokeConfig = "aws_lambda_event_invoke_config"
 	TypePipe         = "aws_pipes_pipe"
+	TypeCertificate  = "aws_acm_certificate"
+	TypeCertWait     = "aws_acm_certificate_validation"
+	TypeRecord       = "aws_route53_record"
+	TypeDomainName   = "aws_apigatewayv2_domain_name"
+	TypeAPIMapping   = "aws_apigatewayv2_api_mapping"
 )
 
 // ResourceTypes lists every type Lower may emit; providers must register a
@@ -89,6 +104,7 @@ var ResourceTypes = []string{
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
 	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL, TypeAuthorizer,
 	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe, TypeLayer, TypeAlarm,
+	TypeCertificate, TypeCertWait, TypeRecord, TypeDomainName, TypeAPIMapping,
 }
 
 // lowering holds the state of one Lower call.
@@ -191,6 +207,7 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 	for _, a := range app.APIs {
 		l.api(a)
 	}
+	l.domains()
 	for _, f := range app.Functions {
 		l.functionAttrs(f)
 	}

@@ -14,7 +14,7 @@ import (
 // about releases.
 
 type checkpointKey struct{}
-type progressKey struct{}
+type releaseProgressKey struct{}
 
 // withCheckpoint gives a handler's Create or Update a way to record its
 // progress in state before it returns (see Checkpoint).
@@ -34,10 +34,10 @@ func Checkpoint(ctx context.Context, attrs Attrs) error {
 	return nil
 }
 
-// WithProgress makes Progress and Status calls under ctx reach f (the CLI
-// prints them); transient marks a Status.
-func WithProgress(ctx context.Context, f func(addr, msg string, transient bool)) context.Context {
-	return context.WithValue(ctx, progressKey{}, f)
+// WithReleaseProgress makes ReleaseProgress and ReleaseStatus calls under ctx
+// reach f (the CLI prints them); transient marks a ReleaseStatus.
+func WithReleaseProgress(ctx context.Context, f func(addr, msg string, transient bool)) context.Context {
+	return context.WithValue(ctx, releaseProgressKey{}, f)
 }
 
 type progressAddrKey struct{}
@@ -47,17 +47,17 @@ func withProgressAddr(ctx context.Context, addr string) context.Context {
 	return context.WithValue(ctx, progressAddrKey{}, addr)
 }
 
-// Progress reports a step of a long operation (a release's traffic shift):
-// a line of its own in the output and an event in the --json stream.
-func Progress(ctx context.Context, msg string) { report(ctx, msg, false) }
+// ReleaseProgress reports a step of a release (a traffic shift, a rollback): a
+// line of its own in the output and an event in the --json stream.
+func ReleaseProgress(ctx context.Context, msg string) { report(ctx, msg, false) }
 
-// Status reports how a step is going (time left, alarm states): at a
-// terminal it replaces the operation's progress line; elsewhere it is not
+// ReleaseStatus reports how a step is going (time left, alarm states): at a
+// terminal it shows on the operation's progress line; elsewhere it is not
 // shown.
-func Status(ctx context.Context, msg string) { report(ctx, msg, true) }
+func ReleaseStatus(ctx context.Context, msg string) { report(ctx, msg, true) }
 
 func report(ctx context.Context, msg string, transient bool) {
-	if f, ok := ctx.Value(progressKey{}).(func(addr, msg string, transient bool)); ok {
+	if f, ok := ctx.Value(releaseProgressKey{}).(func(addr, msg string, transient bool)); ok {
 		addr, _ := ctx.Value(progressAddrKey{}).(string)
 		f(addr, msg, transient)
 	}

@@ -68,6 +68,27 @@ type Schema struct {
 	// journal (see ownership.go). Every other tagged type is adopted only
 	// with its tags.
 	TagsAfterCreate bool
+
+	// ForeignParent marks untagged types that live inside something that is
+	// not evdeploy's (a record in the user's Route 53 zone): no parent
+	// vouches for what is found under the name, so a collision is someone
+	// else's, and only the journal of an earlier apply (with every desired
+	// attribute matching) lets a found one be adopted.
+	ForeignParent bool
+
+	// CreateBeforeDestroy: when a block's resources of this type move to a
+	// new address (a domain's name changed), the old ones are deleted only
+	// after the new ones of the same block and type exist, so the new
+	// domain serves before the old one goes.
+	CreateBeforeDestroy bool
+}
+
+// Claimer is implemented by handlers of types whose names live in a space
+// evdeploy shares with others (a custom domain name, a DNS record). Claimed
+// reports, before any write, that what a planned create would make is already
+// taken by something evdeploy did not make ("" when free or evdeploy's).
+type Claimer interface {
+	Claimed(ctx context.Context, desired Attrs) (why string, err error)
 }
 
 // Handler manages one resource type against a cloud API.

@@ -162,7 +162,21 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 		if target.Target == "local" {
 			local = target.Endpoint
 		}
+		zones, zdiags := lookupZones(ctx, app, cfg)
+		if zdiags.HasErrors() {
+			printDiagnostics(f, files, zdiags)
+			return nil, silentExit(exitError)
+		}
+		domainURLFormat := ""
+		if target.Engine == "embedded" {
+			// The embedded engine serves a domain at <domain>.localhost.
+			if u, err := url.Parse(target.Endpoint); err == nil {
+				domainURLFormat = "http://%s.localhost:" + u.Port()
+			}
+		}
 		desired, diags := planner.Lower(app, planner.LowerOptions{
+			Zones:             zones,
+			DomainURLFormat:   domainURLFormat,
 			Account:           target.Account,
 			Region:            target.Region,
 			Packages:          pkgs,
@@ -230,6 +244,11 @@ func (s *session) plan(ctx context.Context, opts *engineOptions) (*planner.Plan,
 		if p, err = planner.TargetBlocks(p, opts.TargetBlocks); err != nil {
 			return nil, err
 		}
+	}
+	// Names shared with others (custom domains, DNS records) are checked
+	// now, so a taken one stops the plan before any write.
+	if err := planner.CheckClaims(ctx, p, s.reg); err != nil {
+		return nil, err
 	}
 	p.FlagDataLoss(s.reg)
 	return p, nil

@@ -302,7 +302,7 @@ func formatSeconds(d time.Duration) string {
 	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
 }
 
-// release shows a step of a release (planner.Progress, planner.Status): a
+// release shows a step of a release (planner.ReleaseProgress, planner.ReleaseStatus): a
 // permanent line and a "release" event on the stream; a Status only
 // updates the live line.
 func (p *progress) release(addr, msg string, transient bool) {

@@ -61,6 +61,10 @@ type Counter struct {
 	// much, so a benchmark can see how an apply behaves at AWS-like
 	// round-trip times (the emulator answers in microseconds).
 	Latency time.Duration
+	// Quotas, when set before the first request, throttles calls beyond
+	// each API's rate the way AWS does (quota.go). A throttled call is
+	// counted by Quotas, not as a call, and also takes Latency.
+	Quotas *Quotas
 
 	srv    *httptest.Server
 	mu     sync.Mutex
@@ -79,6 +83,16 @@ func NewCounter(target string) *Counter {
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op := Operation(r, ReadBody(r))
+		if c.Quotas != nil {
+			svc := SigningName(r)
+			if _, ok := c.Quotas.admit(svc, APIName(svc, r, op)); !ok {
+				if c.Latency > 0 {
+					time.Sleep(c.Latency)
+				}
+				writeThrottle(w, svc)
+				return
+			}
+		}
 		c.mu.Lock()
 		if c.ops == nil {
 			c.ops = map[string]int{}

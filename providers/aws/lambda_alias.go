@@ -211,7 +211,7 @@ func (h *lambdaAlias) Create(ctx context.Context, desired planner.Attrs) (string
 	if err != nil {
 		return "", nil, lambdaError(err)
 	}
-	planner.Progress(ctx, fmt.Sprintf("released v%s (first version)", v))
+	planner.ReleaseProgress(ctx, fmt.Sprintf("released v%s (first version)", v))
 	if err := h.setProvisioned(ctx, fn, name, nil, desired); err != nil {
 		return "", nil, err
 	}
@@ -392,7 +392,7 @@ func (h *lambdaAlias) Update(ctx context.Context, id string, prior, desired plan
 			why = "the alias was changed outside evdeploy during the rollout"
 		case candKey != key:
 			// The spec changed again: start over from the stable version.
-			planner.Progress(ctx, fmt.Sprintf("v%s is not the spec's code any more: back to v%s, releasing again", candidate, stable))
+			planner.ReleaseProgress(ctx, fmt.Sprintf("v%s is not the spec's code any more: back to v%s, releasing again", candidate, stable))
 		default:
 			if tripped, err := h.tripped(callCtx, fn, name, candidate, desired, rec); err != nil {
 				return nil, err
@@ -416,7 +416,7 @@ func (h *lambdaAlias) Update(ctx context.Context, id string, prior, desired plan
 			if rec != nil && rec.Candidate == candidate {
 				step, stepStart = rec.Step, rec.StepStart
 			}
-			planner.Progress(ctx, fmt.Sprintf("resuming the release of v%s at %s", candidate, pct(curWeight)))
+			planner.ReleaseProgress(ctx, fmt.Sprintf("resuming the release of v%s at %s", candidate, pct(curWeight)))
 		}
 	}
 	if candidate == "" {
@@ -456,7 +456,7 @@ func (h *lambdaAlias) Update(ctx context.Context, id string, prior, desired plan
 			}
 			rev, stepStart = aws.ToString(out.RevisionId), time.Now()
 		}
-		planner.Progress(ctx, fmt.Sprintf("v%s takes %s of traffic (v%s the rest) for %s", candidate, pct(w), stable, time.Until(stepStart.Add(wait)).Round(time.Second)))
+		planner.ReleaseProgress(ctx, fmt.Sprintf("v%s takes %s of traffic (v%s the rest) for %s", candidate, pct(w), stable, time.Until(stepStart.Add(wait)).Round(time.Second)))
 		r := &rollout{Stable: stable, Candidate: candidate, Strategy: desired.String("strategy"), Step: i, StepStart: stepStart, RevisionID: rev}
 		if err := planner.Checkpoint(ctx, planner.Attrs{"rollout": r.attr(), "function_version": stable,
 			"routing": candidate + "=" + strconv.FormatFloat(w, 'f', -1, 64), "revision_id": rev}); err != nil {
@@ -472,7 +472,7 @@ func (h *lambdaAlias) Update(ctx context.Context, id string, prior, desired plan
 				return nil, err
 			}
 			_ = planner.Checkpoint(ctx, planner.Attrs{"rollout": nil, "function_version": stable, "routing": nil, "revision_id": rev})
-			planner.Progress(ctx, fmt.Sprintf("rolled back to v%s: %s", stable, why))
+			planner.ReleaseProgress(ctx, fmt.Sprintf("rolled back to v%s: %s", stable, why))
 			return nil, &ReleaseError{Stable: stable, Candidate: candidate, Why: why}
 		}
 	}
@@ -487,7 +487,7 @@ func (h *lambdaAlias) Update(ctx context.Context, id string, prior, desired plan
 		return nil, fmt.Errorf("moving all traffic to v%s: %w", candidate, lambdaError(err))
 	}
 	if candidate != stable {
-		planner.Progress(ctx, fmt.Sprintf("released v%s: 100%% (was v%s)", candidate, stable))
+		planner.ReleaseProgress(ctx, fmt.Sprintf("released v%s: 100%% (was v%s)", candidate, stable))
 	}
 	if err := h.setProvisioned(callCtx, fn, name, prior, desired); err != nil {
 		return nil, err
@@ -517,7 +517,7 @@ func (h *lambdaAlias) watch(ctx context.Context, fn, name, candidate string, des
 		if alarms := desired.Strings("alarms"); len(alarms) > 0 {
 			states = ", alarms " + strings.Join(alarms, ", ")
 		}
-		planner.Status(ctx, fmt.Sprintf("v%s at %s (step %d of %d), %s left%s", candidate, pct(w), step+1, steps, left, states))
+		planner.ReleaseStatus(ctx, fmt.Sprintf("v%s at %s (step %d of %d), %s left%s", candidate, pct(w), step+1, steps, left, states))
 		why, err := h.tripped(ctx, fn, name, candidate, desired, r)
 		if err != nil || why != "" {
 			return why, err

@@ -46,6 +46,11 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newPipesPipe(c),
 		newLambdaLayerVersion(c),
 		newLambdaAlias(c),
+		newACMCertificate(c),
+		newACMCertificateValidation(c),
+		newRoute53Record(c),
+		newAPIGatewayDomainName(c),
+		newAPIGatewayAPIMapping(c),
 		newMetricAlarm(c),
 	}
 	reg := planner.Registry{}
