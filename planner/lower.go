@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/evdeploy/evdeploy/spec"
 )
@@ -45,6 +46,14 @@ type LowerOptions struct {
 	// (default DefaultDirectUploadLimit); bigger ones are staged in the app's
 	// artifacts bucket, which Lower then adds.
 	DirectUploadLimit int64
+
+	// Existing holds what AWS reports of each block made elsewhere
+	// (existing = "<name or ARN>"): its reference attributes (name, arn,
+	// url, stream_arn) and ExistingFIFO / ExistingNotifications.
+	Existing map[spec.Addr]map[string]any
+
+	// AppOutputs are the other apps' outputs, by app_outputs block name.
+	AppOutputs map[string]map[string]cty.Value
 
 	// Zones maps each hosted zone an api's domain names (by name, lower
 	// case, no trailing dot) to its Route 53 id. The command looks them up
@@ -128,6 +137,8 @@ type lowering struct {
 	artifactsAddr ResourceAddr
 	// released are the functions with a release block (lower_release.go).
 	released map[spec.Addr]bool
+	// existingBlocks are the blocks made elsewhere.
+	existingBlocks map[spec.Addr]bool
 }
 
 func (l *lowering) uploadLimit() int64 {
@@ -180,6 +191,8 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 		triggerStmts: map[spec.Addr][]iamStatement{},
 		policyStmts:  map[spec.Addr][]resourceStatement{},
 		released:     map[spec.Addr]bool{},
+
+		existingBlocks: map[spec.Addr]bool{},
 	}
 	// Data and routing blocks first: functions' environments and policies
 	// read their attributes.
@@ -226,6 +239,8 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 		l.function(f)
 	}
 	l.functionPolicies()
+	l.existingChecks()
+	l.dropExistingDeps()
 
 	d := &Desired{}
 	for _, r := range l.out {

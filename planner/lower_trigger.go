@@ -191,6 +191,7 @@ func (l *lowering) notifications() {
 	type entries struct {
 		lambda, queue, topic []any
 		deps                 []ResourceAddr
+		srcs                 []notificationEntry
 	}
 	byBucket := map[spec.Addr]*entries{}
 	get := func(b spec.Addr) *entries {
@@ -222,6 +223,7 @@ func (l *lowering) notifications() {
 			e := get(t.S3.Bucket)
 			arn, _, aliasDeps := l.invokeTarget(t.Function)
 			e.lambda = append(e.lambda, config(t.Addr, t.S3, "function_arn", arn))
+			e.srcs = append(e.srcs, notificationEntry{t.Addr, t.S3})
 			e.deps = append(append(e.deps, mainAddr(t.Addr, TypePermission)), aliasDeps...)
 		}
 	}
@@ -230,6 +232,7 @@ func (l *lowering) notifications() {
 			continue
 		}
 		e := get(r.S3.Bucket)
+		e.srcs = append(e.srcs, notificationEntry{r.Addr, r.S3})
 		arn := l.blockAttrs[r.To]["arn"]
 		if r.To.Kind == spec.KindTopic {
 			e.topic = append(e.topic, config(r.Addr, r.S3, "topic_arn", arn))
@@ -242,7 +245,13 @@ func (l *lowering) notifications() {
 		name := l.blockAttrs[bucket]["name"].(string)
 		// Every kind is set, nil when empty, so removing the last entry of
 		// a kind is a change.
-		attrs := Attrs{"bucket": name, "owned": true, "lambda": nilIfEmpty(e.lambda), "queue": nilIfEmpty(e.queue), "topic": nilIfEmpty(e.topic)}
+		// A bucket made elsewhere shares its document: evdeploy merges its
+		// entries in by id and checks them against everyone else's.
+		owned := !l.existingBlocks[bucket]
+		if !owned {
+			l.notificationConflicts(bucket, e.srcs)
+		}
+		attrs := Attrs{"bucket": name, "owned": owned, "lambda": nilIfEmpty(e.lambda), "queue": nilIfEmpty(e.queue), "topic": nilIfEmpty(e.topic)}
 		l.add(bucket, TypeNotification, "main", attrs, name, name, append(e.deps, mainAddr(bucket, TypeBucket))...)
 	}
 }

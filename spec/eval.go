@@ -50,6 +50,8 @@ var RefAttrs = map[string][]string{
 	KindAPI:      {"id", "url", "arn", "domain_target"},
 	KindLayer:    {"arn"},
 	KindAlarm:    {"arn", "name"},
+	// Any output of the other app: its names are known only at plan time.
+	KindAppOutputs: {},
 }
 
 // Capabilities lists, per block kind, the capability names `uses` may grant
@@ -177,6 +179,19 @@ func (e *evaluator) context(blocks map[Addr]map[string]cty.Value, sc *evalScope)
 	}
 	for _, addr := range addrs {
 		if !sc.hasBlock(addr) {
+			continue
+		}
+		if addr.Kind == KindAppOutputs {
+			// The other app's outputs are read at plan time; before that
+			// every attribute is unknown.
+			v := cty.DynamicVal
+			if len(blocks[addr]) > 0 {
+				v = cty.ObjectVal(blocks[addr])
+			}
+			if byKind[addr.Kind] == nil {
+				byKind[addr.Kind] = map[string]cty.Value{}
+			}
+			byKind[addr.Kind][addr.Name] = v
 			continue
 		}
 		attrs := map[string]cty.Value{}

@@ -101,6 +101,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: KindOutput, LabelNames: []string{"name"}},
 		{Type: KindLayer, LabelNames: []string{"name"}},
 		{Type: KindAlarm, LabelNames: []string{"name"}},
+		{Type: KindAppOutputs, LabelNames: []string{"name"}},
 	},
 }
 
@@ -258,6 +259,8 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 				app.Layers = append(app.Layers, d.layer(addr, b))
 			case KindAlarm:
 				app.Alarms = append(app.Alarms, d.alarm(addr, b))
+			case KindAppOutputs:
+				app.AppOutputs = append(app.AppOutputs, d.appOutputs(addr, b))
 			}
 		}
 	}
@@ -266,6 +269,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 
 	// Phase 5: checks across blocks.
 	d.validate(app, deps)
+	app.AppOutputRefs = dedupAppOutputRefs(d.appOutputRefs)
 	diags = append(diags, sortDiags(d.diags)...)
 	if diags.HasErrors() {
 		return nil, parser.Files(), diags
@@ -274,7 +278,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 }
 
 // kindOrder is the order blocks are decoded and listed in.
-var kindOrder = []string{KindLayer, KindFunction, KindQueue, KindTopic, KindBus, KindBucket, KindTable, KindStream, KindAPI, KindTrigger, KindRoute, KindOutput, KindAlarm}
+var kindOrder = []string{KindAppOutputs, KindLayer, KindFunction, KindQueue, KindTopic, KindBus, KindBucket, KindTable, KindStream, KindAPI, KindTrigger, KindRoute, KindOutput, KindAlarm}
 
 func sortApp(a *App) {
 	sortBy(a.Functions, func(x *Function) string { return x.Addr.Name })
@@ -290,6 +294,7 @@ func sortApp(a *App) {
 	sortBy(a.Routes, func(x *Route) string { return x.Addr.Name })
 	sortBy(a.Outputs, func(x *Output) string { return x.Addr.Name })
 	sortBy(a.Alarms, func(x *Alarm) string { return x.Key() })
+	sortBy(a.AppOutputs, func(x *AppOutputs) string { return x.Addr.Name })
 }
 
 func sortBy[T any](s []T, key func(T) string) {

@@ -60,6 +60,11 @@ type App struct {
 	// on, sorted by Key; AlarmDefaults is nil without that block.
 	Alarms        []*Alarm
 	AlarmDefaults *AlarmDefaults
+	// AppOutputs are the other apps whose outputs this one reads.
+	AppOutputs []*AppOutputs
+	// AppOutputRefs are the references to other apps' outputs, in source
+	// order: each must be an output of that app's state at plan time.
+	AppOutputRefs []AppOutputRef
 
 	// eval holds what Eval needs (variables, locals, functions); set by Load.
 	eval *evaluator
@@ -167,6 +172,10 @@ type Queue struct {
 	Delay             time.Duration // default 0
 	DeadLetter        *DeadLetter
 	Tags              map[string]string
+
+	// Existing is set when the resource is made elsewhere (existing =
+	// ...): only Addr and DeclRange are meaningful then.
+	Existing *Existing
 }
 
 // DeadLetter asks evdeploy to create a DLQ for a queue and wire its redrive.
@@ -183,6 +192,10 @@ type Topic struct {
 	PhysicalName string
 	FIFO         bool
 	Tags         map[string]string
+
+	// Existing is set when the resource is made elsewhere (existing =
+	// ...): only Addr and DeclRange are meaningful then.
+	Existing *Existing
 }
 
 // Bus is a `bus` block (custom EventBridge bus).
@@ -191,6 +204,10 @@ type Bus struct {
 	DeclRange    hcl.Range
 	PhysicalName string
 	Tags         map[string]string
+
+	// Existing is set when the resource is made elsewhere (existing =
+	// ...): only Addr and DeclRange are meaningful then.
+	Existing *Existing
 }
 
 // Bucket is a `bucket` block (S3).
@@ -201,6 +218,10 @@ type Bucket struct {
 	Versioning   bool
 	Lifecycle    []*LifecycleRule // sorted by name
 	Tags         map[string]string
+
+	// Existing is set when the resource is made elsewhere (existing =
+	// ...): only Addr and DeclRange are meaningful then.
+	Existing *Existing
 }
 
 // LifecycleRule is a bucket's `lifecycle` block: objects under Prefix expire
@@ -233,6 +254,10 @@ type Table struct {
 	Indexes             []*TableIndex
 	PointInTimeRecovery bool
 	Tags                map[string]string
+
+	// Existing is set when the resource is made elsewhere (existing =
+	// ...): only Addr and DeclRange are meaningful then.
+	Existing *Existing
 }
 
 // TableIndex is an `index` block of a table: a global secondary index.
@@ -258,6 +283,10 @@ type Stream struct {
 	OnDemand       bool
 	RetentionHours int // default 24
 	Tags           map[string]string
+
+	// Existing is set when the resource is made elsewhere (existing =
+	// ...): only Addr and DeclRange are meaningful then.
+	Existing *Existing
 }
 
 // API is an `api` block (API Gateway HTTP API).

@@ -33,16 +33,24 @@ func (d *decoder) validate(app *App, deps map[Addr][]dep) {
 		}
 	}
 	queues := map[Addr]*Queue{}
+	// Blocks made elsewhere have no settings to check here: what AWS
+	// reports of them is checked at plan time.
 	for _, q := range app.Queues {
-		queues[q.Addr] = q
+		if q.Existing == nil {
+			queues[q.Addr] = q
+		}
 	}
 	topics := map[Addr]*Topic{}
 	for _, t := range app.Topics {
-		topics[t.Addr] = t
+		if t.Existing == nil {
+			topics[t.Addr] = t
+		}
 	}
 	tables := map[Addr]*Table{}
 	for _, t := range app.Tables {
-		tables[t.Addr] = t
+		if t.Existing == nil {
+			tables[t.Addr] = t
+		}
 	}
 
 	apis := map[Addr]*API{}

@@ -76,6 +76,9 @@ type session struct {
 	reg     planner.Registry
 	budgets *awsprov.Budgets // nil unless calls are paced by AWS's quotas
 	desired *planner.Desired
+	// external is what the plan read from outside the app (other apps'
+	// outputs, resources made elsewhere).
+	external *external
 	// specHash binds a saved plan to the spec, variables, stage, target and
 	// code it was made from.
 	specHash string
@@ -162,6 +165,12 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 		if target.Target == "local" {
 			local = target.Endpoint
 		}
+		ext, diags := readExternal(ctx, app, cfg, target)
+		if diags.HasErrors() {
+			printDiagnostics(f, files, diags)
+			return nil, silentExit(exitError)
+		}
+		s.external = ext
 		zones, zdiags := lookupZones(ctx, app, cfg)
 		if zdiags.HasErrors() {
 			printDiagnostics(f, files, zdiags)
@@ -183,6 +192,8 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 			LocalEndpoint:     local,
 			APIURLFormat:      apiURLFormat,
 			DirectUploadLimit: uploadLimit,
+			Existing:          ext.existing,
+			AppOutputs:        ext.outputs,
 		})
 		if diags.HasErrors() {
 			printDiagnostics(f, files, diags)
