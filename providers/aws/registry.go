@@ -46,6 +46,8 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newPipesPipe(c),
 		newLambdaLayerVersion(c),
 		newLambdaAlias(c),
+		newSSMParameter(c),
+		newSecretsManagerSecret(c),
 		newACMCertificate(c),
 		newACMCertificateValidation(c),
 		newRoute53Record(c),
