@@ -24,7 +24,9 @@ func testZone(ctx context.Context, t *testing.T, c *clients) (string, string) {
 		t.Fatal(err)
 	}
 	id := bareZoneID(aws.ToString(out.HostedZone.Id))
-	t.Cleanup(func() { c.r53.DeleteHostedZone(context.Background(), &route53.DeleteHostedZoneInput{Id: aws.String(id)}) })
+	t.Cleanup(func() {
+		c.r53.DeleteHostedZone(context.Background(), &route53.DeleteHostedZoneInput{Id: aws.String(id)})
+	})
 	return name, id
 }
 
