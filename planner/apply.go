@@ -654,10 +654,16 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 				if sent {
 					p = proofSent
 				}
-				var lookErr error
 				var found bool
 				var foreign string
-				id, actual, found, foreign, lookErr = lookupIntent(ctx, h, state.Intent{Name: journalName(d), Attrs: attrs}, p)
+				// Throttling of the look-up is retried like any call's: a
+				// name that is ours must not be called foreign because the
+				// check of its tags was throttled.
+				lookErr := e.retry(ctx, o, start, func(ctx context.Context) error {
+					var err error
+					id, actual, found, foreign, err = lookupIntent(ctx, h, state.Intent{Name: journalName(d), Attrs: attrs}, p)
+					return err
+				})
 				switch {
 				case lookErr == nil && found:
 					// The lost attempt may have stopped half-way (a bucket
@@ -674,6 +680,8 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 					if foreign != "" {
 						err = &ForeignError{Addr: c.Addr, Name: journalName(d), Why: foreign}
 					}
+				default:
+					err = fmt.Errorf("%w; checking whether it is this deployment's failed: %v", err, lookErr)
 				}
 			}
 			if err != nil {
