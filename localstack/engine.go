@@ -141,6 +141,8 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 	handler = cw
 	go cw.run(schedCtx)
 	go queueSampler(schedCtx, ev.kc, cw.watchedQueues, 2*time.Second)
+	// Custom domains: kumo has no /v2/domainnames (domains.go).
+	handler = newDomains(handler, endpoint, os.Getenv("KUMO_DATA_DIR"), lg)
 	mux := http.NewServeMux()
 	mux.HandleFunc(HealthPath, func(w http.ResponseWriter, r *http.Request) {
 		doc := info

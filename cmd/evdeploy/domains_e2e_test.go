@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
@@ -16,6 +20,7 @@ import (
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/evdeploy/evdeploy/internal/motoserver"
+	"github.com/evdeploy/evdeploy/localstack"
 )
 
 // domainsZone makes the hosted zone the domains app writes into, with a
@@ -233,5 +238,91 @@ func TestE2EDomainErrors(t *testing.T) {
 	r := evd(t, "plan", "-C", dir, "--stage", stage, "--target", "local", "--endpoint", emu)
 	if r.code == 0 || !strings.Contains(r.errOut, "Hosted zone not found") || !strings.Contains(r.errOut, "evdeploy.evd.hcl line 23") {
 		t.Errorf("plan with a missing zone: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+}
+
+// TestE2EDomainsOnEngine: on the embedded engine the domains app applies
+// (no certificate wait), re-plans clean, the url output shows the domain, and
+// a request with the domain as its Host reaches the function with the base
+// path stripped, as API Gateway routes it; destroy leaves the hand-written
+// record alone.
+func TestE2EDomainsOnEngine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	_, port := localTestEnv(t)
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
+		t.Setenv(k, "")
+	}
+	if code, out, errOut := runLocal(t, "local", "up"); code != 0 {
+		t.Fatalf("local up: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Cleanup(func() { runLocal(t, "local", "down") })
+	ctx := t.Context()
+	cfg, err := (&localstack.Target{Endpoint: endpoint, Region: "us-east-1"}).AWSConfig(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r53 := route53.NewFromConfig(cfg)
+	zoneID := domainsZone(t, ctx, r53, "example.com")
+	handWritten := zoneRecords(t, ctx, r53, zoneID)
+
+	dir := copyDir(t, "testdata/domains")
+	common := []string{"-C", dir, "--target", "local"}
+	if code, out, errOut := runLocal(t, append([]string{"apply", "--auto-approve"}, common...)...); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runLocal(t, append([]string{"plan", "--detailed-exitcode"}, common...)...); code != 0 {
+		t.Errorf("plan after apply: exit %d\n%s%s", code, out, errOut)
+	}
+	_, out, _ := runLocal(t, append([]string{"output", "url"}, common...)...)
+	if want := fmt.Sprintf("http://api.example.com.localhost:%d/v1", port); strings.TrimSpace(out) != want {
+		t.Errorf("output url = %q, want %q", strings.TrimSpace(out), want)
+	}
+
+	get := func(host, path string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		var resp *http.Response
+		// The function's process may still be starting.
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			resp, err = http.DefaultClient.Do(req)
+			if err == nil && (resp.StatusCode < 500 || time.Now().After(deadline)) {
+				break
+			}
+			if err == nil {
+				resp.Body.Close()
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s%s: %v", host, path, err)
+			}
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, host := range []string{"api.example.com", fmt.Sprintf("api.example.com.localhost:%d", port)} {
+		code, body := get(host, "/v1/hello")
+		if code != 200 || !strings.Contains(body, `"route": "GET /hello"`) {
+			t.Errorf("GET http://%s/v1/hello: %d %s", host, code, body)
+		}
+	}
+	if code, body := get("admin.example.com", "/hello"); code != 200 || !strings.Contains(body, `"route": "GET /hello"`) {
+		t.Errorf("GET http://admin.example.com/hello: %d %s", code, body)
+	}
+	if code, _ := get("api.example.com", "/v2/hello"); code != 404 {
+		t.Errorf("GET http://api.example.com/v2/hello (no such base path): %d, want 404", code)
+	}
+
+	if code, out, errOut := runLocal(t, append([]string{"destroy", "--auto-approve"}, common...)...); code != 0 {
+		t.Fatalf("destroy: exit %d\n%s%s", code, out, errOut)
+	}
+	if got := zoneRecords(t, ctx, r53, zoneID); !slices.Equal(got, handWritten) {
+		t.Errorf("zone after destroy:\n%s\nwant only:\n%s", strings.Join(got, "\n"), strings.Join(handWritten, "\n"))
 	}
 }
