@@ -117,6 +117,7 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 		handler = run.wrap(proxy)
 	}
 	handler = (&fidelity{endpoint: endpoint}).wrap(handler)
+	handler = newSecretTags().wrap(handler)
 	ev := newEvents(newKumoClient(srv.URL), lg)
 	// EventBridge invokes functions asynchronously: through the engine's
 	// front, so the function's async settings (retries, destinations) apply.

@@ -216,6 +216,9 @@ func Apply(ctx context.Context, plan *Plan, desired *Desired, reg Registry, st S
 			return nil, fmt.Errorf("refusing to apply: %w: %s; re-run with --allow-data-loss if that is intended",
 				ErrDataLoss, strings.Join(what, ", "))
 		}
+	}
+	if opts.AllowDataLoss {
+		// Handlers read the consent too (a secret deleted without recovery).
 		ctx = WithAllowDataLoss(ctx)
 	}
 

@@ -113,6 +113,7 @@ var ResourceTypes = []string{
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
 	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL, TypeAuthorizer,
 	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe, TypeLayer, TypeAlarm,
+	TypeSSMParameter, TypeSecret,
 	TypeCertificate, TypeCertWait, TypeRecord, TypeDomainName, TypeAPIMapping,
 }
 
@@ -195,6 +196,9 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 	// read their attributes.
 	for _, x := range app.Layers {
 		l.layer(x)
+	}
+	for _, s := range app.Secrets {
+		l.secret(s)
 	}
 	for _, q := range app.Queues {
 		l.queue(q)

@@ -59,6 +59,10 @@ func (l *lowering) function(f *spec.Function) {
 	stmts := []iamStatement{{Sid: "Logs", Effect: "Allow", Actions: logActions, Resources: []any{logArn + ":*"}}}
 	stmts = append(stmts, l.triggerStmts[f.Addr]...)
 	for i, c := range f.Uses {
+		if c.Target.Kind == spec.KindSecret {
+			stmts = append(stmts, l.secretStatements(fmt.Sprintf("Use%dSecretRead", i), c)...)
+			continue
+		}
 		stmts = append(stmts, l.capabilityStatement(i, c))
 	}
 	for i, p := range f.Policies {

@@ -53,6 +53,7 @@ func TestLowerGolden(t *testing.T) {
 			Packages: map[spec.Addr]*Package{
 				{Kind: "layer", Name: "deps"}: {Path: "/tmp/deps.zip", SHA256: "bGF5ZXItZGVwcw==", Size: 1 << 10},
 			}}},
+		{"secrets", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 	}
 	for _, c := range cases {
 		t.Run(c.dir, func(t *testing.T) {

@@ -61,6 +61,11 @@ type Schema struct {
 	// (bucket, table, queue, stream): apply refuses it without --allow-data-loss.
 	HoldsData bool
 
+	// DataWhen, when set, narrows HoldsData to resources whose boolean
+	// attribute of that name, as last read, is true: a secret container
+	// without a value loses nothing when deleted.
+	DataWhen string
+
 	// TagsAfterCreate marks types whose ownership tags are set by a call
 	// after the create (or dropped by some endpoints when passed with it):
 	// an apply killed in between leaves the resource untagged, so an
@@ -89,6 +94,20 @@ type Schema struct {
 // taken by something evdeploy did not make ("" when free or evdeploy's).
 type Claimer interface {
 	Claimed(ctx context.Context, desired Attrs) (why string, err error)
+}
+
+// holdsData reports whether deleting or replacing a resource of sch, last
+// seen as before, loses data.
+func (s Schema) holdsData(before Attrs) bool {
+	if !s.HoldsData {
+		return false
+	}
+	if s.DataWhen != "" && before != nil {
+		if v, ok := before[s.DataWhen].(bool); ok && !v {
+			return false
+		}
+	}
+	return true
 }
 
 // Handler manages one resource type against a cloud API.

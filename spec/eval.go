@@ -49,6 +49,7 @@ var RefAttrs = map[string][]string{
 	KindStream:   {"arn", "name"},
 	KindAPI:      {"id", "url", "arn", "domain_target"},
 	KindLayer:    {"arn"},
+	KindSecret:   {"arn", "name"},
 	KindAlarm:    {"arn", "name"},
 	// Any output of the other app: its names are known only at plan time.
 	KindAppOutputs: {},
@@ -64,6 +65,7 @@ var Capabilities = map[string][]string{
 	KindTable:    {"read", "write"},
 	KindStream:   {"put", "read"},
 	KindFunction: {"invoke"},
+	KindSecret:   {"read"},
 }
 
 // Eval evaluates an expression taken from the App (a function's Environment, an

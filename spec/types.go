@@ -56,6 +56,7 @@ type App struct {
 	Routes    []*Route
 	Outputs   []*Output
 	Layers    []*Layer
+	Secrets   []*Secret // secret blocks (spec/secret.go)
 	// Alarms are the alarm blocks and the defaults app { alarms {} } turns
 	// on, sorted by Key; AlarmDefaults is nil without that block.
 	Alarms        []*Alarm

@@ -98,7 +98,11 @@ func applyRun(ctx context.Context, f *Factory, opts *ApplyOptions) error {
 		return err
 	}
 	printUpstreamChanges(f, s, &opts.engineOptions)
-	return execute(ctx, f, s, p, opts.AutoApprove || opts.PlanFile != "", opts.AllowDataLoss, &opts.engineOptions, "apply")
+	if err := execute(ctx, f, s, p, opts.AutoApprove || opts.PlanFile != "", opts.AllowDataLoss, &opts.engineOptions, "apply"); err != nil {
+		return err
+	}
+	warnUnsetSecrets(ctx, f, s.app, s.cfg)
+	return nil
 }
 
 // execute confirms and applies p, printing progress, what was done and what

@@ -266,6 +266,9 @@ func (s *session) plan(ctx context.Context, opts *engineOptions) (*planner.Plan,
 		return nil, err
 	}
 	p.FlagDataLoss(s.reg)
+	if err := secretDataLoss(ctx, s.cfg, p); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -69,6 +69,9 @@ func planRun(ctx context.Context, f *Factory, opts *PlanOptions) error {
 	if opts.Destroy {
 		p = planner.PlanDestroy(s.doc)
 		p.FlagDataLoss(s.reg)
+		if err := secretDataLoss(ctx, s.cfg, p); err != nil {
+			return err
+		}
 	} else if p, err = s.plan(ctx, &opts.engineOptions); err != nil {
 		return err
 	}
@@ -76,6 +79,9 @@ func planRun(ctx context.Context, f *Factory, opts *PlanOptions) error {
 		return err
 	}
 	printUpstreamChanges(f, s, &opts.engineOptions)
+	if !opts.Destroy {
+		warnUnsetSecrets(ctx, f, s.app, s.cfg)
+	}
 	if opts.Out != "" {
 		if err := planner.SavePlanFile(opts.Out, p, s.specHash); err != nil {
 			return err

@@ -45,6 +45,8 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newLambdaEventInvokeConfig(c),
 		newPipesPipe(c),
 		newLambdaLayerVersion(c),
+		newSSMParameter(c),
+		newSecretsManagerSecret(c),
 		newACMCertificate(c),
 		newACMCertificateValidation(c),
 		newRoute53Record(c),
