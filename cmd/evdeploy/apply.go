@@ -140,6 +140,7 @@ func execute(ctx context.Context, f *Factory, s *session, p *planner.Plan, appro
 	trace, closeTrace := opTrace(p)
 	defer closeTrace()
 	prog := newProgress(f, verb, opts.JSON, opts.started)
+	ctx = planner.WithReleaseProgress(ctx, prog.release)
 	res, err := planner.Apply(ctx, p, s.desired, s.reg, st, planner.ApplyOptions{
 		Parallelism:   opts.Parallelism,
 		AllowDataLoss: allowDataLoss,
