@@ -585,6 +585,11 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 		id, recorded = c.ID, knownOnly(c.After)
 	case "update":
 		var actual Attrs
+		// A release records its rollout while it runs (release.go).
+		ctx = withProgressAddr(withCheckpoint(ctx, func(cp Attrs) error {
+			return e.st.Upsert(state.Resource{Addr: a, Block: c.Addr.Block, Type: c.Addr.Type, ID: c.ID,
+				Attrs: map[string]any(overlay(knownOnly(c.Before), cp.Norm(), nil)), Deps: c.Deps, Sensitive: c.Sensitive})
+		}), a)
 		err = e.retry(ctx, o, start, func(ctx context.Context) error {
 			var err error
 			actual, err = h.Update(ctx, c.ID, c.Before, attrs)
@@ -631,7 +636,7 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 			// create (ErrCreateSent), so what a later attempt collides
 			// with may be that attempt's resource.
 			sent := false
-			err = e.retry(ctx, o, start, func(ctx context.Context) error {
+			err = e.retry(withProgressAddr(ctx, a), o, start, func(ctx context.Context) error {
 				var err error
 				id, actual, err = h.Create(ctx, attrs)
 				if errors.Is(err, ErrCreateSent) {

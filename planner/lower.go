@@ -136,6 +136,8 @@ type lowering struct {
 	// artifacts is the artifacts bucket's name, "" when no package needs it.
 	artifacts     string
 	artifactsAddr ResourceAddr
+	// released are the functions with a release block (lower_release.go).
+	released map[spec.Addr]bool
 	// existingBlocks are the blocks made elsewhere.
 	existingBlocks map[spec.Addr]bool
 }
@@ -189,6 +191,7 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 		blockAttrs:   map[spec.Addr]map[string]any{},
 		triggerStmts: map[spec.Addr][]iamStatement{},
 		policyStmts:  map[spec.Addr][]resourceStatement{},
+		released:     map[spec.Addr]bool{},
 
 		existingBlocks: map[spec.Addr]bool{},
 	}

@@ -305,7 +305,8 @@ func (l *lowering) async(f *spec.Function) {
 	if a == nil {
 		return
 	}
-	name := l.functionName(f)
+	// A released function's async settings are its live alias's.
+	_, name, aliasDeps := l.invokeTarget(f.Addr)
 	attrs := Attrs{
 		"function_name":          name,
 		"maximum_retry_attempts": int64(a.Retries),
@@ -326,7 +327,7 @@ func (l *lowering) async(f *spec.Function) {
 	}
 	// Lambda checks that the role may write to the destinations: the
 	// function depends on its policy, so depending on the function suffices.
-	l.add(f.Addr, TypeInvokeConfig, "main", attrs, name, name, mainAddr(f.Addr, TypeFunction))
+	l.add(f.Addr, TypeInvokeConfig, "main", attrs, name, name, append([]ResourceAddr{mainAddr(f.Addr, TypeFunction)}, aliasDeps...)...)
 }
 
 // destinationArn is an async destination's ARN, derived (a function's too, so

@@ -48,6 +48,7 @@ func TestLowerGolden(t *testing.T) {
 			APIURLFormat: "http://%s.execute-api.localhost:4566"}},
 		{"routes", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 		{"settings", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
+		{"release", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 		{"alarms", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 		{"layers", LowerOptions{Account: "123456789012", Region: "us-east-1",
 			Packages: map[spec.Addr]*Package{

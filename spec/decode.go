@@ -33,6 +33,9 @@ type decoder struct {
 	// urlRefs are the function.x.url references, checked once every
 	// function is decoded (only a function with a url block has one).
 	urlRefs []blockRef
+	// liveRefs are the function.x.live_arn references (the function needs
+	// a release block).
+	liveRefs []blockRef
 	// appOutputRefs are the app_outputs.<app>.<output> references.
 	appOutputRefs []AppOutputRef
 	// domainRefs are the api.x.domain_target references (domain.go).
@@ -138,6 +141,8 @@ func (d *decoder) refs(expr hcl.Expression) (addrs []Addr, locals []string, ok b
 			}
 			if attr, attrRng, _ := step(tr, 2); root == KindFunction && attr == "url" {
 				d.urlRefs = append(d.urlRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})
+			} else if root == KindFunction && attr == "live_arn" {
+				d.liveRefs = append(d.liveRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})
 			}
 			if attr, attrRng, _ := step(tr, 2); root == KindAPI && attr == "domain_target" {
 				d.domainRefs = append(d.domainRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})

@@ -40,7 +40,7 @@ type local struct {
 // planner supplies their values to Eval: known ones as known values, the rest
 // as cty.UnknownVal(cty.String).
 var RefAttrs = map[string][]string{
-	KindFunction: {"arn", "name", "role_arn", "url"},
+	KindFunction: {"arn", "name", "role_arn", "url", "live_arn"},
 	KindQueue:    {"arn", "url", "name", "dlq_arn", "dlq_url"},
 	KindTopic:    {"arn", "name"},
 	KindBus:      {"arn", "name"},

@@ -142,6 +142,10 @@ type Function struct {
 	// the function has no async block (Lambda's defaults apply).
 	Async *Async
 
+	// Release is the function's release block (versions, the live alias,
+	// canary or linear shifting); nil: every change goes to $LATEST at once.
+	Release *Release
+
 	// Bundle holds the packaging settings (`bundle = false` or a bundle
 	// block); nil for the defaults.
 	Bundle *Bundle

@@ -45,6 +45,7 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newLambdaEventInvokeConfig(c),
 		newPipesPipe(c),
 		newLambdaLayerVersion(c),
+		newLambdaAlias(c),
 		newSSMParameter(c),
 		newSecretsManagerSecret(c),
 		newACMCertificate(c),
