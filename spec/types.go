@@ -43,6 +43,8 @@ type App struct {
 	Dir    string // absolute path of the project folder
 
 	Backend *Backend // nil: local state file
+	// StateEncryption encrypts state and saved plans at rest; nil: plain.
+	StateEncryption *StateEncryption
 
 	Functions []*Function // sorted by name
 	Queues    []*Queue
