@@ -25,7 +25,7 @@ func TestRenderStatus(t *testing.T) {
 			{Address: "function.worker", Name: "shop-dev-worker", Invocations: f(12), Errors: f(9), Throttles: f(0)},
 			{Address: "function.api", Name: "shop-dev-api", Invocations: f(40), Errors: f(0), Throttles: f(0), Release: "live → v3 (shifting: 4=0.1)"},
 		},
-		Alarms:    []AlarmStatus{{Address: "queue.orders.dlq_depth", Metric: "queue.orders.dlq_depth", State: "ALARM"}},
+		Alarms: []AlarmStatus{{Address: "queue.orders.dlq_depth", Metric: "queue.orders.dlq_depth", State: "ALARM"}},
 	}
 	var b strings.Builder
 	renderStatus(&b, st)
