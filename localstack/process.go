@@ -36,6 +36,8 @@ func (r *runner) remove(name string) {
 func (r *runner) restartLocked(fn *fnRun) {
 	stopFn(fn)
 	fn.gen++
+	fn.polled, fn.reportInit, fn.inflight = false, false, nil
+	fn.initFailed, fn.initErr, fn.initType, fn.initExit = false, nil, "", ""
 	if fn.zip == nil {
 		fn.status = "not run: its code was not seen by this engine (deployed before it started?)"
 		return
@@ -51,6 +53,11 @@ func (r *runner) restartLocked(fn *fnRun) {
 	if argv == nil {
 		fn.status = "not run: " + why
 		r.lg.Printf("function %s: %s", fn.name, fn.status)
+		if _, ok := runtimeFor(fn.conf.Runtime).(providedRuntime); ok && strings.HasPrefix(why, "no ") {
+			// As Lambda answers an invoke of a package without its bootstrap.
+			fn.initFailed, fn.initType = true, "Runtime.InvalidEntrypoint"
+			fn.initExit = "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"
+		}
 		return
 	}
 	env := r.handlerEnv(fn, dir)
@@ -60,6 +67,7 @@ func (r *runner) restartLocked(fn *fnRun) {
 	// Own process group (stop kills helpers too); on Linux, die with the engine.
 	cmd.SysProcAttr = handlerAttr()
 	stream := newStreamName()
+	cmd.Env = append(cmd.Env, "AWS_LAMBDA_LOG_STREAM_NAME="+stream, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/"+fn.name)
 	out := &lineLogger{line: func(l string) {
 		r.lg.Print("[" + fn.name + "] " + l)
 		r.logs.add(fn.name, stream, l)
@@ -73,6 +81,7 @@ func (r *runner) restartLocked(fn *fnRun) {
 	fn.cmd, fn.done = cmd, make(chan struct{})
 	fn.ready, fn.readyOnce = make(chan struct{}), &sync.Once{}
 	fn.stream = stream
+	fn.startedAt = time.Now()
 	fn.status = fmt.Sprintf("running (pid %d)", cmd.Process.Pid)
 	r.lg.Printf("function %s: started %s (%s), pid %d", fn.name, fn.conf.Runtime, filepath.Base(argv[len(argv)-1]), cmd.Process.Pid)
 	gen, done, started := fn.gen, fn.done, time.Now()
@@ -123,14 +132,39 @@ func (r *runner) handlerEnv(fn *fnRun, dir string) []string {
 	return env
 }
 
-// exited restarts a handler that died on its own, unless it keeps dying.
+// exited handles a handler's own end: mid-invocation it is Runtime.ExitError
+// (and a fresh process for the next one); before its first poll the init
+// failed (runs again at the next invoke); idle, it is restarted unless it
+// keeps dying.
 func (r *runner) exited(fn *fnRun, gen int, started time.Time, err error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed || fn.gen != gen || r.fns[fn.name] != fn {
+		r.mu.Unlock()
 		return // stopped on purpose
 	}
 	fn.cmd = nil
+	if fn.readyOnce != nil {
+		fn.readyOnce.Do(func() { close(fn.ready) })
+	}
+	if inv := fn.inflight; inv != nil && !inv.ended {
+		r.mu.Unlock()
+		msg := "RequestId: " + inv.id + " Error: Runtime exited with error: " + exitText(err)
+		if r.fail(fn, inv, "Runtime.ExitError", msg, msg+"\nRuntime.ExitError", "error", 0) {
+			r.replace(fn, gen)
+		}
+		return
+	}
+	defer r.mu.Unlock()
+	if !fn.polled {
+		fn.initFailed = true
+		if fn.initType == "" {
+			fn.initType = "Runtime.ExitError"
+		}
+		fn.initExit = "Runtime exited with error: " + exitText(err)
+		fn.status = "init failed (" + fn.initType + "): runs again at the next invoke"
+		r.lg.Printf("function %s: %s", fn.name, fn.status)
+		return
+	}
 	if time.Since(started) < 5*time.Second {
 		fn.quick++
 	} else {
