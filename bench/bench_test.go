@@ -256,6 +256,10 @@ type schedule struct {
 	// work divided by the parallelism.
 	bound time.Duration
 	span  time.Duration // first start to last end: what the executor took
+	// cp and work are the critical path and the total work (each
+	// operation's duration less what it waited for API rate budgets).
+	cp, work time.Duration
+	failed   int // operations that failed
 }
 
 // criticalPath reads an op trace ($EVDEPLOY_OPTRACE: one JSON line per
@@ -273,6 +277,8 @@ func criticalPath(path string, parallelism int) (schedule, error) {
 		Op         string   `json:"op"`
 		Start, End int64    // Unix nanoseconds
 		Deps       []string `json:"deps"`
+		Waited     int64    `json:"waited"` // for rate budgets, not working
+		Failed     bool     `json:"failed"`
 	}
 	var ops []opRec
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
@@ -332,18 +338,23 @@ func criticalPath(path string, parallelism int) (schedule, error) {
 				before = max(before, longest(j))
 			}
 		}
-		finish[i] = before + time.Duration(ops[i].End-ops[i].Start)
+		finish[i] = before + time.Duration(ops[i].End-ops[i].Start-ops[i].Waited)
 		state[i] = 2
 		return finish[i]
 	}
 	var cp, work time.Duration
+	failed := 0
 	first, last := ops[0].Start, ops[0].End
 	for i, o := range ops {
 		cp = max(cp, longest(i))
-		work += time.Duration(o.End - o.Start)
+		work += time.Duration(o.End - o.Start - o.Waited)
 		first, last = min(first, o.Start), max(last, o.End)
+		if o.Failed {
+			failed++
+		}
 	}
-	return schedule{bound: max(cp, work/time.Duration(parallelism)), span: time.Duration(last - first)}, nil
+	return schedule{bound: max(cp, work/time.Duration(parallelism)), span: time.Duration(last - first),
+		cp: cp, work: work, failed: failed}, nil
 }
 
 // logOps logs the calls of a no-change plan by operation, most first, for
@@ -422,6 +433,12 @@ func TestCriticalPath(t *testing.T) {
 {"addr":"b","op":"create","start":0,"end":%d}
 {"addr":"c","op":"create","start":%d,"end":%d}`, 100*ms, 100*ms, 100*ms, 200*ms),
 			parallelism: 2, bound: 150 * time.Millisecond, span: 200 * time.Millisecond,
+		},
+		{
+			name: "time waiting for a rate budget is not work",
+			trace: fmt.Sprintf(`{"addr":"a","op":"create","start":0,"end":%d,"waited":%d}
+{"addr":"b","op":"create","start":%d,"end":%d,"deps":["a"]}`, 300*ms, 250*ms, 300*ms, 350*ms),
+			parallelism: 10, bound: 100 * time.Millisecond, span: 350 * time.Millisecond,
 		},
 	}
 	for _, tt := range tests {

@@ -71,7 +71,7 @@ type Graph struct {
 func (g *Graph) Node(id string) *Node { return g.byID[id] }
 
 var roles = map[string]Role{
-	spec.KindAPI: Producer, spec.KindBucket: Producer, "schedule": Producer, spec.KindTable: Producer,
+	spec.KindAPI: Producer, spec.KindBucket: Producer, "schedule": Producer, spec.KindTable: Producer, spec.KindSecret: Producer,
 	spec.KindTopic: Router, spec.KindBus: Router, spec.KindQueue: Router, spec.KindStream: Router,
 	spec.KindFunction: Consumer,
 }
@@ -124,6 +124,13 @@ func FromApp(app *spec.App) *Graph {
 		d := "Kinesis"
 		if s.Shards > 0 {
 			d += fmt.Sprintf(", %d shards", s.Shards)
+		}
+		g.add(s.Addr.Kind, s.Addr.Name, d)
+	}
+	for _, s := range app.Secrets {
+		d := "SSM SecureString"
+		if s.Store == spec.StoreSecretsManager {
+			d = "Secrets Manager"
 		}
 		g.add(s.Addr.Kind, s.Addr.Name, d)
 	}

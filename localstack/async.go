@@ -304,6 +304,7 @@ func (a *asyncInvokes) run(name, id, path, auth string, payload []byte, cfg invo
 	}
 	if condition != "Success" {
 		a.lg.Printf("async invoke %s (%s): %s after %d attempts", name, id, condition, attempts)
+		recordAsyncDropped(name)
 	}
 	if dst == nil || dst.Destination == "" {
 		return

@@ -117,6 +117,7 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 		handler = run.wrap(proxy)
 	}
 	handler = (&fidelity{endpoint: endpoint}).wrap(handler)
+	handler = newSecretTags().wrap(handler)
 	ev := newEvents(newKumoClient(srv.URL), lg)
 	// EventBridge invokes functions asynchronously: through the engine's
 	// front, so the function's async settings (retries, destinations) apply.
@@ -135,6 +136,14 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 	async := newAsyncInvokes(handler, endpoint, srv.URL, lg)
 	defer async.close()
 	handler = async
+	// CloudWatch: metrics as functions run, alarms evaluated (cloudwatch.go).
+	handler = newInvocationMetrics(handler)
+	cw := newCloudWatch(handler, front, os.Getenv("KUMO_DATA_DIR"), lg)
+	handler = cw
+	go cw.run(schedCtx)
+	go queueSampler(schedCtx, ev.kc, cw.watchedQueues, 2*time.Second)
+	// Custom domains: kumo has no /v2/domainnames (domains.go).
+	handler = newDomains(handler, endpoint, os.Getenv("KUMO_DATA_DIR"), lg)
 	mux := http.NewServeMux()
 	mux.HandleFunc(HealthPath, func(w http.ResponseWriter, r *http.Request) {
 		doc := info

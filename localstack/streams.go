@@ -212,6 +212,9 @@ func (r *runner) pollShard(ctx context.Context, m mapping, kind streamKind, shar
 			continue
 		}
 		records, last := lambdaStreamRecords(kind, out.Records, m.EventSourceArn, region, shard)
+		if age, ok := streamRecordAge(out.Records[len(out.Records)-1]); ok {
+			recordIteratorAge(fn, age)
+		}
 		event, _ := json.Marshal(map[string]any{"Records": records})
 		resp, hdr, err := r.call(ctx, http.MethodPost, "/2015-03-31/functions/"+fn+"/invocations", "lambda", "", json.RawMessage(event))
 		if err == nil && hdr.Get("X-Amz-Function-Error") != "" {

@@ -216,6 +216,9 @@ func Apply(ctx context.Context, plan *Plan, desired *Desired, reg Registry, st S
 			return nil, fmt.Errorf("refusing to apply: %w: %s; re-run with --allow-data-loss if that is intended",
 				ErrDataLoss, strings.Join(what, ", "))
 		}
+	}
+	if opts.AllowDataLoss {
+		// Handlers read the consent too (a secret deleted without recovery).
 		ctx = WithAllowDataLoss(ctx)
 	}
 
@@ -349,6 +352,19 @@ func (e *executor) build() ([]*op, error) {
 				edge(own, dd)
 			} else if c.Action == Update && !desiredDeps[d] {
 				edge(puts[a], dd)
+			}
+		}
+	}
+	// Create before destroy (Schema.CreateBeforeDestroy): a block's old
+	// resources of such a type go only once its new ones of that type exist.
+	for a, d := range dels {
+		c := e.changes[a]
+		if c.Action != Delete || !e.reg[c.Addr.Type].Schema().CreateBeforeDestroy {
+			continue
+		}
+		for b, p := range puts {
+			if pc := e.changes[b]; pc.Action == Create && pc.Addr.Block == c.Addr.Block && pc.Addr.Type == c.Addr.Type {
+				edge(p, d)
 			}
 		}
 	}
@@ -502,6 +518,7 @@ func (e *executor) event(ev Event) {
 func (e *executor) run(ctx context.Context, o *op, start time.Time) error {
 	c := o.change
 	e.event(Event{Addr: c.Addr, Op: o.kind, Phase: Started, Start: start, At: start})
+	ctx = e.withProgress(ctx, o, start)
 	ctx, waited := withWaitMeter(ctx)
 	var err error
 	if o.del {
@@ -568,6 +585,11 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 		id, recorded = c.ID, knownOnly(c.After)
 	case "update":
 		var actual Attrs
+		// A release records its rollout while it runs (release.go).
+		ctx = withProgressAddr(withCheckpoint(ctx, func(cp Attrs) error {
+			return e.st.Upsert(state.Resource{Addr: a, Block: c.Addr.Block, Type: c.Addr.Type, ID: c.ID,
+				Attrs: map[string]any(overlay(knownOnly(c.Before), cp.Norm(), nil)), Deps: c.Deps, Sensitive: c.Sensitive})
+		}), a)
 		err = e.retry(ctx, o, start, func(ctx context.Context) error {
 			var err error
 			actual, err = h.Update(ctx, c.ID, c.Before, attrs)
@@ -614,7 +636,7 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 			// create (ErrCreateSent), so what a later attempt collides
 			// with may be that attempt's resource.
 			sent := false
-			err = e.retry(ctx, o, start, func(ctx context.Context) error {
+			err = e.retry(withProgressAddr(ctx, a), o, start, func(ctx context.Context) error {
 				var err error
 				id, actual, err = h.Create(ctx, attrs)
 				if errors.Is(err, ErrCreateSent) {
@@ -637,10 +659,16 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 				if sent {
 					p = proofSent
 				}
-				var lookErr error
 				var found bool
 				var foreign string
-				id, actual, found, foreign, lookErr = lookupIntent(ctx, h, state.Intent{Name: journalName(d), Attrs: attrs}, p)
+				// Throttling of the look-up is retried like any call's: a
+				// name that is ours must not be called foreign because the
+				// check of its tags was throttled.
+				lookErr := e.retry(ctx, o, start, func(ctx context.Context) error {
+					var err error
+					id, actual, found, foreign, err = lookupIntent(ctx, h, state.Intent{Name: journalName(d), Attrs: attrs}, p)
+					return err
+				})
 				switch {
 				case lookErr == nil && found:
 					// The lost attempt may have stopped half-way (a bucket
@@ -657,6 +685,8 @@ func (e *executor) put(ctx context.Context, o *op, start time.Time) error {
 					if foreign != "" {
 						err = &ForeignError{Addr: c.Addr, Name: journalName(d), Why: foreign}
 					}
+				default:
+					err = fmt.Errorf("%w; checking whether it is this deployment's failed: %v", err, lookErr)
 				}
 			}
 			if err != nil {

@@ -99,7 +99,7 @@ func Diff(desired *Desired, doc *state.Document, obs map[string]Observation, reg
 				c.Before = overlay(c.Before, o.Attrs, nil)
 			}
 		}
-		c.DataLoss = h.Schema().HoldsData && !c.Missing
+		c.DataLoss = h.Schema().holdsData(c.Before) && !c.Missing
 		dels[r.Addr] = c
 		delAddrs = append(delAddrs, r.Addr)
 		delDeps[r.Addr] = c.Deps
@@ -297,7 +297,7 @@ func (rs *resolver) diffOne(d *DesiredResource, sch Schema, rec *state.Resource,
 	}
 	switch {
 	case len(c.ReplaceBecause) > 0:
-		c.DataLoss = sch.HoldsData
+		c.DataLoss = sch.holdsData(c.Before)
 		unknownComputed(Replace)
 		c.After = after
 	case len(c.Changed) > 0:

@@ -19,6 +19,8 @@ type iamStatement struct {
 	Effect    string
 	Actions   []string
 	Resources []any // string, Ref or *Expr
+	// Condition is the statement's IAM condition block; nil for none.
+	Condition map[string]any
 }
 
 // Capability action sets: `uses = [queue.orders.send]` grants exactly these on
@@ -97,12 +99,16 @@ func iamPolicyValue(stmts []iamStatement) (any, error) {
 					res = append(res, str)
 				}
 			}
-			out = append(out, map[string]any{
+			st := map[string]any{
 				"Sid":      s.Sid,
 				"Effect":   s.Effect,
 				"Action":   iamSortedUnique(s.Actions),
 				"Resource": iamSortedUnique(res),
-			})
+			}
+			if s.Condition != nil {
+				st["Condition"] = s.Condition
+			}
+			out = append(out, st)
 		}
 		doc["Statement"] = out
 		b, err := json.Marshal(doc) // map keys are sorted: canonical

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/evdeploy/evdeploy/spec"
 )
@@ -45,6 +46,24 @@ type LowerOptions struct {
 	// (default DefaultDirectUploadLimit); bigger ones are staged in the app's
 	// artifacts bucket, which Lower then adds.
 	DirectUploadLimit int64
+
+	// Existing holds what AWS reports of each block made elsewhere
+	// (existing = "<name or ARN>"): its reference attributes (name, arn,
+	// url, stream_arn) and ExistingFIFO / ExistingNotifications.
+	Existing map[spec.Addr]map[string]any
+
+	// AppOutputs are the other apps' outputs, by app_outputs block name.
+	AppOutputs map[string]map[string]cty.Value
+
+	// Zones maps each hosted zone an api's domain names (by name, lower
+	// case, no trailing dot) to its Route 53 id. The command looks them up
+	// before lowering, so a missing zone stops before any write.
+	Zones map[string]string
+
+	// DomainURLFormat, when set, replaces https://<domain> in an api's url
+	// with fmt.Sprintf(DomainURLFormat, domain): the embedded engine serves
+	// a domain at http://<domain>.localhost:<port>.
+	DomainURLFormat string
 }
 
 // DefaultDirectUploadLimit is Lambda's limit on a zip sent with the request
@@ -79,6 +98,11 @@ const (
 	TypeTopicPolicy  = "aws_sns_topic_policy"
 	TypeInvokeConfig = "aws_lambda_event_invoke_config"
 	TypePipe         = "aws_pipes_pipe"
+	TypeCertificate  = "aws_acm_certificate"
+	TypeCertWait     = "aws_acm_certificate_validation"
+	TypeRecord       = "aws_route53_record"
+	TypeDomainName   = "aws_apigatewayv2_domain_name"
+	TypeAPIMapping   = "aws_apigatewayv2_api_mapping"
 )
 
 // ResourceTypes lists every type Lower may emit; providers must register a
@@ -89,6 +113,8 @@ var ResourceTypes = []string{
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
 	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL, TypeAuthorizer,
 	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe, TypeLayer, TypeAlarm,
+	TypeSSMParameter, TypeSecret,
+	TypeCertificate, TypeCertWait, TypeRecord, TypeDomainName, TypeAPIMapping,
 }
 
 // lowering holds the state of one Lower call.
@@ -110,6 +136,10 @@ type lowering struct {
 	// artifacts is the artifacts bucket's name, "" when no package needs it.
 	artifacts     string
 	artifactsAddr ResourceAddr
+	// released are the functions with a release block (lower_release.go).
+	released map[spec.Addr]bool
+	// existingBlocks are the blocks made elsewhere.
+	existingBlocks map[spec.Addr]bool
 }
 
 func (l *lowering) uploadLimit() int64 {
@@ -161,11 +191,17 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 		blockAttrs:   map[spec.Addr]map[string]any{},
 		triggerStmts: map[spec.Addr][]iamStatement{},
 		policyStmts:  map[spec.Addr][]resourceStatement{},
+		released:     map[spec.Addr]bool{},
+
+		existingBlocks: map[spec.Addr]bool{},
 	}
 	// Data and routing blocks first: functions' environments and policies
 	// read their attributes.
 	for _, x := range app.Layers {
 		l.layer(x)
+	}
+	for _, s := range app.Secrets {
+		l.secret(s)
 	}
 	for _, q := range app.Queues {
 		l.queue(q)
@@ -188,6 +224,7 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 	for _, a := range app.APIs {
 		l.api(a)
 	}
+	l.domains()
 	for _, f := range app.Functions {
 		l.functionAttrs(f)
 	}
@@ -206,6 +243,8 @@ func Lower(app *spec.App, opts LowerOptions) (*Desired, hcl.Diagnostics) {
 		l.function(f)
 	}
 	l.functionPolicies()
+	l.existingChecks()
+	l.dropExistingDeps()
 
 	d := &Desired{}
 	for _, r := range l.out {

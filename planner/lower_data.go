@@ -10,6 +10,9 @@ import (
 )
 
 func (l *lowering) queue(q *spec.Queue) {
+	if l.existing(q.Addr, q.Existing) {
+		return
+	}
 	suffix := ""
 	if q.FIFO {
 		suffix = ".fifo"
@@ -58,6 +61,9 @@ func (l *lowering) queue(q *spec.Queue) {
 }
 
 func (l *lowering) topic(t *spec.Topic) {
+	if l.existing(t.Addr, t.Existing) {
+		return
+	}
 	suffix := ""
 	if t.FIFO {
 		suffix = ".fifo"
@@ -72,12 +78,18 @@ func (l *lowering) topic(t *spec.Topic) {
 }
 
 func (l *lowering) bus(b *spec.Bus) {
+	if l.existing(b.Addr, b.Existing) {
+		return
+	}
 	name := l.name(ruleBus, b.Addr, b.PhysicalName, "")
 	l.add(b.Addr, TypeBus, "main", Attrs{"name": name, "tags": l.tags(b.Addr, b.Tags)}, name, name)
 	l.blockAttrs[b.Addr] = map[string]any{"name": name, "arn": l.arn("events", "event-bus/"+name)}
 }
 
 func (l *lowering) bucket(b *spec.Bucket) {
+	if l.existing(b.Addr, b.Existing) {
+		return
+	}
 	name := b.PhysicalName
 	if name == "" {
 		name = bucketName(l.app.Name, l.app.Stage, b.Addr.Name, l.opts.Account, l.opts.Region)
@@ -96,6 +108,9 @@ func (l *lowering) bucket(b *spec.Bucket) {
 }
 
 func (l *lowering) table(t *spec.Table) {
+	if l.existing(t.Addr, t.Existing) {
+		return
+	}
 	name := l.name(ruleTable, t.Addr, t.PhysicalName, "")
 	attrs := Attrs{
 		"name":             name,
@@ -170,6 +185,9 @@ func authorizerAddr(api spec.Addr, name string) ResourceAddr {
 }
 
 func (l *lowering) stream(s *spec.Stream) {
+	if l.existing(s.Addr, s.Existing) {
+		return
+	}
 	name := l.name(ruleKinesis, s.Addr, s.PhysicalName, "")
 	attrs := Attrs{"name": name, "retention_hours": int64(s.RetentionHours), "tags": l.tags(s.Addr, s.Tags)}
 	if s.OnDemand {

@@ -29,6 +29,16 @@ func (l *lowering) expr(e hcl.Expression, what string) any {
 			continue
 		}
 		scope[addr] = true
+		if addr.Kind == spec.KindAppOutputs {
+			// Another app's outputs: known values read from its state.
+			if known[addr] == nil {
+				known[addr] = map[string]cty.Value{}
+			}
+			for k, v := range l.opts.AppOutputs[addr.Name] {
+				known[addr][k] = v
+			}
+			continue
+		}
 		vals, ok := l.blockAttrs[addr]
 		if !ok {
 			continue

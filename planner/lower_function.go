@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -23,6 +24,7 @@ func (l *lowering) functionAttrs(f *spec.Function) {
 	if f.URL != nil {
 		l.blockAttrs[f.Addr]["url"] = Ref{Resource: mainAddr(f.Addr, TypeFunctionURL), Attr: "url"}
 	}
+	l.liveAttrs(f, name)
 }
 
 func (l *lowering) function(f *spec.Function) {
@@ -59,6 +61,10 @@ func (l *lowering) function(f *spec.Function) {
 	stmts := []iamStatement{{Sid: "Logs", Effect: "Allow", Actions: logActions, Resources: []any{logArn + ":*"}}}
 	stmts = append(stmts, l.triggerStmts[f.Addr]...)
 	for i, c := range f.Uses {
+		if c.Target.Kind == spec.KindSecret {
+			stmts = append(stmts, l.secretStatements(fmt.Sprintf("Use%dSecretRead", i), c)...)
+			continue
+		}
 		stmts = append(stmts, l.capabilityStatement(i, c))
 	}
 	for i, p := range f.Policies {
@@ -137,6 +143,7 @@ func (l *lowering) function(f *spec.Function) {
 		l.out[fn.String()].Sensitive = []string{"environment"}
 	}
 	l.functionURL(f, name, fn)
+	l.alias(f, name, fn, attrs)
 }
 
 // environment evaluates a function's environment map, deferring what depends
@@ -223,6 +230,9 @@ func (l *lowering) functionPolicies() {
 			continue
 		}
 		if fn, ok := r.Attrs["function_name"].(string); ok {
+			// A released function's permissions are on its alias (name:live):
+			// declared too, as moto reports them in the function's policy.
+			fn, _, _ = strings.Cut(fn, ":")
 			if sid, ok := r.Attrs["statement_id"].(string); ok {
 				sids[fn] = append(sids[fn], sid)
 			}

@@ -196,8 +196,12 @@ func (l *lowering) grant(r *spec.Route, service string, sourceArn any, account s
 	if r.To.Kind == spec.KindTopic {
 		action = "sns:Publish"
 	}
+	sid := routeSid(r)
+	if l.existingBlocks[r.To] {
+		sid = l.sharedSid(r)
+	}
 	l.policyStmts[r.To] = append(l.policyStmts[r.To], resourceStatement{
-		Sid: routeSid(r), Service: service, Action: action, Resource: l.blockAttrs[r.To]["arn"],
+		Sid: sid, Service: service, Action: action, Resource: l.blockAttrs[r.To]["arn"],
 		SourceArn: sourceArn, SourceAccount: account,
 	})
 }
@@ -214,16 +218,27 @@ func (l *lowering) policyAddr(a spec.Addr) ResourceAddr {
 // into: the whole document is evdeploy's, one statement per route.
 func (l *lowering) policies() {
 	for _, a := range sortedBlockAddrs(l.policyStmts) {
+		a0 := a
 		stmts := l.policyStmts[a]
 		sort.Slice(stmts, func(i, j int) bool { return stmts[i].Sid < stmts[j].Sid })
 		doc := resourcePolicyValue(stmts)
 		attrs := l.blockAttrs[a]
+		// A policy of a queue or topic made elsewhere is shared: evdeploy
+		// adds and removes only its statements (by Sid), keeping the rest.
+		// (Set only then, so policies applied before it existed stay
+		// unchanged.)
+		shared := func(a Attrs) Attrs {
+			if l.existingBlocks[a0] {
+				a["shared"] = true
+			}
+			return a
+		}
 		if a.Kind == spec.KindTopic {
 			arn := attrs["arn"].(string)
-			l.add(a, TypeTopicPolicy, "main", Attrs{"topic_arn": arn, "policy": doc}, attrs["name"].(string), arn, mainAddr(a, TypeTopic))
+			l.add(a, TypeTopicPolicy, "main", shared(Attrs{"topic_arn": arn, "policy": doc}), attrs["name"].(string), arn, mainAddr(a, TypeTopic))
 			continue
 		}
-		l.add(a, TypeQueuePolicy, "main", Attrs{"queue_url": attrs["url"], "policy": doc}, attrs["name"].(string), "", mainAddr(a, TypeQueue))
+		l.add(a, TypeQueuePolicy, "main", shared(Attrs{"queue_url": attrs["url"], "policy": doc}), attrs["name"].(string), "", mainAddr(a, TypeQueue))
 	}
 }
 
@@ -290,7 +305,8 @@ func (l *lowering) async(f *spec.Function) {
 	if a == nil {
 		return
 	}
-	name := l.functionName(f)
+	// A released function's async settings are its live alias's.
+	_, name, aliasDeps := l.invokeTarget(f.Addr)
 	attrs := Attrs{
 		"function_name":          name,
 		"maximum_retry_attempts": int64(a.Retries),
@@ -311,7 +327,7 @@ func (l *lowering) async(f *spec.Function) {
 	}
 	// Lambda checks that the role may write to the destinations: the
 	// function depends on its policy, so depending on the function suffices.
-	l.add(f.Addr, TypeInvokeConfig, "main", attrs, name, name, mainAddr(f.Addr, TypeFunction))
+	l.add(f.Addr, TypeInvokeConfig, "main", attrs, name, name, append([]ResourceAddr{mainAddr(f.Addr, TypeFunction)}, aliasDeps...)...)
 }
 
 // destinationArn is an async destination's ARN, derived (a function's too, so

@@ -75,7 +75,9 @@ func (l *lowering) functionURL(f *spec.Function, name string, fn ResourceAddr) {
 	if f.URL == nil {
 		return
 	}
-	url := l.add(f.Addr, TypeFunctionURL, "main", Attrs{"function_name": name, "auth_type": f.URL.Auth}, name, name, fn)
+	// A released function's URL is its live alias's.
+	_, name, aliasDeps := l.invokeTarget(f.Addr)
+	url := l.add(f.Addr, TypeFunctionURL, "main", Attrs{"function_name": name, "auth_type": f.URL.Auth}, name, name, append([]ResourceAddr{fn}, aliasDeps...)...)
 	if f.URL.Auth != spec.URLAuthNone {
 		return
 	}

@@ -48,11 +48,13 @@ func TestLowerGolden(t *testing.T) {
 			APIURLFormat: "http://%s.execute-api.localhost:4566"}},
 		{"routes", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 		{"settings", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
+		{"release", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 		{"alarms", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 		{"layers", LowerOptions{Account: "123456789012", Region: "us-east-1",
 			Packages: map[spec.Addr]*Package{
 				{Kind: "layer", Name: "deps"}: {Path: "/tmp/deps.zip", SHA256: "bGF5ZXItZGVwcw==", Size: 1 << 10},
 			}}},
+		{"secrets", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 	}
 	for _, c := range cases {
 		t.Run(c.dir, func(t *testing.T) {

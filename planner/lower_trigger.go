@@ -10,14 +10,15 @@ import (
 
 func (l *lowering) trigger(t *spec.Trigger) {
 	fnName := l.blockAttrs[t.Function]["name"].(string)
-	fnArn := l.blockAttrs[t.Function]["arn"]
+	// A released function is reached through its live alias (lower_release.go).
+	fnArn, invokeName, aliasDeps := l.invokeTarget(t.Function)
 	fnMain := mainAddr(t.Function, TypeFunction)
 	policy := mainAddr(t.Function, TypeRolePolicy)
 	stmtID := ruleStmt.fit("evdeploy-"+t.Addr.Name, "")
 
 	permission := func(principal string, sourceArn any, extra Attrs) ResourceAddr {
 		attrs := Attrs{
-			"function_name": fnName,
+			"function_name": invokeName,
 			"statement_id":  stmtID,
 			"action":        "lambda:InvokeFunction",
 			"principal":     principal,
@@ -26,17 +27,17 @@ func (l *lowering) trigger(t *spec.Trigger) {
 		for k, v := range extra {
 			attrs[k] = v
 		}
-		return l.add(t.Addr, TypePermission, "main", attrs, fnName+"/"+stmtID, fnName+"/"+stmtID, fnMain)
+		return l.add(t.Addr, TypePermission, "main", attrs, invokeName+"/"+stmtID, invokeName+"/"+stmtID, append([]ResourceAddr{fnMain}, aliasDeps...)...)
 	}
 	mapping := func(source spec.Addr, sourceArn any, attrs Attrs) {
-		attrs["function_name"] = fnName
+		attrs["function_name"] = invokeName
 		attrs["event_source_arn"] = sourceArn
 		// The role must be able to read the source before the mapping is
 		// created: depend on the policy, not only the function.
 		// The source must exist too; its ARN is often derived, so no Ref
 		// says so.
 		srcType := map[string]string{spec.KindQueue: TypeQueue, spec.KindStream: TypeStream, spec.KindTable: TypeTable}[source.Kind]
-		l.add(t.Addr, TypeMapping, "main", attrs, fnName+"@"+t.Addr.String(), "", fnMain, policy, mainAddr(source, srcType))
+		l.add(t.Addr, TypeMapping, "main", attrs, fnName+"@"+t.Addr.String(), "", append([]ResourceAddr{fnMain, policy, mainAddr(source, srcType)}, aliasDeps...)...)
 	}
 
 	switch {
@@ -47,7 +48,7 @@ func (l *lowering) trigger(t *spec.Trigger) {
 			"integration_type":       "AWS_PROXY",
 			"integration_uri":        fnArn,
 			"payload_format_version": "2.0",
-		}, "", "")
+		}, "", "", aliasDeps...)
 		integID := Ref{Resource: integ, Attr: "integration_id"}
 		routeAttrs := Attrs{
 			"api_id":    api["id"],
@@ -137,7 +138,7 @@ func (l *lowering) trigger(t *spec.Trigger) {
 		if t.Topic.FilterPolicy != "" {
 			attrs["filter_policy"] = t.Topic.FilterPolicy
 		}
-		l.add(t.Addr, TypeSubscription, "main", attrs, "", "", perm, mainAddr(t.Topic.Topic, TypeTopic))
+		l.add(t.Addr, TypeSubscription, "main", attrs, "", "", append([]ResourceAddr{perm, mainAddr(t.Topic.Topic, TypeTopic)}, aliasDeps...)...)
 
 	case t.S3 != nil:
 		b := l.blockAttrs[t.S3.Bucket]
@@ -154,7 +155,7 @@ func (l *lowering) trigger(t *spec.Trigger) {
 			target["input"] = t.Schedule.Input
 		}
 		id := busName + "/" + ruleName + "/" + targetID
-		l.add(t.Addr, TypeTarget, "main", target, id, id, rule, perm)
+		l.add(t.Addr, TypeTarget, "main", target, id, id, append([]ResourceAddr{rule, perm}, aliasDeps...)...)
 	}
 }
 
@@ -190,6 +191,7 @@ func (l *lowering) notifications() {
 	type entries struct {
 		lambda, queue, topic []any
 		deps                 []ResourceAddr
+		srcs                 []notificationEntry
 	}
 	byBucket := map[spec.Addr]*entries{}
 	get := func(b spec.Addr) *entries {
@@ -219,8 +221,10 @@ func (l *lowering) notifications() {
 	for _, t := range l.app.Triggers {
 		if t.S3 != nil {
 			e := get(t.S3.Bucket)
-			e.lambda = append(e.lambda, config(t.Addr, t.S3, "function_arn", l.blockAttrs[t.Function]["arn"]))
-			e.deps = append(e.deps, mainAddr(t.Addr, TypePermission))
+			arn, _, aliasDeps := l.invokeTarget(t.Function)
+			e.lambda = append(e.lambda, config(t.Addr, t.S3, "function_arn", arn))
+			e.srcs = append(e.srcs, notificationEntry{t.Addr, t.S3})
+			e.deps = append(append(e.deps, mainAddr(t.Addr, TypePermission)), aliasDeps...)
 		}
 	}
 	for _, r := range l.app.Routes {
@@ -228,6 +232,7 @@ func (l *lowering) notifications() {
 			continue
 		}
 		e := get(r.S3.Bucket)
+		e.srcs = append(e.srcs, notificationEntry{r.Addr, r.S3})
 		arn := l.blockAttrs[r.To]["arn"]
 		if r.To.Kind == spec.KindTopic {
 			e.topic = append(e.topic, config(r.Addr, r.S3, "topic_arn", arn))
@@ -240,7 +245,13 @@ func (l *lowering) notifications() {
 		name := l.blockAttrs[bucket]["name"].(string)
 		// Every kind is set, nil when empty, so removing the last entry of
 		// a kind is a change.
-		attrs := Attrs{"bucket": name, "owned": true, "lambda": nilIfEmpty(e.lambda), "queue": nilIfEmpty(e.queue), "topic": nilIfEmpty(e.topic)}
+		// A bucket made elsewhere shares its document: evdeploy merges its
+		// entries in by id and checks them against everyone else's.
+		owned := !l.existingBlocks[bucket]
+		if !owned {
+			l.notificationConflicts(bucket, e.srcs)
+		}
+		attrs := Attrs{"bucket": name, "owned": owned, "lambda": nilIfEmpty(e.lambda), "queue": nilIfEmpty(e.queue), "topic": nilIfEmpty(e.topic)}
 		l.add(bucket, TypeNotification, "main", attrs, name, name, append(e.deps, mainAddr(bucket, TypeBucket))...)
 	}
 }

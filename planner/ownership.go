@@ -69,6 +69,15 @@ const (
 // resource found by name) is the resource desired describes, and if not, why.
 func judgeOwnership(sch Schema, desired, actual Attrs, p proof) (owned bool, why string) {
 	want := OwnershipTags(desired)
+	if want == nil && sch.ForeignParent {
+		if p == proofTags {
+			return false, "evdeploy did not write it"
+		}
+		if bad := attrMismatch(desired, actual); len(bad) > 0 {
+			return false, "it differs from what evdeploy wrote in " + strings.Join(bad, ", ")
+		}
+		return true, ""
+	}
 	if want == nil {
 		return true, "" // a type without tags: the lookup matched its identity
 	}
@@ -111,6 +120,23 @@ func identityMismatch(sch Schema, desired, actual Attrs) []string {
 			continue
 		}
 		if want, set := desired[k]; set && !IsUnknown(want) && !Equal(Norm(want), Norm(got)) {
+			bad = append(bad, k)
+		}
+	}
+	sort.Strings(bad)
+	return bad
+}
+
+// attrMismatch lists the known desired attributes the service reports
+// differently.
+func attrMismatch(desired, actual Attrs) []string {
+	var bad []string
+	for k, want := range desired {
+		got, ok := actual[k]
+		if !ok || IsUnknown(want) {
+			continue
+		}
+		if !Equal(Norm(want), Norm(got)) {
 			bad = append(bad, k)
 		}
 	}

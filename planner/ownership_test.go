@@ -287,3 +287,33 @@ func TestApplyAdoptsWhatItsSentCreateMade(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyAdoptsItsOwnLostCreateThrottled: the look-up that tells an own
+// lost create from someone else's resource is retried when throttled, so a
+// throttled check never calls this deployment's resource foreign.
+func TestApplyAdoptsItsOwnLostCreateThrottled(t *testing.T) {
+	tags := map[string]any{"evdeploy:app": "shop", "evdeploy:stage": "dev", "evdeploy:block": "function.api"}
+	rec := &recorder{}
+	fc := newFakeCloud(rec)
+	reg := fc.registry()
+	d := appDesired(128)
+	for _, r := range d.Resources {
+		if r.Addr == roleA {
+			r.Attrs["tags"] = tags
+		}
+	}
+	fc.put("fake_role", "shop-dev-api-role", Attrs{"name": "shop-dev-api-role", "policy": `{"Statement":[]}`, "tags": tags, "arn": "arn:fake:fake_role:shop-dev-api-role"})
+	fc.setFault("read shop-dev-api-role", &fault{throttles: 2})
+	doc := &state.Document{Lineage: "l"}
+	p, err := Diff(d, doc, map[string]Observation{}, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newFakeState(rec, doc)
+	if _, err := Apply(context.Background(), p, d, reg, st, ApplyOptions{BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond}); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if indexOf(st.addrs(), roleA.String()) < 0 {
+		t.Errorf("the role was not recorded: %v", st.addrs())
+	}
+}

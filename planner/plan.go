@@ -204,7 +204,7 @@ func (p *Plan) FlagDataLoss(reg Registry) {
 		if c.Action != Delete && c.Action != Replace || c.Missing || c.DataLoss {
 			continue
 		}
-		if h, ok := reg[c.Addr.Type]; ok && h.Schema().HoldsData {
+		if h, ok := reg[c.Addr.Type]; ok && h.Schema().holdsData(c.Before) {
 			c.DataLoss = true
 		}
 	}

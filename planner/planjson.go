@@ -89,6 +89,8 @@ type jsonChange struct {
 	// Sensitive names the attributes shown as "(sensitive)" in plan --json
 	// (a saved plan keeps their values).
 	Sensitive []string `json:"sensitive,omitempty"`
+	// Release is a live alias's release: versions and each step.
+	Release *ReleasePlan `json:"release,omitempty"`
 }
 
 func nonNil(s []string) []string {
@@ -120,7 +122,7 @@ func toJSONPlan(p *Plan) jsonPlan {
 			Changed: nonNil(c.Changed), ReplaceBecause: nonNil(c.ReplaceBecause),
 			DataLoss: c.DataLoss, Missing: c.Missing, Adopted: c.Adopted, Journaled: c.Journaled,
 			Deps: nonNil(c.Deps), PriorDeps: nonNil(c.PriorDeps), Reason: c.Reason,
-			AfterUnknown: [][]any{}, Sensitive: c.Sensitive,
+			AfterUnknown: [][]any{}, Sensitive: c.Sensitive, Release: Release(c),
 		}
 		if c.Before != nil {
 			jc.Before = map[string]any(c.Before)

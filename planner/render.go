@@ -160,6 +160,9 @@ func renderBlockLine(b *strings.Builder, pt painter, bs blockSummary, width int)
 	}
 	for _, c := range sortedChanges(bs.Changes) {
 		switch {
+		case Release(c) != nil && c.Action == Update:
+			// A release is its own line: "release v7 → v8 (canary 10% for 5m)".
+			add(Release(c).Line())
 		case bs.Action == Create || bs.Action == Delete:
 			if c.Reason != "" {
 				add(parenless(c.Reason))

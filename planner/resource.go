@@ -61,6 +61,11 @@ type Schema struct {
 	// (bucket, table, queue, stream): apply refuses it without --allow-data-loss.
 	HoldsData bool
 
+	// DataWhen, when set, narrows HoldsData to resources whose boolean
+	// attribute of that name, as last read, is true: a secret container
+	// without a value loses nothing when deleted.
+	DataWhen string
+
 	// TagsAfterCreate marks types whose ownership tags are set by a call
 	// after the create (or dropped by some endpoints when passed with it):
 	// an apply killed in between leaves the resource untagged, so an
@@ -68,6 +73,41 @@ type Schema struct {
 	// journal (see ownership.go). Every other tagged type is adopted only
 	// with its tags.
 	TagsAfterCreate bool
+
+	// ForeignParent marks untagged types that live inside something that is
+	// not evdeploy's (a record in the user's Route 53 zone): no parent
+	// vouches for what is found under the name, so a collision is someone
+	// else's, and only the journal of an earlier apply (with every desired
+	// attribute matching) lets a found one be adopted.
+	ForeignParent bool
+
+	// CreateBeforeDestroy: when a block's resources of this type move to a
+	// new address (a domain's name changed), the old ones are deleted only
+	// after the new ones of the same block and type exist, so the new
+	// domain serves before the old one goes.
+	CreateBeforeDestroy bool
+}
+
+// Claimer is implemented by handlers of types whose names live in a space
+// evdeploy shares with others (a custom domain name, a DNS record). Claimed
+// reports, before any write, that what a planned create would make is already
+// taken by something evdeploy did not make ("" when free or evdeploy's).
+type Claimer interface {
+	Claimed(ctx context.Context, desired Attrs) (why string, err error)
+}
+
+// holdsData reports whether deleting or replacing a resource of sch, last
+// seen as before, loses data.
+func (s Schema) holdsData(before Attrs) bool {
+	if !s.HoldsData {
+		return false
+	}
+	if s.DataWhen != "" && before != nil {
+		if v, ok := before[s.DataWhen].(bool); ok && !v {
+			return false
+		}
+	}
+	return true
 }
 
 // Handler manages one resource type against a cloud API.

@@ -25,6 +25,9 @@ const (
 )
 
 func (d *decoder) bucket(addr Addr, b *hcl.Block) *Bucket {
+	if ex := d.existing(addr, b); ex != nil {
+		return &Bucket{Addr: addr, DeclRange: b.DefRange, Existing: ex}
+	}
 	c := d.content(b.Body, bucketSchema)
 	bk := &Bucket{
 		Addr: addr, DeclRange: b.DefRange, Tags: d.tags(c.Attributes),

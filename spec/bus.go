@@ -7,6 +7,9 @@ var busSchema = &hcl.BodySchema{
 }
 
 func (d *decoder) bus(addr Addr, b *hcl.Block) *Bus {
+	if ex := d.existing(addr, b); ex != nil {
+		return &Bus{Addr: addr, DeclRange: b.DefRange, Existing: ex}
+	}
 	c := d.content(b.Body, busSchema)
 	bus := &Bus{Addr: addr, DeclRange: b.DefRange, Tags: d.tags(c.Attributes)}
 	d.physicalName(c.Attributes, KindBus, false, &bus.PhysicalName)

@@ -33,6 +33,11 @@ type decoder struct {
 	// urlRefs are the function.x.url references, checked once every
 	// function is decoded (only a function with a url block has one).
 	urlRefs []blockRef
+	// liveRefs are the function.x.live_arn references (the function needs
+	// a release block).
+	liveRefs []blockRef
+	// appOutputRefs are the app_outputs.<app>.<output> references.
+	appOutputRefs []AppOutputRef
 	// domainRefs are the api.x.domain_target references (domain.go).
 	domainRefs []blockRef
 	diags      hcl.Diagnostics
@@ -109,8 +114,11 @@ func (d *decoder) refs(expr hcl.Expression) (addrs []Addr, locals []string, ok b
 		case RefAttrs[root] != nil:
 			name, nameRng, has := step(tr, 1)
 			if !has {
-				d.errorf(rng, "Invalid reference",
-					"A reference to a %s must name it, like %s.example.%s.", root, root, RefAttrs[root][0])
+				example := root + ".example"
+				if len(RefAttrs[root]) > 0 {
+					example += "." + RefAttrs[root][0]
+				}
+				d.errorf(rng, "Invalid reference", "A reference to a %s must name it, like %s.", root, example)
 				ok = false
 				continue
 			}
@@ -121,15 +129,20 @@ func (d *decoder) refs(expr hcl.Expression) (addrs []Addr, locals []string, ok b
 				ok = false
 				continue
 			}
-			if attr, attrRng, has := step(tr, 2); has && !contains(RefAttrs[root], attr) {
+			if attr, attrRng, has := step(tr, 2); has && root != KindAppOutputs && !contains(RefAttrs[root], attr) {
 				d.errorf(attrRng, "Unsupported attribute",
 					"A %s has no attribute %q.%s A reference may read: %s.", root, attr,
 					suggest(attr, RefAttrs[root]), strings.Join(RefAttrs[root], ", "))
 				ok = false
 				continue
 			}
+			if attr, attrRng, has := step(tr, 2); has && root == KindAppOutputs {
+				d.appOutputRefs = append(d.appOutputRefs, AppOutputRef{App: name, Output: attr, Range: hcl.RangeBetween(rng, attrRng)})
+			}
 			if attr, attrRng, _ := step(tr, 2); root == KindFunction && attr == "url" {
 				d.urlRefs = append(d.urlRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})
+			} else if root == KindFunction && attr == "live_arn" {
+				d.liveRefs = append(d.liveRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})
 			}
 			if attr, attrRng, _ := step(tr, 2); root == KindAPI && attr == "domain_target" {
 				d.domainRefs = append(d.domainRefs, blockRef{addr, hcl.RangeBetween(rng, attrRng)})

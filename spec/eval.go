@@ -40,7 +40,7 @@ type local struct {
 // planner supplies their values to Eval: known ones as known values, the rest
 // as cty.UnknownVal(cty.String).
 var RefAttrs = map[string][]string{
-	KindFunction: {"arn", "name", "role_arn", "url"},
+	KindFunction: {"arn", "name", "role_arn", "url", "live_arn"},
 	KindQueue:    {"arn", "url", "name", "dlq_arn", "dlq_url"},
 	KindTopic:    {"arn", "name"},
 	KindBus:      {"arn", "name"},
@@ -49,7 +49,10 @@ var RefAttrs = map[string][]string{
 	KindStream:   {"arn", "name"},
 	KindAPI:      {"id", "url", "arn", "domain_target"},
 	KindLayer:    {"arn"},
+	KindSecret:   {"arn", "name"},
 	KindAlarm:    {"arn", "name"},
+	// Any output of the other app: its names are known only at plan time.
+	KindAppOutputs: {},
 }
 
 // Capabilities lists, per block kind, the capability names `uses` may grant
@@ -62,6 +65,7 @@ var Capabilities = map[string][]string{
 	KindTable:    {"read", "write"},
 	KindStream:   {"put", "read"},
 	KindFunction: {"invoke"},
+	KindSecret:   {"read"},
 }
 
 // Eval evaluates an expression taken from the App (a function's Environment, an
@@ -177,6 +181,19 @@ func (e *evaluator) context(blocks map[Addr]map[string]cty.Value, sc *evalScope)
 	}
 	for _, addr := range addrs {
 		if !sc.hasBlock(addr) {
+			continue
+		}
+		if addr.Kind == KindAppOutputs {
+			// The other app's outputs are read at plan time; before that
+			// every attribute is unknown.
+			v := cty.DynamicVal
+			if len(blocks[addr]) > 0 {
+				v = cty.ObjectVal(blocks[addr])
+			}
+			if byKind[addr.Kind] == nil {
+				byKind[addr.Kind] = map[string]cty.Value{}
+			}
+			byKind[addr.Kind][addr.Name] = v
 			continue
 		}
 		attrs := map[string]cty.Value{}

@@ -80,7 +80,7 @@ var functionSchema = &hcl.BodySchema{
 		{Name: "bundle"},
 		{Name: "managed_policies"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "policy"}, {Type: "async"}, {Type: "bundle"}, {Type: "vpc"}, {Type: "url"}},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "policy"}, {Type: "async"}, {Type: "bundle"}, {Type: "vpc"}, {Type: "url"}, {Type: "release"}},
 }
 
 var policySchema = &hcl.BodySchema{
@@ -191,6 +191,8 @@ func (d *decoder) function(addr Addr, b *hcl.Block) (*Function, []dep) {
 	for _, pb := range c.Blocks {
 		switch {
 		case d.functionBlock(fn, pb):
+		case pb.Type == "release":
+			d.release(fn, pb)
 		case pb.Type == "policy":
 			fn.Policies = append(fn.Policies, d.policy(pb))
 		case pb.Type == "bundle": // decoded above

@@ -100,7 +100,9 @@ var topSchema = &hcl.BodySchema{
 		{Type: KindRoute, LabelNames: []string{"name"}},
 		{Type: KindOutput, LabelNames: []string{"name"}},
 		{Type: KindLayer, LabelNames: []string{"name"}},
+		{Type: KindSecret, LabelNames: []string{"name"}},
 		{Type: KindAlarm, LabelNames: []string{"name"}},
+		{Type: KindAppOutputs, LabelNames: []string{"name"}},
 	},
 }
 
@@ -256,8 +258,12 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 				app.Outputs = append(app.Outputs, d.output(addr, b))
 			case KindLayer:
 				app.Layers = append(app.Layers, d.layer(addr, b))
+			case KindSecret:
+				app.Secrets = append(app.Secrets, d.secret(addr, b))
 			case KindAlarm:
 				app.Alarms = append(app.Alarms, d.alarm(addr, b))
+			case KindAppOutputs:
+				app.AppOutputs = append(app.AppOutputs, d.appOutputs(addr, b))
 			}
 		}
 	}
@@ -266,6 +272,7 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 
 	// Phase 5: checks across blocks.
 	d.validate(app, deps)
+	app.AppOutputRefs = dedupAppOutputRefs(d.appOutputRefs)
 	diags = append(diags, sortDiags(d.diags)...)
 	if diags.HasErrors() {
 		return nil, parser.Files(), diags
@@ -274,13 +281,14 @@ func loadSources(dir string, srcs []source, opts Options) (*App, map[string]*hcl
 }
 
 // kindOrder is the order blocks are decoded and listed in.
-var kindOrder = []string{KindLayer, KindFunction, KindQueue, KindTopic, KindBus, KindBucket, KindTable, KindStream, KindAPI, KindTrigger, KindRoute, KindOutput, KindAlarm}
+var kindOrder = []string{KindAppOutputs, KindLayer, KindSecret, KindFunction, KindQueue, KindTopic, KindBus, KindBucket, KindTable, KindStream, KindAPI, KindTrigger, KindRoute, KindOutput, KindAlarm}
 
 func sortApp(a *App) {
 	sortBy(a.Functions, func(x *Function) string { return x.Addr.Name })
 	sortBy(a.Queues, func(x *Queue) string { return x.Addr.Name })
 	sortBy(a.Topics, func(x *Topic) string { return x.Addr.Name })
 	sortBy(a.Layers, func(x *Layer) string { return x.Addr.Name })
+	sortBy(a.Secrets, func(x *Secret) string { return x.Addr.Name })
 	sortBy(a.Buses, func(x *Bus) string { return x.Addr.Name })
 	sortBy(a.Buckets, func(x *Bucket) string { return x.Addr.Name })
 	sortBy(a.Tables, func(x *Table) string { return x.Addr.Name })
@@ -290,6 +298,7 @@ func sortApp(a *App) {
 	sortBy(a.Routes, func(x *Route) string { return x.Addr.Name })
 	sortBy(a.Outputs, func(x *Output) string { return x.Addr.Name })
 	sortBy(a.Alarms, func(x *Alarm) string { return x.Key() })
+	sortBy(a.AppOutputs, func(x *AppOutputs) string { return x.Addr.Name })
 }
 
 func sortBy[T any](s []T, key func(T) string) {

@@ -37,6 +37,9 @@ var deadLetterSchema = &hcl.BodySchema{
 }
 
 func (d *decoder) queue(addr Addr, b *hcl.Block) *Queue {
+	if ex := d.existing(addr, b); ex != nil {
+		return &Queue{Addr: addr, DeclRange: b.DefRange, Existing: ex}
+	}
 	c := d.content(b.Body, queueSchema)
 	a := c.Attributes
 	q := &Queue{

@@ -17,6 +17,9 @@ var streamSchema = &hcl.BodySchema{
 }
 
 func (d *decoder) stream(addr Addr, b *hcl.Block) *Stream {
+	if ex := d.existing(addr, b); ex != nil {
+		return &Stream{Addr: addr, DeclRange: b.DefRange, Existing: ex}
+	}
 	c := d.content(b.Body, streamSchema)
 	a := c.Attributes
 	s := &Stream{

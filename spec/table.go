@@ -59,6 +59,9 @@ var streamViews = map[string]string{
 }
 
 func (d *decoder) table(addr Addr, b *hcl.Block) *Table {
+	if ex := d.existing(addr, b); ex != nil {
+		return &Table{Addr: addr, DeclRange: b.DefRange, Existing: ex}
+	}
 	c := d.content(b.Body, tableSchema)
 	a := c.Attributes
 	t := &Table{

@@ -7,6 +7,9 @@ var topicSchema = &hcl.BodySchema{
 }
 
 func (d *decoder) topic(addr Addr, b *hcl.Block) *Topic {
+	if ex := d.existing(addr, b); ex != nil {
+		return &Topic{Addr: addr, DeclRange: b.DefRange, Existing: ex}
+	}
 	c := d.content(b.Body, topicSchema)
 	t := &Topic{
 		Addr:      addr,

@@ -56,10 +56,16 @@ type App struct {
 	Routes    []*Route
 	Outputs   []*Output
 	Layers    []*Layer
+	Secrets   []*Secret // secret blocks (spec/secret.go)
 	// Alarms are the alarm blocks and the defaults app { alarms {} } turns
 	// on, sorted by Key; AlarmDefaults is nil without that block.
 	Alarms        []*Alarm
 	AlarmDefaults *AlarmDefaults
+	// AppOutputs are the other apps whose outputs this one reads.
+	AppOutputs []*AppOutputs
+	// AppOutputRefs are the references to other apps' outputs, in source
+	// order: each must be an output of that app's state at plan time.
+	AppOutputRefs []AppOutputRef
 
 	// eval holds what Eval needs (variables, locals, functions); set by Load.
 	eval *evaluator
@@ -136,6 +142,10 @@ type Function struct {
 	// the function has no async block (Lambda's defaults apply).
 	Async *Async
 
+	// Release is the function's release block (versions, the live alias,
+	// canary or linear shifting); nil: every change goes to $LATEST at once.
+	Release *Release
+
 	// Bundle holds the packaging settings (`bundle = false` or a bundle
 	// block); nil for the defaults.
 	Bundle *Bundle
@@ -163,6 +173,10 @@ type Queue struct {
 	Delay             time.Duration // default 0
 	DeadLetter        *DeadLetter
 	Tags              map[string]string
+
+	// Existing is set when the resource is made elsewhere (existing =
+	// ...): only Addr and DeclRange are meaningful then.
+	Existing *Existing
 }
 
 // DeadLetter asks evdeploy to create a DLQ for a queue and wire its redrive.
@@ -179,6 +193,10 @@ type Topic struct {
 	PhysicalName string
 	FIFO         bool
 	Tags         map[string]string
+
+	// Existing is set when the resource is made elsewhere (existing =
+	// ...): only Addr and DeclRange are meaningful then.
+	Existing *Existing
 }
 
 // Bus is a `bus` block (custom EventBridge bus).
@@ -187,6 +205,10 @@ type Bus struct {
 	DeclRange    hcl.Range
 	PhysicalName string
 	Tags         map[string]string
+
+	// Existing is set when the resource is made elsewhere (existing =
+	// ...): only Addr and DeclRange are meaningful then.
+	Existing *Existing
 }
 
 // Bucket is a `bucket` block (S3).
@@ -197,6 +219,10 @@ type Bucket struct {
 	Versioning   bool
 	Lifecycle    []*LifecycleRule // sorted by name
 	Tags         map[string]string
+
+	// Existing is set when the resource is made elsewhere (existing =
+	// ...): only Addr and DeclRange are meaningful then.
+	Existing *Existing
 }
 
 // LifecycleRule is a bucket's `lifecycle` block: objects under Prefix expire
@@ -229,6 +255,10 @@ type Table struct {
 	Indexes             []*TableIndex
 	PointInTimeRecovery bool
 	Tags                map[string]string
+
+	// Existing is set when the resource is made elsewhere (existing =
+	// ...): only Addr and DeclRange are meaningful then.
+	Existing *Existing
 }
 
 // TableIndex is an `index` block of a table: a global secondary index.
@@ -254,6 +284,10 @@ type Stream struct {
 	OnDemand       bool
 	RetentionHours int // default 24
 	Tags           map[string]string
+
+	// Existing is set when the resource is made elsewhere (existing =
+	// ...): only Addr and DeclRange are meaningful then.
+	Existing *Existing
 }
 
 // API is an `api` block (API Gateway HTTP API).

@@ -25,17 +25,32 @@ func (d *decoder) validate(app *App, deps map[Addr][]dep) {
 			d.errorf(r.rng, "Function has no URL", "%s has no url block, so it has no URL to read; add url { auth = \"iam\" } (or \"none\") to it.", r.addr)
 		}
 	}
+	liveSeen := map[hcl.Range]bool{}
+	for _, r := range d.liveRefs {
+		if f := fns[r.addr]; f != nil && f.Release == nil && !liveSeen[r.rng] {
+			liveSeen[r.rng] = true
+			d.errorf(r.rng, "Function has no release", "%s has no release block, so it has no live alias; add release {} to it, or read %s.arn.", r.addr, r.addr)
+		}
+	}
 	queues := map[Addr]*Queue{}
+	// Blocks made elsewhere have no settings to check here: what AWS
+	// reports of them is checked at plan time.
 	for _, q := range app.Queues {
-		queues[q.Addr] = q
+		if q.Existing == nil {
+			queues[q.Addr] = q
+		}
 	}
 	topics := map[Addr]*Topic{}
 	for _, t := range app.Topics {
-		topics[t.Addr] = t
+		if t.Existing == nil {
+			topics[t.Addr] = t
+		}
 	}
 	tables := map[Addr]*Table{}
 	for _, t := range app.Tables {
-		tables[t.Addr] = t
+		if t.Existing == nil {
+			tables[t.Addr] = t
+		}
 	}
 
 	apis := map[Addr]*API{}

@@ -29,6 +29,11 @@ type logEntry struct {
 	Lineage string   `json:"lineage"`
 	Serial  uint64   `json:"serial"`
 	Changes []Change `json:"changes"`
+	// Base, in the S3 backend's change objects, is the ETag of the
+	// document the entry continues: a reader applies only entries of the
+	// document it read, never those a writer made on a document someone
+	// else has since replaced.
+	Base string `json:"base,omitempty"`
 }
 
 // Append implements Appender: it appends one line and fsyncs it.
@@ -126,15 +131,7 @@ func replayLog(path string, doc *Document) error {
 	if err != nil {
 		return fmt.Errorf("read state: %w", err)
 	}
-	res := make(map[string]Resource, len(doc.Resources))
-	for _, r := range doc.Resources {
-		res[r.Addr] = r
-	}
-	journal := make(map[string]Intent, len(doc.Journal))
-	for _, in := range doc.Journal {
-		journal[in.Addr] = in
-	}
-	applied := false
+	var entries []logEntry
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, len(data)+1)
 	for sc.Scan() {
@@ -144,6 +141,24 @@ func replayLog(path string, doc *Document) error {
 		if err := dec.Decode(&e); err != nil {
 			break // a torn last line: never acknowledged
 		}
+		entries = append(entries, e)
+	}
+	return replayEntries(path, doc, entries)
+}
+
+// replayEntries applies the entries (in log order) that continue doc: those
+// of its lineage from serial doc.Serial+1 on, stopping at a gap.
+func replayEntries(where string, doc *Document, entries []logEntry) error {
+	res := make(map[string]Resource, len(doc.Resources))
+	for _, r := range doc.Resources {
+		res[r.Addr] = r
+	}
+	journal := make(map[string]Intent, len(doc.Journal))
+	for _, in := range doc.Journal {
+		journal[in.Addr] = in
+	}
+	applied := false
+	for _, e := range entries {
 		if e.Lineage != doc.Lineage || e.Serial <= doc.Serial {
 			continue // covered by the file already, or left from another lineage
 		}
@@ -156,7 +171,7 @@ func replayLog(path string, doc *Document) error {
 				r := *c.Upsert
 				v, err := normValue(r.Attrs)
 				if err != nil {
-					return fmt.Errorf("%s: resource %q: %w", path, r.Addr, err)
+					return fmt.Errorf("%s: resource %q: %w", where, r.Addr, err)
 				}
 				r.Attrs, _ = v.(map[string]any)
 				if len(r.Deps) == 0 {
@@ -168,7 +183,7 @@ func replayLog(path string, doc *Document) error {
 				in := *c.Intent
 				v, err := normValue(in.Attrs)
 				if err != nil {
-					return fmt.Errorf("%s: journal entry %q: %w", path, in.Addr, err)
+					return fmt.Errorf("%s: journal entry %q: %w", where, in.Addr, err)
 				}
 				in.Attrs, _ = v.(map[string]any)
 				if len(in.Attrs) == 0 {

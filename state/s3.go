@@ -56,6 +56,12 @@ type S3 struct {
 	etag string    // "" when the object did not exist
 	doc  *Document // at least the header (see header)
 	data []byte
+
+	// The change log (s3log.go): bytes and serials of the change objects
+	// written since the last whole write, and their background deletes.
+	logSize  int64
+	appended []uint64
+	cleanup  sync.WaitGroup
 }
 
 // NewS3 stores the state at s3://bucket/key through store (which is bound to bucket).
@@ -76,7 +82,18 @@ func (s *S3) Read(ctx context.Context) (*Document, error) {
 	if s.doc == nil {
 		return nil, nil
 	}
-	return s.doc.clone()
+	doc, err := s.doc.clone()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.replayChanges(ctx, doc, s.etag); err != nil {
+		return nil, err
+	}
+	if doc.Serial != s.doc.Serial {
+		// The log continues the document: later writes follow it.
+		s.doc = header(doc)
+	}
+	return doc, nil
 }
 
 // fetch reads the object and remembers its ETag for the next conditional write.
@@ -129,6 +146,7 @@ func (s *S3) Write(ctx context.Context, d *Document) error {
 		return fmt.Errorf("write state %s: %w", s, err)
 	}
 	s.etag, s.doc, s.data = etag, header(d), data
+	s.afterWhole(d.Serial)
 	return nil
 }
 

@@ -123,10 +123,16 @@ func (s *Session) Close() error {
 	defer s.qmu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pending == 0 {
-		return nil
+	err := error(nil)
+	if s.pending != 0 {
+		err = s.writeWholeLocked()
 	}
-	return s.writeWholeLocked()
+	// The S3 backend deletes the change objects a whole write covers in
+	// the background: a finished command leaves the document alone.
+	if c, ok := s.backend.(interface{ waitCleanup() }); ok {
+		c.waitCleanup()
+	}
+	return err
 }
 
 // writeWholeLocked writes the document as it is now, under its current serial.

@@ -86,7 +86,11 @@ func applyRun(ctx context.Context, f *Factory, opts *ApplyOptions) error {
 	if err := renderPlan(f, p, &opts.engineOptions); err != nil {
 		return err
 	}
-	return execute(ctx, f, s, p, opts.AutoApprove || opts.PlanFile != "", opts.AllowDataLoss, &opts.engineOptions, "apply")
+	if err := execute(ctx, f, s, p, opts.AutoApprove || opts.PlanFile != "", opts.AllowDataLoss, &opts.engineOptions, "apply"); err != nil {
+		return err
+	}
+	warnUnsetSecrets(ctx, f, s.app, s.cfg)
+	return nil
 }
 
 // execute confirms and applies p, printing progress, what was done and what
@@ -124,6 +128,7 @@ func execute(ctx context.Context, f *Factory, s *session, p *planner.Plan, appro
 	trace, closeTrace := opTrace(p)
 	defer closeTrace()
 	prog := newProgress(f, verb, opts.JSON, opts.started)
+	ctx = planner.WithReleaseProgress(ctx, prog.release)
 	res, err := planner.Apply(ctx, p, s.desired, s.reg, st, planner.ApplyOptions{
 		Parallelism:   opts.Parallelism,
 		AllowDataLoss: allowDataLoss,

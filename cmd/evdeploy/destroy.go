@@ -53,6 +53,9 @@ func destroyRun(ctx context.Context, f *Factory, opts *DestroyOptions) error {
 	defer s.close()
 	p := planner.PlanDestroy(s.doc)
 	p.FlagDataLoss(s.reg)
+	if err := secretDataLoss(ctx, s.cfg, p); err != nil {
+		return err
+	}
 	if err := renderPlan(f, p, &opts.engineOptions); err != nil {
 		return err
 	}

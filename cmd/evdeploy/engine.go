@@ -76,6 +76,9 @@ type session struct {
 	reg     planner.Registry
 	budgets *awsprov.Budgets // nil unless calls are paced by AWS's quotas
 	desired *planner.Desired
+	// external is what the plan read from outside the app (other apps'
+	// outputs, resources made elsewhere).
+	external *external
 	// specHash binds a saved plan to the spec, variables, stage, target and
 	// code it was made from.
 	specHash string
@@ -162,13 +165,35 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 		if target.Target == "local" {
 			local = target.Endpoint
 		}
+		ext, diags := readExternal(ctx, app, cfg, target)
+		if diags.HasErrors() {
+			printDiagnostics(f, files, diags)
+			return nil, silentExit(exitError)
+		}
+		s.external = ext
+		zones, zdiags := lookupZones(ctx, app, cfg)
+		if zdiags.HasErrors() {
+			printDiagnostics(f, files, zdiags)
+			return nil, silentExit(exitError)
+		}
+		domainURLFormat := ""
+		if target.Engine == "embedded" {
+			// The embedded engine serves a domain at <domain>.localhost.
+			if u, err := url.Parse(target.Endpoint); err == nil {
+				domainURLFormat = "http://%s.localhost:" + u.Port()
+			}
+		}
 		desired, diags := planner.Lower(app, planner.LowerOptions{
+			Zones:             zones,
+			DomainURLFormat:   domainURLFormat,
 			Account:           target.Account,
 			Region:            target.Region,
 			Packages:          pkgs,
 			LocalEndpoint:     local,
 			APIURLFormat:      apiURLFormat,
 			DirectUploadLimit: uploadLimit,
+			Existing:          ext.existing,
+			AppOutputs:        ext.outputs,
 		})
 		if diags.HasErrors() {
 			printDiagnostics(f, files, diags)
@@ -231,7 +256,15 @@ func (s *session) plan(ctx context.Context, opts *engineOptions) (*planner.Plan,
 			return nil, err
 		}
 	}
+	// Names shared with others (custom domains, DNS records) are checked
+	// now, so a taken one stops the plan before any write.
+	if err := planner.CheckClaims(ctx, p, s.reg); err != nil {
+		return nil, err
+	}
 	p.FlagDataLoss(s.reg)
+	if err := secretDataLoss(ctx, s.cfg, p); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -61,11 +61,17 @@ func planRun(ctx context.Context, f *Factory, opts *PlanOptions) error {
 	if opts.Destroy {
 		p = planner.PlanDestroy(s.doc)
 		p.FlagDataLoss(s.reg)
+		if err := secretDataLoss(ctx, s.cfg, p); err != nil {
+			return err
+		}
 	} else if p, err = s.plan(ctx, &opts.engineOptions); err != nil {
 		return err
 	}
 	if err := renderPlan(f, p, &opts.engineOptions); err != nil {
 		return err
+	}
+	if !opts.Destroy {
+		warnUnsetSecrets(ctx, f, s.app, s.cfg)
 	}
 	if opts.Out != "" {
 		if err := planner.SavePlanFile(opts.Out, p, s.specHash); err != nil {

@@ -36,6 +36,7 @@ type progress struct {
 
 	total, done int
 	inflight    map[string]planner.Event // by address+op, Started events
+	status      map[string]string        // by address: a long operation's latest Status (a release's step)
 	drawn       int                      // lines of the live region on screen
 	width       int                      // the terminal's columns: live lines are cut to fit
 	frame       int
@@ -49,6 +50,7 @@ func newProgress(f *Factory, verb string, jsonStream bool, started time.Time) *p
 		w: f.IO.ErrOut, verb: verb, started: started,
 		live:     f.IO.ErrTTY && f.IO.Color && os.Getenv("TERM") != "dumb",
 		inflight: map[string]planner.Event{},
+		status:   map[string]string{},
 	}
 	if jsonStream {
 		p.stream = json.NewEncoder(f.IO.Out)
@@ -152,7 +154,11 @@ func (p *progress) redraw(permanent *string) {
 	now := time.Now()
 	for _, k := range keys {
 		e := p.inflight[k]
-		b.WriteString(fit(fmt.Sprintf("%s %s: %s %s", spinner[p.frame%len(spinner)], e.Addr, gerund(e.Op), formatSeconds(now.Sub(e.Start))), p.width))
+		line := fmt.Sprintf("%s %s: %s %s", spinner[p.frame%len(spinner)], e.Addr, gerund(e.Op), formatSeconds(now.Sub(e.Start)))
+		if st := p.status[e.Addr.String()]; st != "" {
+			line += " — " + st
+		}
+		b.WriteString(fit(line, p.width))
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "%d/%d done, %d in flight\n", p.done, p.total, len(keys))
@@ -211,6 +217,7 @@ type streamEvent struct {
 	ElapsedMS *int64 `json:"elapsed_ms,omitempty"`
 	Attempt   int    `json:"attempt,omitempty"`
 	Error     string `json:"error,omitempty"`
+	Message   string `json:"message,omitempty"` // release: a step of a live alias's release
 	Done      int    `json:"done"`
 	Total     int    `json:"total"`
 
@@ -293,4 +300,26 @@ func formatSeconds(d time.Duration) string {
 	}
 	d = d.Round(time.Second)
 	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// release shows a step of a release (planner.ReleaseProgress, planner.ReleaseStatus): a
+// permanent line and a "release" event on the stream; a Status only
+// updates the live line.
+func (p *progress) release(addr, msg string, transient bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if transient {
+		p.status[addr] = msg
+		return
+	}
+	delete(p.status, addr)
+	if p.stream != nil {
+		_ = p.stream.Encode(streamEvent{Type: "release", Address: addr, Message: msg, Time: time.Now().UTC().Format(stamp), Done: p.done, Total: p.total})
+	}
+	line := "  " + addr + ": " + msg
+	if p.live {
+		p.redraw(&line)
+	} else {
+		fmt.Fprintln(p.w, line)
+	}
 }

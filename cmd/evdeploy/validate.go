@@ -79,7 +79,7 @@ func summary(app *spec.App) string {
 		{len(app.Functions), "function"}, {len(app.Queues), "queue"}, {len(app.Topics), "topic"},
 		{len(app.Buses), "bus"}, {len(app.Buckets), "bucket"}, {len(app.Tables), "table"},
 		{len(app.Streams), "stream"}, {len(app.APIs), "api"}, {len(app.Triggers), "trigger"},
-		{len(app.Routes), "route"}, {len(app.Layers), "layer"}, {len(app.Outputs), "output"},
+		{len(app.Routes), "route"}, {len(app.Layers), "layer"}, {len(app.Secrets), "secret"}, {len(app.Outputs), "output"},
 	}
 	s := ""
 	for _, p := range parts {

@@ -61,12 +61,17 @@ type Counter struct {
 	// much, so a benchmark can see how an apply behaves at AWS-like
 	// round-trip times (the emulator answers in microseconds).
 	Latency time.Duration
+	// Quotas, when set before the first request, throttles calls beyond
+	// each API's rate the way AWS does (quota.go). A throttled call is
+	// counted by Quotas, not as a call, and also takes Latency.
+	Quotas *Quotas
 
 	srv    *httptest.Server
 	mu     sync.Mutex
 	reads  int
 	writes []string
 	ops    map[string]int
+	bytes  map[string]int64 // request body bytes by operation
 }
 
 // NewCounter starts a counting proxy in front of target. Close it when done.
@@ -78,12 +83,27 @@ func NewCounter(target string) *Counter {
 	c := &Counter{}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		op := Operation(r, ReadBody(r))
+		body := ReadBody(r)
+		op := Operation(r, body)
+		if c.Quotas != nil {
+			svc := SigningName(r)
+			if _, ok := c.Quotas.admit(svc, APIName(svc, r, op)); !ok {
+				if c.Latency > 0 {
+					time.Sleep(c.Latency)
+				}
+				writeThrottle(w, svc)
+				return
+			}
+		}
 		c.mu.Lock()
 		if c.ops == nil {
 			c.ops = map[string]int{}
 		}
 		c.ops[op]++
+		if c.bytes == nil {
+			c.bytes = map[string]int64{}
+		}
+		c.bytes[op] += int64(len(body))
 		if IsRead(op) {
 			c.reads++
 		} else {
@@ -104,8 +124,20 @@ func (c *Counter) Reset() (reads int, writes []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	reads, writes = c.reads, c.writes
-	c.reads, c.writes, c.ops = 0, nil, nil
+	c.reads, c.writes, c.ops, c.bytes = 0, nil, nil, nil
 	return reads, writes
+}
+
+// Bytes returns the request body bytes of each operation counted since the
+// last Reset ("PUT /bucket/key" for S3 uploads).
+func (c *Counter) Bytes() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int64, len(c.bytes))
+	for k, v := range c.bytes {
+		out[k] = v
+	}
+	return out
 }
 
 // Ops returns how many calls of each operation were counted since the last

@@ -181,6 +181,9 @@ func launch(bin string, port int) (*server, error) {
 		// AWS-managed policies exist on AWS (a function's managed_policies
 		// names them); moto has them only when asked.
 		"MOTO_IAM_LOAD_MANAGED_POLICIES=true",
+		// A DNS-validated certificate is ISSUED after this many seconds
+		// (moto's default 60); the tests wait for issue like any apply.
+		"MOTO_ACM_VALIDATION_WAIT=0",
 	)
 	s.cmd.SysProcAttr = sysProcAttr()
 

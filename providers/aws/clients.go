@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/pipes"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -40,6 +42,8 @@ type clients struct {
 	apigw  *apigatewayv2.Client
 	pipes  *pipes.Client
 	sts    *sts.Client
+	acm    *acm.Client
+	r53    *route53.Client
 
 	// functionPolicies shares a function's resource policy, read once in a
 	// refresh, between the function's Read and its permissions' Reads.
@@ -106,6 +110,8 @@ func newClients(cfg aws.Config) *clients {
 		apigw: apigatewayv2.NewFromConfig(cfg),
 		pipes: pipes.NewFromConfig(cfg),
 		sts:   sts.NewFromConfig(cfg),
+		acm:   acm.NewFromConfig(cfg),
+		r53:   route53.NewFromConfig(cfg),
 	}
 }
 

@@ -74,8 +74,8 @@ func mappingAttrs(m *lambdatypes.EventSourceMappingConfiguration, prior planner.
 	fn := aws.ToString(m.FunctionArn)
 	if !strings.HasPrefix(prior.String("function_name"), "arn:") {
 		fn = fn[strings.LastIndex(fn, ":function:")+len(":function:"):]
-		if i := strings.Index(fn, ":"); i >= 0 { // a qualifier
-			fn = fn[:i]
+		if i := strings.Index(fn, ":"); i >= 0 && !strings.Contains(prior.String("function_name"), ":") {
+			fn = fn[:i] // a qualifier the caller does not use (name:alias keeps it)
 		}
 	}
 	a := planner.Attrs{

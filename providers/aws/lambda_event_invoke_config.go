@@ -34,7 +34,7 @@ func (*lambdaEventInvokeConfig) Schema() planner.Schema {
 }
 
 func (h *lambdaEventInvokeConfig) Read(ctx context.Context, id string, _ planner.Attrs) (planner.Attrs, bool, error) {
-	out, err := h.api.GetFunctionEventInvokeConfig(ctx, &lambda.GetFunctionEventInvokeConfigInput{FunctionName: aws.String(id)})
+	out, err := h.api.GetFunctionEventInvokeConfig(ctx, &lambda.GetFunctionEventInvokeConfigInput{FunctionName: qualifiedName(id), Qualifier: qualifierOf(id)})
 	if isLambdaNotFound(err) {
 		return nil, false, nil
 	}
@@ -74,7 +74,7 @@ func roleCannotWriteDestination(err error) bool {
 func (h *lambdaEventInvokeConfig) put(ctx context.Context, desired planner.Attrs) (planner.Attrs, error) {
 	name := desired.String("function_name")
 	in := &lambda.PutFunctionEventInvokeConfigInput{
-		FunctionName:             aws.String(name),
+		FunctionName: qualifiedName(name), Qualifier: qualifierOf(name),
 		MaximumRetryAttempts:     aws.Int32(int32(desired.Int("maximum_retry_attempts"))),
 		MaximumEventAgeInSeconds: aws.Int32(int32(desired.Int("maximum_event_age"))),
 		DestinationConfig:        &lambdatypes.DestinationConfig{},
@@ -121,7 +121,7 @@ func (h *lambdaEventInvokeConfig) Update(ctx context.Context, _ string, _, desir
 }
 
 func (h *lambdaEventInvokeConfig) Delete(ctx context.Context, id string, _ planner.Attrs) error {
-	_, err := h.api.DeleteFunctionEventInvokeConfig(ctx, &lambda.DeleteFunctionEventInvokeConfigInput{FunctionName: aws.String(id)})
+	_, err := h.api.DeleteFunctionEventInvokeConfig(ctx, &lambda.DeleteFunctionEventInvokeConfigInput{FunctionName: qualifiedName(id), Qualifier: qualifierOf(id)})
 	if err != nil && !isLambdaNotFound(err) {
 		return classify(err)
 	}

@@ -35,7 +35,7 @@ func (*lambdaFunctionURL) Schema() planner.Schema {
 }
 
 func (h *lambdaFunctionURL) Read(ctx context.Context, id string, _ planner.Attrs) (planner.Attrs, bool, error) {
-	out, err := h.api.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: aws.String(id)})
+	out, err := h.api.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: qualifiedName(id), Qualifier: qualifierOf(id)})
 	if isLambdaNotFound(err) {
 		return nil, false, nil
 	}
@@ -53,8 +53,8 @@ func (h *lambdaFunctionURL) Read(ctx context.Context, id string, _ planner.Attrs
 func (h *lambdaFunctionURL) Create(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, error) {
 	name := desired.String("function_name")
 	out, err := h.api.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{
-		FunctionName: aws.String(name),
-		AuthType:     lambdatypes.FunctionUrlAuthType(desired.String("auth_type")),
+		FunctionName: qualifiedName(name), Qualifier: qualifierOf(name),
+		AuthType: lambdatypes.FunctionUrlAuthType(desired.String("auth_type")),
 	})
 	if err != nil {
 		if hasCode(err, "ResourceConflictException") {
@@ -72,8 +72,8 @@ func (h *lambdaFunctionURL) Create(ctx context.Context, desired planner.Attrs) (
 
 func (h *lambdaFunctionURL) Update(ctx context.Context, id string, _, desired planner.Attrs) (planner.Attrs, error) {
 	out, err := h.api.UpdateFunctionUrlConfig(ctx, &lambda.UpdateFunctionUrlConfigInput{
-		FunctionName: aws.String(id),
-		AuthType:     lambdatypes.FunctionUrlAuthType(desired.String("auth_type")),
+		FunctionName: qualifiedName(id), Qualifier: qualifierOf(id),
+		AuthType: lambdatypes.FunctionUrlAuthType(desired.String("auth_type")),
 	})
 	if err != nil {
 		return nil, classify(err)
@@ -87,7 +87,7 @@ func (h *lambdaFunctionURL) Update(ctx context.Context, id string, _, desired pl
 }
 
 func (h *lambdaFunctionURL) Delete(ctx context.Context, id string, _ planner.Attrs) error {
-	_, err := h.api.DeleteFunctionUrlConfig(ctx, &lambda.DeleteFunctionUrlConfigInput{FunctionName: aws.String(id)})
+	_, err := h.api.DeleteFunctionUrlConfig(ctx, &lambda.DeleteFunctionUrlConfigInput{FunctionName: qualifiedName(id), Qualifier: qualifierOf(id)})
 	if err != nil && !isLambdaNotFound(err) {
 		return classify(err)
 	}

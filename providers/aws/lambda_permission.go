@@ -119,7 +119,7 @@ func conditionValue(c map[string]map[string]any, key string) (string, bool) {
 // getPolicy returns the function's resource policy, "" when it has none (or
 // the function is gone).
 func (h *lambdaPermission) getPolicy(ctx context.Context, function string) (string, error) {
-	out, err := h.api.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(function)})
+	out, err := h.api.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: qualifiedName(function), Qualifier: qualifierOf(function)})
 	if isLambdaNotFound(err) { // no function, or a function without a policy
 		return "", nil
 	}
@@ -216,10 +216,10 @@ func (h *lambdaPermission) Create(ctx context.Context, desired planner.Attrs) (s
 		return "", nil, fmt.Errorf("permission %s: %w", id, planner.ErrAlreadyExists)
 	}
 	in := &lambda.AddPermissionInput{
-		FunctionName: aws.String(function),
-		StatementId:  aws.String(sid),
-		Action:       aws.String(desired.String("action")),
-		Principal:    aws.String(desired.String("principal")),
+		FunctionName: qualifiedName(function), Qualifier: qualifierOf(function),
+		StatementId: aws.String(sid),
+		Action:      aws.String(desired.String("action")),
+		Principal:   aws.String(desired.String("principal")),
 	}
 	if v := desired.String("source_arn"); v != "" {
 		in.SourceArn = aws.String(v)
@@ -270,7 +270,7 @@ func (h *lambdaPermission) Delete(ctx context.Context, id string, _ planner.Attr
 		return err
 	}
 	h.policies.forget(function)
-	_, err = h.api.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(function), StatementId: aws.String(sid)})
+	_, err = h.api.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: qualifiedName(function), Qualifier: qualifierOf(function), StatementId: aws.String(sid)})
 	if err != nil && !isLambdaNotFound(err) {
 		return classify(err)
 	}

@@ -94,6 +94,8 @@ func TestMoto(t *testing.T) {
 		{"SQSQueueLifecycle", TestSQSQueueLifecycle},
 		{"SQSQueueErrors", TestSQSQueueErrors},
 		{"SQSQueueFind", TestSQSQueueFind},
+		{"SSMParameterLifecycle", TestSSMParameterLifecycle},
+		{"SecretsManagerSecretLifecycle", TestSecretsManagerSecretLifecycle},
 	} {
 		t.Run(tc.name, tc.run)
 	}

@@ -181,3 +181,22 @@ func laneFor(resourceType, op string) string {
 	}
 	return ""
 }
+
+// serviceBySigningName maps SigV4 signing names to the SDK's service ids.
+var serviceBySigningName = map[string]string{
+	"lambda": "Lambda", "iam": "IAM", "logs": "CloudWatch Logs", "sqs": "SQS", "sns": "SNS",
+	"events": "EventBridge", "s3": "S3", "dynamodb": "DynamoDB", "kinesis": "Kinesis",
+	"apigateway": "ApiGatewayV2", "pipes": "Pipes", "sts": "STS",
+}
+
+// QuotaForCall is the budget and rate of a call seen on the wire: its SigV4
+// signing name and API name (for the benchmark's quota proxy, which plays
+// the same table).
+func QuotaForCall(signingName, api string) (string, float64) {
+	b := BudgetFor(serviceBySigningName[signingName], api)
+	q, ok := quotaByBudget[b]
+	if !ok {
+		return "", 0
+	}
+	return b, q.Rate
+}

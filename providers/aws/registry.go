@@ -45,6 +45,14 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newLambdaEventInvokeConfig(c),
 		newPipesPipe(c),
 		newLambdaLayerVersion(c),
+		newLambdaAlias(c),
+		newSSMParameter(c),
+		newSecretsManagerSecret(c),
+		newACMCertificate(c),
+		newACMCertificateValidation(c),
+		newRoute53Record(c),
+		newAPIGatewayDomainName(c),
+		newAPIGatewayAPIMapping(c),
 		newMetricAlarm(c),
 	}
 	reg := planner.Registry{}

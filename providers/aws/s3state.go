@@ -29,6 +29,8 @@ type s3StateAPI interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 }
 
 // NewS3StateStore stores objects in bucket through cfg's endpoint (path-style
@@ -42,7 +44,38 @@ func NewS3StateBackend(cfg aws.Config, bucket, key string) *state.S3 {
 	return state.NewS3(NewS3StateStore(cfg, bucket), bucket, key)
 }
 
-var _ state.ObjectStore = (*S3StateStore)(nil)
+var (
+	_ state.ObjectStore = (*S3StateStore)(nil)
+	_ state.Lister      = (*S3StateStore)(nil)
+	_ state.Header      = (*S3StateStore)(nil)
+)
+
+// Head returns the object's ETag (HeadObject): the S3 backend checks beside
+// each change object that the document is still the one it continues.
+func (s *S3StateStore) Head(ctx context.Context, key string) (string, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		return "", s.mapError("head", key, err)
+	}
+	return aws.ToString(out.ETag), nil
+}
+
+// List returns the keys under prefix (ListObjectsV2, 1,000 a page): the S3
+// backend finds its change objects with it.
+func (s *S3StateStore) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: &s.bucket, Prefix: &prefix})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, s.mapError("list", prefix, err)
+		}
+		for _, o := range out.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	return keys, nil
+}
 
 func (s *S3StateStore) Get(ctx context.Context, key string) ([]byte, string, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})

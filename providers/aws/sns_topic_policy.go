@@ -48,13 +48,21 @@ func hasEvdeployStatement(doc string) bool {
 	return false
 }
 
-func (h *snsTopicPolicy) Read(ctx context.Context, id string, _ planner.Attrs) (planner.Attrs, bool, error) {
+func (h *snsTopicPolicy) Read(ctx context.Context, id string, prior planner.Attrs) (planner.Attrs, bool, error) {
 	out, err := h.api.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(id)})
 	if isSNSNotFound(err) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, classify(err)
+	}
+	if prior.Bool("shared") {
+		// Only evdeploy's statements are this resource.
+		ours := ourStatements(out.Attributes["Policy"], policySids(prior.String("policy")))
+		if ours == "" {
+			return nil, false, nil
+		}
+		return planner.Attrs{"topic_arn": id, "policy": ours}, true, nil
 	}
 	doc := mustCanonicalJSON(out.Attributes["Policy"])
 	if !hasEvdeployStatement(doc) {
@@ -70,32 +78,71 @@ func (h *snsTopicPolicy) set(ctx context.Context, arn, doc string) error {
 	return classify(err)
 }
 
-func (h *snsTopicPolicy) put(ctx context.Context, desired planner.Attrs) (planner.Attrs, error) {
+func (h *snsTopicPolicy) put(ctx context.Context, desired planner.Attrs, drop map[string]bool) (planner.Attrs, error) {
 	arn := desired.String("topic_arn")
 	doc, err := canonicalJSON(desired.String("policy"))
 	if err != nil || doc == "" {
 		return nil, fmt.Errorf("policy of topic %s is not a JSON document: %v", arn, err)
 	}
-	if err := h.set(ctx, arn, doc); err != nil {
+	write := doc
+	if desired.Bool("shared") {
+		if write, err = h.merged(ctx, arn, doc, drop); err != nil {
+			return nil, err
+		}
+	}
+	if err := h.set(ctx, arn, write); err != nil {
 		return nil, err
 	}
-	return planner.Attrs{"topic_arn": arn, "policy": doc}, nil
+	attrs := planner.Attrs{"topic_arn": arn, "policy": doc}
+	if desired.Bool("shared") {
+		attrs["shared"] = true
+	}
+	return attrs, nil
+}
+
+// merged re-reads the topic's policy just before a write and returns it with
+// the statements in drop replaced by ours; SNS's default policy when no
+// statement would be left (a topic always has a policy).
+func (h *snsTopicPolicy) merged(ctx context.Context, arn, ours string, drop map[string]bool) (string, error) {
+	out, err := h.api.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(arn)})
+	if err != nil {
+		return "", classify(err)
+	}
+	doc, err := mergePolicy(out.Attributes["Policy"], ours, drop)
+	if err != nil {
+		return "", fmt.Errorf("policy of topic %s: %w", arn, err)
+	}
+	if doc == "" {
+		doc = defaultTopicPolicy(arn)
+	}
+	return doc, nil
 }
 
 func (h *snsTopicPolicy) Create(ctx context.Context, desired planner.Attrs) (string, planner.Attrs, error) {
-	attrs, err := h.put(ctx, desired)
+	attrs, err := h.put(ctx, desired, policySids(desired.String("policy")))
 	if err != nil {
 		return "", nil, err
 	}
 	return desired.String("topic_arn"), attrs, nil
 }
 
-func (h *snsTopicPolicy) Update(ctx context.Context, _ string, _, desired planner.Attrs) (planner.Attrs, error) {
-	return h.put(ctx, desired)
+func (h *snsTopicPolicy) Update(ctx context.Context, _ string, prior, desired planner.Attrs) (planner.Attrs, error) {
+	return h.put(ctx, desired, sharedDrop(prior, desired))
 }
 
-func (h *snsTopicPolicy) Delete(ctx context.Context, id string, _ planner.Attrs) error {
-	err := h.set(ctx, id, defaultTopicPolicy(id))
+func (h *snsTopicPolicy) Delete(ctx context.Context, id string, prior planner.Attrs) error {
+	doc := defaultTopicPolicy(id)
+	if prior.Bool("shared") {
+		var err error
+		doc, err = h.merged(ctx, id, "", policySids(prior.String("policy")))
+		if isSNSNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	err := h.set(ctx, id, doc)
 	if err != nil && !isSNSNotFound(err) {
 		return err
 	}

@@ -61,7 +61,7 @@ func TestSQSQueuePolicyLifecycle(t *testing.T) {
 
 	// A statement written by someone else is drift: Read reports it.
 	foreign := routePolicy("someone-else", "sns.amazonaws.com", "sqs:SendMessage", arn, "arn:aws:sns:us-east-1:000000000000:other")
-	if _, err := h.put(ctx, planner.Attrs{"queue_url": url, "policy": foreign}); err != nil {
+	if _, err := h.put(ctx, planner.Attrs{"queue_url": url, "policy": foreign}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, _, err = h.Read(ctx, id, after)

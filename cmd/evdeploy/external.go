@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"path/filepath"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	awsprov "github.com/evdeploy/evdeploy/providers/aws"
+	"github.com/evdeploy/evdeploy/spec"
+)
+
+// external is what a plan reads from outside the app: other apps' outputs
+// (app_outputs) and the resources made elsewhere (existing = ...).
+type external struct {
+	outputs  map[string]map[string]cty.Value // app_outputs name → output → value
+	existing map[spec.Addr]map[string]any
+	// consumed are the other apps' output values this app reads, by
+	// "app_outputs.<name>.<output>", for the state and for plan to show
+	// what changed upstream since the last apply.
+	consumed map[string]any
+}
+
+// readExternal reads other apps' outputs from their state (read-only, without
+// their lock) and looks up every existing block in AWS. Problems are
+// diagnostics at the block or reference they concern.
+func readExternal(ctx context.Context, app *spec.App, cfg aws.Config, target *TargetInfo) (*external, hcl.Diagnostics) {
+	ex := &external{outputs: map[string]map[string]cty.Value{}, existing: map[spec.Addr]map[string]any{}, consumed: map[string]any{}}
+	var diags hcl.Diagnostics
+	raw := map[string]map[string]any{}
+	where := map[string]string{}
+	for _, o := range app.AppOutputs {
+		stage := o.Stage
+		if stage == "" {
+			stage = app.Stage
+		}
+		where[o.Addr.Name] = fmt.Sprintf("%s (stage %s)", o.RelPath, stage)
+		outs, err := readAppOutputs(ctx, o.Path, stage, cfg)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Cannot read app outputs",
+				Detail:   fmt.Sprintf("%s reads the app in %s, stage %s: %v.", o.Addr, o.RelPath, stage, err),
+				Subject:  o.DeclRange.Ptr(),
+			})
+			continue
+		}
+		raw[o.Addr.Name] = outs
+		vals := map[string]cty.Value{}
+		for k, v := range outs {
+			vals[k] = anyToCty(v)
+		}
+		ex.outputs[o.Addr.Name] = vals
+	}
+	for _, r := range app.AppOutputRefs {
+		outs, ok := raw[r.App]
+		if !ok {
+			continue // its state could not be read: reported above
+		}
+		v, ok := outs[r.Output]
+		if !ok {
+			names := make([]string, 0, len(outs))
+			for k := range outs {
+				names = append(names, k)
+			}
+			sort.Strings(names)
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "No such app output",
+				Detail:   fmt.Sprintf("The app in %s has no output %q in its state (its outputs: %v). Add output %q to it and apply it first.", where[r.App], r.Output, names, r.Output),
+				Subject:  r.Range.Ptr(),
+			})
+			continue
+		}
+		ex.consumed["app_outputs."+r.App+"."+r.Output] = v
+	}
+	if diags.HasErrors() {
+		return ex, diags
+	}
+	for _, addr := range app.ExistingBlocks() {
+		e := app.ExistingOf(addr)
+		ref, d := app.ExistingName(e, ex.outputs)
+		if d.HasErrors() {
+			diags = append(diags, d...)
+			continue
+		}
+		attrs, err := awsprov.LookupExisting(ctx, cfg, target.Account, target.Partition, addr.Kind, ref)
+		if errors.Is(err, awsprov.ErrExistingNotFound) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Existing " + addr.Kind + " not found",
+				Detail:   fmt.Sprintf("%s names %q, but there is no such %s on %s. Check the name or ARN (and the region and account), or remove existing to let evdeploy create it.", addr, ref, addr.Kind, target.ID()),
+				Subject:  e.Range.Ptr(),
+			})
+			continue
+		}
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Cannot read existing " + addr.Kind,
+				Detail:   fmt.Sprintf("%s: looking up %q: %v", addr, ref, err),
+				Subject:  e.Range.Ptr(),
+			})
+			continue
+		}
+		ex.existing[addr] = attrs
+	}
+	return ex, diags
+}
+
+// readAppOutputs reads the outputs recorded in the state of the app in dir,
+// for stage, through that app's backend. It takes no lock: the other app may
+// be applying, and its outputs are written once at the end of an apply.
+func readAppOutputs(ctx context.Context, dir, stage string, cfg aws.Config) (map[string]any, error) {
+	other, _, diags := spec.Load(dir, spec.Options{Stage: stage})
+	if diags.HasErrors() {
+		for _, d := range diags {
+			if d.Severity == hcl.DiagError {
+				return nil, fmt.Errorf("its spec does not load: %s", d.Error())
+			}
+		}
+	}
+	backend, err := stateBackend(ctx, other, cfg)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := backend.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading its state from %s: %w", backend, err)
+	}
+	if doc == nil || len(doc.Resources) == 0 {
+		return nil, fmt.Errorf("it has no state in %s: apply it first", relState(dir, backend))
+	}
+	out := map[string]any{}
+	for k, o := range doc.Outputs {
+		out[k] = o.Value
+	}
+	return out, nil
+}
+
+func relState(dir string, b fmt.Stringer) string {
+	s := b.String()
+	if rel, err := filepath.Rel(dir, s); err == nil && !filepath.IsAbs(rel) && len(rel) < len(s) {
+		return filepath.Join(filepath.Base(dir), rel)
+	}
+	return s
+}
+
+// anyToCty converts a state value (JSON-shaped) into a cty value.
+func anyToCty(v any) cty.Value {
+	switch x := v.(type) {
+	case nil:
+		return cty.NullVal(cty.DynamicPseudoType)
+	case string:
+		return cty.StringVal(x)
+	case bool:
+		return cty.BoolVal(x)
+	case int64:
+		return cty.NumberIntVal(x)
+	case int:
+		return cty.NumberIntVal(int64(x))
+	case float64:
+		return cty.NumberVal(big.NewFloat(x))
+	case []any:
+		if len(x) == 0 {
+			return cty.EmptyTupleVal
+		}
+		vals := make([]cty.Value, len(x))
+		for i, e := range x {
+			vals[i] = anyToCty(e)
+		}
+		return cty.TupleVal(vals)
+	case map[string]any:
+		if len(x) == 0 {
+			return cty.EmptyObjectVal
+		}
+		vals := map[string]cty.Value{}
+		for k, e := range x {
+			vals[k] = anyToCty(e)
+		}
+		return cty.ObjectVal(vals)
+	}
+	return cty.StringVal(fmt.Sprint(v))
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/evdeploy/evdeploy/internal/motoserver"
+)
+
+const releaseMotoSpec = `app "rel" {}
+
+api "http" {}
+
+function "api" {
+  runtime = "python3.12"
+  source  = "./fn"
+  handler = "main.handler"
+  release {
+    linear {
+      percent = 40
+      every   = "2s"
+    }
+    keep_versions = 0
+  }
+}
+
+trigger "web" {
+  function = function.api
+  http {
+    api   = api.http
+    route = "GET /hello"
+  }
+}
+`
+
+// TestE2EReleaseMoto is issue 19's control plane on moto: apply creates the
+// live alias on version 1, with the HTTP route's integration and permission
+// on the alias; a code change is released linearly and the alias's routing
+// is observed step by step (v1 → 40% → 80% → v2); the re-plan is clean;
+// keep_versions = 0 prunes v1; destroy leaves no version or alias.
+// moto ignores weights on invoke and RevisionId guards (KUMO/TESTING.md),
+// so this proves the calls and their order, not the routing of traffic:
+// that is TestLocalRelease's, on the embedded engine.
+func TestE2EReleaseMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	endpoint := motoserver.URL(t)
+	ctx := context.Background()
+	lc := lambda.NewFromConfig(sdkConfig(endpoint))
+	dir := t.TempDir()
+	write := func(rel, body string) {
+		t.Helper()
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("fn/main.py", "def handler(event, context):\n    return {'statusCode': 200, 'body': 'v1'}\n")
+	write("evdeploy.evd.hcl", releaseMotoSpec)
+	stage := uniqueStage("r")
+	common := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", endpoint}
+	fn := "rel-" + stage + "-api"
+
+	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, common...)...)
+	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
+	alias, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
+	if err != nil {
+		t.Fatalf("GetAlias after the first apply: %v", err)
+	}
+	if v := aws.ToString(alias.FunctionVersion); v != "1" {
+		t.Errorf("live serves version %q after the first apply, want 1", v)
+	}
+	// The route's permission is on the alias.
+	pol, err := lc.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(fn), Qualifier: aws.String("live")})
+	if err != nil {
+		t.Errorf("GetPolicy of the alias: %v", err)
+	} else if !strings.Contains(aws.ToString(pol.Policy), "evdeploy-web") {
+		t.Errorf("the alias's policy lacks the route's permission: %s", aws.ToString(pol.Policy))
+	}
+
+	// A code change: the plan says it is a release.
+	write("fn/main.py", "def handler(event, context):\n    return {'statusCode': 200, 'body': 'v2'}\n")
+	r := mustEvd(t, 0, append([]string{"plan"}, common...)...)
+	if !strings.Contains(r.out, "release v1 → v2 (linear 40% every 2s)") {
+		t.Errorf("plan does not show the release:\n%s", r.out)
+	}
+
+	// Apply in the background while the alias is read every 100 ms.
+	var seen []string
+	done := make(chan result)
+	go func() { done <- evd(t, append([]string{"apply", "--auto-approve"}, common...)...) }()
+	var res result
+poll:
+	for {
+		select {
+		case res = <-done:
+			break poll
+		case <-time.After(100 * time.Millisecond):
+		}
+		a, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
+		if err != nil {
+			continue
+		}
+		s := "v" + aws.ToString(a.FunctionVersion)
+		if a.RoutingConfig != nil {
+			for v, w := range a.RoutingConfig.AdditionalVersionWeights {
+				s += fmt.Sprintf(" + v%s@%g", v, w)
+			}
+		}
+		if len(seen) == 0 || seen[len(seen)-1] != s {
+			seen = append(seen, s)
+		}
+	}
+	if res.code != 0 {
+		t.Fatalf("release apply: exit %d\n%s%s", res.code, res.out, res.errOut)
+	}
+	a, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := "v" + aws.ToString(a.FunctionVersion); seen[len(seen)-1] != s {
+		seen = append(seen, s)
+	}
+	if d := cmp.Diff([]string{"v1", "v1 + v2@0.4", "v1 + v2@0.8", "v2"}, seen); d != "" {
+		t.Errorf("routing sequence (-want +got):\n%s", d)
+	}
+	for _, step := range []string{"v2 takes 40% of traffic", "v2 takes 80% of traffic", "released v2: 100%"} {
+		if !strings.Contains(res.errOut, step) {
+			t.Errorf("apply's output lacks %q:\n%s", step, res.errOut)
+		}
+	}
+	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
+	if d := cmp.Diff([]string{"2"}, publishedVersions(t, lc, fn)); d != "" {
+		t.Errorf("versions after the release with keep_versions = 0 (-want +got):\n%s", d)
+	}
+
+	mustEvd(t, 0, append([]string{"destroy", "--auto-approve"}, common...)...)
+	if _, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")}); err == nil {
+		t.Error("the alias survived destroy")
+	}
+	if v := publishedVersions(t, lc, fn); len(v) != 0 {
+		t.Errorf("versions left after destroy: %v", v)
+	}
+}
+
+// publishedVersions lists a function's published version numbers ($LATEST
+// left out); none when the function is gone.
+func publishedVersions(t *testing.T, lc *lambda.Client, fn string) []string {
+	t.Helper()
+	out, err := lc.ListVersionsByFunction(context.Background(), &lambda.ListVersionsByFunctionInput{FunctionName: aws.String(fn)})
+	if err != nil {
+		return nil
+	}
+	var v []string
+	for _, x := range out.Versions {
+		if s := aws.ToString(x.Version); s != "$LATEST" {
+			v = append(v, s)
+		}
+	}
+	slices.Sort(v)
+	return v
+}
