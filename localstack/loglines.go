@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"os"
 	"strings"
 	"sync"
+	"time"
 )
 
 // A function's log lines: its handler's output and the START, END and REPORT
@@ -13,17 +15,35 @@ import (
 // CloudWatch Logs (fnlogs.go ships them).
 
 // fnLine writes one line of fn's log: the engine log and CloudWatch Logs.
+// While fn's process runs, the line goes through its output pipe as one
+// frame, behind what the process wrote before.
 func (r *runner) fnLine(name, line string) {
 	r.mu.Lock()
 	stream := ""
+	var w *os.File
 	if fn := r.fns[name]; fn != nil {
-		stream = fn.stream
+		stream, w = fn.stream, fn.logw
 	}
 	r.mu.Unlock()
+	if w != nil {
+		if _, err := w.Write(logFrame(line)); err == nil {
+			return
+		}
+	}
 	r.lg.Print("[" + name + "] " + line)
 	if stream != "" {
 		r.logs.add(name, stream, line)
 	}
+}
+
+// logFrame is msg in the telemetry framing lineLogger reads.
+func logFrame(msg string) []byte {
+	b := make([]byte, frameHeader+len(msg))
+	binary.BigEndian.PutUint32(b[0:4], 0xa55a0003)
+	binary.BigEndian.PutUint32(b[4:8], uint32(len(msg)))
+	binary.BigEndian.PutUint64(b[8:16], uint64(time.Now().UnixMicro()))
+	copy(b[frameHeader:], msg)
+	return b
 }
 
 // lineLogger writes a handler's output to the function's log: a line per

@@ -72,24 +72,54 @@ func (r *runner) restartLocked(fn *fnRun) {
 		r.lg.Print("[" + fn.name + "] " + l)
 		r.logs.add(fn.name, stream, l)
 	}}
-	cmd.Stdout, cmd.Stderr = out, out
+	// The process's output and the engine's own lines about it (START, END,
+	// REPORT, timeouts) share one pipe, so the log keeps the order in which
+	// they happened: a line printed before the handler returned comes before
+	// its END.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		fn.status = "not run: " + err.Error()
+		return
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
 		fn.status = "not run: " + err.Error()
 		r.lg.Printf("function %s: %s", fn.name, fn.status)
 		return
 	}
 	fn.cmd, fn.done = cmd, make(chan struct{})
 	fn.ready, fn.readyOnce = make(chan struct{}), &sync.Once{}
-	fn.stream = stream
+	fn.stream, fn.logw = stream, pw
 	fn.startedAt = time.Now()
 	fn.status = fmt.Sprintf("running (pid %d)", cmd.Process.Pid)
 	r.lg.Printf("function %s: started %s (%s), pid %d", fn.name, fn.conf.Runtime, filepath.Base(argv[len(argv)-1]), cmd.Process.Pid)
 	gen, done, started := fn.gen, fn.done, time.Now()
 	go func() {
-		err := cmd.Wait()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := pr.Read(buf)
+			if n > 0 {
+				_, _ = out.Write(buf[:n])
+			}
+			if err != nil {
+				break
+			}
+		}
 		out.flush()
+		pr.Close()
+	}()
+	go func() {
+		err := cmd.Wait()
 		close(done)
 		r.exited(fn, gen, started, err)
+		r.mu.Lock()
+		if fn.logw == pw {
+			fn.logw = nil
+		}
+		r.mu.Unlock()
+		pw.Close() // the reader ends once the process's copies are closed too
 	}()
 }
 

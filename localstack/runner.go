@@ -61,7 +61,8 @@ type fnRun struct {
 	// before that, so the engine holds them until then (awaitReady).
 	ready     chan struct{}
 	readyOnce *sync.Once
-	stream    string // the CloudWatch Logs stream of the running process
+	stream    string   // the CloudWatch Logs stream of the running process
+	logw      *os.File // the write end of the process's output pipe (fnLine)
 
 	// The invocation lifecycle (invoke.go).
 	startedAt  time.Time // when the process started (Init Duration)
