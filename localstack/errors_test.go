@@ -395,3 +395,56 @@ func TestFunctionLogOrder(t *testing.T) {
 		}
 	}
 }
+
+// A python3.12 function runs on Python 3.12 when the machine has one (on
+// PATH or in pyenv's layout), and every invocation gets its REPORT line.
+func TestPythonRuntimeVersion(t *testing.T) {
+	py := exactInterpreter("python3.12")
+	if py == "" {
+		t.Skip("no python3.12 on this machine (PATH, pyenv): nothing to pick")
+	}
+	var logBuf lockedBuffer
+	ep := serveRunning(t, &logBuf)
+	cfg := localConfig(ep, "us-east-1")
+	lc := lambda.NewFromConfig(cfg)
+	logs := cloudwatchlogs.NewFromConfig(cfg)
+	name := fmt.Sprintf("evd-py312-%d", os.Getpid())
+	if _, err := lc.CreateFunction(t.Context(), &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/r"),
+		Runtime: lambdatypes.RuntimePython312, Handler: aws.String("app.handler"),
+		Code: &lambdatypes.FunctionCode{ZipFile: zipOf(t, map[string][]byte{"app.py": []byte("import sys\n\ndef handler(e, c):\n    return '%d.%d' % sys.version_info[:2]\n")}, 0o644)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		out, err := lc.Invoke(t.Context(), &lambda.InvokeInput{FunctionName: aws.String(name)})
+		if err != nil || out.FunctionError != nil {
+			t.Fatalf("invoke %d: %v %s", i, err, out.Payload)
+		}
+		if string(out.Payload) != `"3.12"` {
+			t.Errorf("invoke %d ran on Python %s, want 3.12 (%s)", i, out.Payload, py)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		lo, err := logs.FilterLogEvents(t.Context(), &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/aws/lambda/" + name)})
+		reports, inits := 0, 0
+		if err == nil {
+			for _, e := range lo.Events {
+				if m := aws.ToString(e.Message); strings.HasPrefix(m, "REPORT RequestId: ") {
+					reports++
+					if strings.Contains(m, "\tInit Duration: ") {
+						inits++
+					}
+				}
+			}
+		}
+		if reports == 3 && inits == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d REPORT lines (%d with Init Duration), want 3 (1)", reports, inits)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -60,6 +60,9 @@ func (r *runner) restartLocked(fn *fnRun) {
 		}
 		return
 	}
+	if why != "" {
+		r.lg.Printf("function %s: %s", fn.name, why)
+	}
 	env := r.handlerEnv(fn, dir)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir

@@ -18,15 +18,19 @@ type nodeRuntime struct{}
 func (nodeRuntime) matches(runtime string) bool { return strings.HasPrefix(runtime, "nodejs") }
 
 func (nodeRuntime) launch(conf lambdaConf, dir, root string) ([]string, string) {
-	path, why := interpreterFor(conf.Runtime, "node")
+	path, note := exactInterpreter(conf.Runtime), ""
 	if path == "" {
-		return nil, why
+		var why string
+		if path, why = interpreterFor(conf.Runtime, "node"); path == "" {
+			return nil, why
+		}
+		note = takeInterpreterNote(conf.Runtime, path)
 	}
 	loop, err := writeLoop(root, "node-runtime.js", nodeLoop)
 	if err != nil {
 		return nil, err.Error()
 	}
-	return []string{path, loop}, ""
+	return []string{path, loop}, note
 }
 
 const nodeLoop = `const http = require("http");

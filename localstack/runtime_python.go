@@ -16,22 +16,22 @@ type pythonRuntime struct{}
 
 func (pythonRuntime) matches(runtime string) bool { return strings.HasPrefix(runtime, "python3") }
 
-// launch prefers the exact version (python3.12) if it really runs (a version
-// manager's shim may exist and refuse), else any python3.
+// launch prefers the runtime's version (python3.12 on PATH if it really runs:
+// a version manager's shim may exist and refuse; else pyenv's), else python3.
 func (pythonRuntime) launch(conf lambdaConf, dir, root string) ([]string, string) {
-	interp := "python3"
-	if _, ok := lookInterpreter(conf.Runtime); ok {
-		interp = conf.Runtime
-	}
-	path, why := interpreterFor(conf.Runtime, interp)
+	path, note := exactInterpreter(conf.Runtime), ""
 	if path == "" {
-		return nil, why
+		var why string
+		if path, why = interpreterFor(conf.Runtime, "python3"); path == "" {
+			return nil, why
+		}
+		note = takeInterpreterNote(conf.Runtime, path)
 	}
 	loop, err := writeLoop(root, "python-runtime.py", pythonLoop)
 	if err != nil {
 		return nil, err.Error()
 	}
-	return []string{path, "-u", loop}, ""
+	return []string{path, "-u", loop}, note
 }
 
 // pythonLoop writes log events that span lines (the [ERROR] block, logging

@@ -177,6 +177,9 @@ type localStatusReport struct {
 	StateDir  string              `json:"state_dir"`
 	Record    *localstack.Record  `json:"record"`
 	Endpoints []*localStatusEntry `json:"endpoints"`
+	// Interpreters the embedded engine runs Python and Node.js functions
+	// with on this machine (local_interp.go).
+	Interpreters []localstack.Interpreter `json:"interpreters"`
 }
 
 func newCmdLocalStatus(f *Factory) *cobra.Command {
@@ -212,7 +215,7 @@ func localStatusRun(ctx context.Context, f *Factory, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	rep := &localStatusReport{StateDir: dir, Record: rec}
+	rep := &localStatusReport{StateDir: dir, Record: rec, Interpreters: localstack.Interpreters()}
 	seen := map[string]bool{}
 	add := func(ep, source string) {
 		ep = strings.TrimRight(ep, "/")
@@ -254,6 +257,7 @@ func localStatusRun(ctx context.Context, f *Factory, asJSON bool) error {
 		}
 	} else {
 		printLocalStatus(f.IO.Out, rep)
+		printInterpreters(f.IO.Out, rep)
 	}
 	if answering == 0 {
 		return silentExit(exitError)
