@@ -55,6 +55,7 @@ func TestLowerGolden(t *testing.T) {
 				{Kind: "layer", Name: "deps"}: {Path: "/tmp/deps.zip", SHA256: "bGF5ZXItZGVwcw==", Size: 1 << 10},
 			}}},
 		{"secrets", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
+		{"domains", LowerOptions{Account: "123456789012", Region: "us-east-1", Zones: map[string]string{"example.com": "Z0EXAMPLE"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.dir, func(t *testing.T) {

@@ -16,6 +16,7 @@ func TestJudgeOwnership(t *testing.T) {
 	ours := map[string]any{"evdeploy:app": "shop", "evdeploy:stage": "dev", "evdeploy:block": "queue.orders", "team": "a"}
 	plain := Schema{Type: "q", ForceNew: []string{"name"}}
 	late := Schema{Type: "b", ForceNew: []string{"name", "key"}, TagsAfterCreate: true}
+	zoned := Schema{Type: "r", ForceNew: []string{"name", "type"}, ForeignParent: true}
 	tests := []struct {
 		name            string
 		sch             Schema
@@ -46,6 +47,9 @@ func TestJudgeOwnership(t *testing.T) {
 		{"another app's tags, an earlier attempt sent the create", late, Attrs{"tags": ours}, Attrs{"tags": map[string]any{"evdeploy:app": "web", "evdeploy:stage": "dev", "evdeploy:block": "queue.orders"}}, proofSent, false,
 			`its ownership tags name another owner: evdeploy:app="web"`},
 		{"type without tags: judged by the lookup", plain, Attrs{"function_name": "f"}, Attrs{"function_name": "f"}, proofTags, true, ""},
+		{"record in the user's zone, this run's collision", zoned, Attrs{"name": "api.example.com", "type": "A", "records": []any{"192.0.2.1"}}, Attrs{"name": "api.example.com", "type": "A", "records": []any{"192.0.2.1"}}, proofTags, false, "evdeploy did not write it"},
+		{"record in the user's zone, journaled, same value", zoned, Attrs{"name": "api.example.com", "type": "A", "records": []any{"192.0.2.1"}}, Attrs{"name": "api.example.com", "type": "A", "records": []any{"192.0.2.1"}}, proofJournal, true, ""},
+		{"record in the user's zone, journaled, another value", zoned, Attrs{"name": "api.example.com", "type": "A", "records": []any{"192.0.2.1"}}, Attrs{"name": "api.example.com", "type": "A", "records": []any{"192.0.2.9"}}, proofJournal, false, "it differs from what evdeploy wrote in records"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

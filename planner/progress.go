@@ -19,6 +19,12 @@ func Progress(ctx context.Context, msg string) {
 	}
 }
 
+// WithProgressFunc makes Progress calls under ctx call f (tests; observers
+// outside an apply).
+func WithProgressFunc(ctx context.Context, f func(msg string)) context.Context {
+	return context.WithValue(ctx, progressKey{}, f)
+}
+
 // withProgress makes Progress calls under ctx events of operation o.
 func (e *executor) withProgress(ctx context.Context, o *op, start time.Time) context.Context {
 	var n atomic.Int64

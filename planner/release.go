@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/evdeploy/evdeploy/spec"
 )
 
 // A release (issue 19) is one long Update of a function's live alias: it
@@ -148,17 +149,5 @@ func (r *ReleasePlan) Line() string {
 	return fmt.Sprintf("%s %s → %s (%s)", verb, ver(r.From), ver(r.To), how)
 }
 
-// FormatSeconds writes a wait like the spec does: "90s" as "1m30s", "300s"
-// as "5m".
-func FormatSeconds(s int64) string {
-	d := time.Duration(s) * time.Second
-	out := d.String()
-	out = strings.TrimSuffix(out, "0s")
-	if strings.HasSuffix(out, "h0m") {
-		out = strings.TrimSuffix(out, "0m")
-	}
-	if out == "" {
-		return "0s"
-	}
-	return out
-}
+// FormatSeconds writes a wait as the spec does ("5m", "1m30s").
+func FormatSeconds(s int64) string { return spec.FormatDuration(time.Duration(s) * time.Second) }

@@ -20,6 +20,10 @@ type Document struct {
 	Resources []Resource        `json:"resources"` // sorted by Addr
 	Journal   []Intent          `json:"journal,omitempty"`
 	Outputs   map[string]Output `json:"outputs,omitempty"`
+	// Inputs are the other apps' output values this app read at its last
+	// apply (app_outputs.<app>.<output> → the value as JSON), so a plan can
+	// say which upstream outputs changed since.
+	Inputs map[string]string `json:"inputs,omitempty"`
 }
 
 // Resource is one deployed provider resource.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -211,6 +212,18 @@ func (s *Session) SetOutputs(outputs map[string]Output) error {
 	}
 	return s.enqueue(&pendingChange{what: "record outputs", head: func(d *Document) bool {
 		d.Outputs = norm
+		return true
+	}})
+}
+
+// SetInputs replaces the recorded upstream inputs (Document.Inputs).
+func (s *Session) SetInputs(inputs map[string]string) error {
+	var m map[string]string
+	if len(inputs) > 0 {
+		m = maps.Clone(inputs)
+	}
+	return s.enqueue(&pendingChange{what: "record inputs", head: func(d *Document) bool {
+		d.Inputs = m
 		return true
 	}})
 }
@@ -472,6 +485,7 @@ func copyDoc(d *Document) *Document {
 		in.Deps = slices.Clone(in.Deps)
 		out.Journal = append(out.Journal, in)
 	}
+	out.Inputs = maps.Clone(d.Inputs)
 	if d.Outputs != nil {
 		out.Outputs = make(map[string]Output, len(d.Outputs))
 		for k, o := range d.Outputs {

@@ -60,6 +60,17 @@ func applyRun(ctx context.Context, f *Factory, opts *ApplyOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if opts.All {
+		if opts.PlanFile != "" {
+			return fmt.Errorf("apply --all plans each app itself: it takes no plan file")
+		}
+		if !opts.AutoApprove {
+			return fmt.Errorf("apply --all applies several apps in parallel and cannot ask for each: pass --auto-approve (review with plan --all first)")
+		}
+		o := *opts
+		o.All = false
+		return runAll(ctx, f, "apply", false, func(ctx context.Context, sub *Factory) error { return applyRun(ctx, sub, &o) })
+	}
 	opts.started, opts.events = time.Now(), opts.JSON
 	s, err := openSession(ctx, f, &opts.engineOptions, state.OpApply, true)
 	if err != nil {
@@ -86,6 +97,7 @@ func applyRun(ctx context.Context, f *Factory, opts *ApplyOptions) error {
 	if err := renderPlan(f, p, &opts.engineOptions); err != nil {
 		return err
 	}
+	printUpstreamChanges(f, s, &opts.engineOptions)
 	if err := execute(ctx, f, s, p, opts.AutoApprove || opts.PlanFile != "", opts.AllowDataLoss, &opts.engineOptions, "apply"); err != nil {
 		return err
 	}
@@ -161,12 +173,22 @@ func execute(ctx context.Context, f *Factory, s *session, p *planner.Plan, appro
 		if err := st.SetOutputs(nil); err != nil {
 			return err
 		}
+		if len(st.Doc().Inputs) > 0 {
+			if err := st.SetInputs(nil); err != nil {
+				return err
+			}
+		}
 	} else {
 		if err := st.SetTarget(s.target.ID()); err != nil {
 			return err
 		}
 		if !sameOutputs(res.Outputs, st.Doc().Outputs) {
 			if err := st.SetOutputs(res.Outputs); err != nil {
+				return err
+			}
+		}
+		if in := s.external.inputs(); !sameInputs(in, st.Doc().Inputs) {
+			if err := st.SetInputs(in); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,6 +45,14 @@ deletion needs --allow-data-loss (a non-empty bucket is emptied only then).`,
 func destroyRun(ctx context.Context, f *Factory, opts *DestroyOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if opts.All {
+		if !opts.AutoApprove {
+			return fmt.Errorf("destroy --all destroys several apps and cannot ask for each: pass --auto-approve (review with plan --all --destroy first)")
+		}
+		o := *opts
+		o.All = false
+		return runAll(ctx, f, "destroy", true, func(ctx context.Context, sub *Factory) error { return destroyRun(ctx, sub, &o) })
 	}
 	opts.started, opts.events = time.Now(), opts.JSON
 	s, err := openSession(ctx, f, &opts.engineOptions, state.OpDestroy, false)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -196,6 +197,63 @@ func TestE2EDomainsOnMoto(t *testing.T) {
 		mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, common...)...)
 	})
 
+	t.Run("a new name serves before the old one goes", func(t *testing.T) {
+		spec := filepath.Join(dir, "evdeploy.evd.hcl")
+		src := string(readFile(t, spec))
+		if err := os.WriteFile(spec, []byte(strings.Replace(src, `"admin.example.com"`, `"admin2.example.com"`, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := mustEvd(t, 0, append([]string{"apply", "--auto-approve", "--json"}, common...)...)
+		seen := map[string]int{}
+		for i, line := range strings.Split(r.out, "\n") {
+			var ev struct{ Type, Address, Action string }
+			if json.Unmarshal([]byte(line), &ev) == nil && ev.Address != "" {
+				seen[ev.Type+" "+ev.Action+" "+ev.Address] = i + 1
+			}
+		}
+		for _, typ := range []string{"aws_apigatewayv2_domain_name.%s", "aws_route53_record.%s_a", "aws_route53_record.%s_aaaa", "aws_apigatewayv2_api_mapping.%s"} {
+			created := seen["end create api.admin/"+fmt.Sprintf(typ, "admin2_example_com")]
+			deleted := seen["start delete api.admin/"+fmt.Sprintf(typ, "admin_example_com")]
+			if created == 0 || deleted == 0 || created > deleted {
+				t.Errorf("%s: new created at event %d, old deleted from event %d; want the new one first", typ, created, deleted)
+			}
+		}
+		if _, err := apigw.GetDomainName(ctx, &apigatewayv2.GetDomainNameInput{DomainName: aws.String("admin.example.com")}); err == nil {
+			t.Errorf("the old domain name is still there")
+		}
+		mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
+	})
+
+	t.Run("a record someone else wrote stops the plan", func(t *testing.T) {
+		if _, err := r53.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zoneID), ChangeBatch: &r53types.ChangeBatch{
+			Changes: []r53types.Change{{Action: r53types.ChangeActionCreate, ResourceRecordSet: &r53types.ResourceRecordSet{
+				Name: aws.String("taken.example.com."), Type: r53types.RRTypeA, TTL: aws.Int64(60),
+				ResourceRecords: []r53types.ResourceRecord{{Value: aws.String("192.0.2.10")}},
+			}}},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		// It is one more record destroy must leave alone.
+		handWritten = append(handWritten, "taken.example.com A 192.0.2.10")
+		slices.Sort(handWritten)
+		other := copyDir(t, "testdata/domains")
+		spec := filepath.Join(other, "evdeploy.evd.hcl")
+		src := strings.ReplaceAll(string(readFile(t, spec)), "api.example.com", "taken.example.com")
+		if err := os.WriteFile(spec, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		stage := uniqueStage("t")
+		r := evd(t, "apply", "--auto-approve", "-C", other, "--stage", stage, "--target", "local", "--endpoint", emu, "--var", "admin_certificate="+adminCert)
+		if r.code == 0 || !strings.Contains(r.errOut, "a A record taken.example.com (192.0.2.10) already exists") {
+			t.Errorf("apply next to a hand-written record: exit %d\n%s%s", r.code, r.out, r.errOut)
+		}
+		if _, err := os.Stat(filepath.Join(other, ".evdeploy", "state", stage+".json")); err == nil {
+			if res := stateResources(t, filepath.Join(other, ".evdeploy", "state", stage+".json")); len(res) > 0 {
+				t.Errorf("the refused apply wrote %d resources", len(res))
+			}
+		}
+	})
+
 	t.Run("a domain another deployment holds stops the plan", func(t *testing.T) {
 		other := []string{"-C", copyDir(t, "testdata/domains"), "--stage", uniqueStage("o"), "--target", "local", "--endpoint", emu}
 		r := evd(t, append([]string{"plan"}, other...)...)
@@ -214,7 +272,7 @@ func TestE2EDomainsOnMoto(t *testing.T) {
 	if _, err := certs.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(certARN)}); err == nil {
 		t.Errorf("the requested certificate survived destroy")
 	}
-	for _, name := range []string{"api.example.com", "admin.example.com"} {
+	for _, name := range []string{"api.example.com", "admin.example.com", "admin2.example.com"} {
 		if _, err := apigw.GetDomainName(ctx, &apigatewayv2.GetDomainNameInput{DomainName: aws.String(name)}); err == nil {
 			t.Errorf("domain %s survived destroy", name)
 		}

@@ -36,6 +36,9 @@ type engineOptions struct {
 	JSON         bool
 	APIQuotas    string // quotas.go
 
+	// All runs the command on every app of the monorepo in --dir (all.go).
+	All bool
+
 	flags *pflag.FlagSet // to tell a flag given from its default
 
 	// events: apply and destroy follow the plan document with the event
@@ -60,6 +63,7 @@ func (o *engineOptions) addCommonFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.LockTimeout, "lock-timeout", 0, "wait this long for the state lock (0: fail at once)")
 	fs.BoolVar(&o.Detail, "detail", false, "show the plan at the resource level")
 	fs.BoolVar(&o.JSON, "json", false, "print the plan as JSON (docs/plan-json.md)")
+	fs.BoolVar(&o.All, "all", false, "run on every app in the subfolders of --dir, in dependency order (docs/monorepo.md)")
 }
 
 // session is one plan/apply/destroy run: the loaded spec, the target, the locked

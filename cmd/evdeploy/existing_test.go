@@ -31,6 +31,10 @@ bus "events" {}
 output "bus_name" {
   value = bus.events.name
 }
+
+output "label" {
+  value = "v1"
+}
 `
 
 const ordersSpec = `
@@ -60,7 +64,7 @@ function "worker" {
   runtime     = "python3.12"
   source      = "./fn"
   handler     = "main.handler"
-  environment = { CORE_BUS = app_outputs.core.bus_name }
+  environment = { CORE_BUS = app_outputs.core.bus_name, LABEL = app_outputs.core.label }
   uses        = [bus.core.put]
 }
 
@@ -362,6 +366,23 @@ func testExistingPair(t *testing.T, endpoint string) {
 		}
 	}
 
+	// apply --all on the folder holding both: core first, then orders.
+	r = mustEvd(t, 0, append([]string{"apply", "--all", "--auto-approve", "-C", filepath.Dir(core)}, target...)...)
+	if !strings.Contains(r.errOut, "in order: core, orders") || strings.Index(r.out, "=== core (apply)") > strings.Index(r.out, "=== orders (apply)") {
+		t.Errorf("apply --all did not apply core before orders:\n%s\n%s", r.errOut, r.out)
+	}
+	mustEvd(t, 0, append([]string{"plan", "--all", "--detailed-exitcode", "-C", filepath.Dir(core)}, target...)...)
+	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, ordersArgs...)...)
+
+	// An upstream output that changed shows in the downstream plan.
+	writeTestFile(t, filepath.Join(core, "evdeploy.evd.hcl"), strings.Replace(coreSpec, `"v1"`, `"v2"`, 1))
+	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, coreArgs...)...)
+	r = mustEvd(t, 2, append([]string{"plan", "--detailed-exitcode"}, ordersArgs...)...)
+	for _, want := range []string{"Upstream outputs changed since the last apply:", `app_outputs.core.label: "v1" → "v2"`, "function.worker"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("orders' plan after core's output changed does not say %q:\n%s", want, r.out)
+		}
+	}
 	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, ordersArgs...)...)
 	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, ordersArgs...)...)
 
@@ -391,8 +412,20 @@ func testExistingPair(t *testing.T, endpoint string) {
 		t.Errorf("subscriptions to the hand-made topic (-want +got):\n%s", d)
 	}
 
-	mustEvd(t, 0, append([]string{"destroy", "--auto-approve"}, ordersArgs...)...)
-	mustEvd(t, 0, append([]string{"destroy", "--auto-approve"}, coreArgs...)...)
+	// graph --all draws the apps and the events between them.
+	r = mustEvd(t, 0, "graph", "--all", "-C", filepath.Dir(core))
+	for _, want := range []string{"orders (app orders)  ← core", "core/bus.events ──▶ orders/bus.core (app_outputs.core.bus_name)",
+		"└▶ orders/trigger.orders → function.worker", "└▶ orders/route.alerts → topic.news"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("graph --all does not show %q:\n%s", want, r.out)
+		}
+	}
+
+	// destroy --all goes in reverse: orders, then core.
+	r = mustEvd(t, 0, append([]string{"destroy", "--all", "--auto-approve", "-C", filepath.Dir(core)}, target...)...)
+	if !strings.Contains(r.errOut, "in order: orders, core") || strings.Index(r.out, "=== orders (destroy)") > strings.Index(r.out, "=== core (destroy)") {
+		t.Errorf("destroy --all did not destroy orders before core:\n%s\n%s", r.errOut, r.out)
+	}
 	if d := cmp.Diff(before, h.snapshot(t, cfg, false)); d != "" {
 		t.Errorf("hand-made resources not as they were after destroy (-before +after):\n%s", d)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -187,4 +188,62 @@ func anyToCty(v any) cty.Value {
 		return cty.ObjectVal(vals)
 	}
 	return cty.StringVal(fmt.Sprint(v))
+}
+
+// inputs is the consumed upstream outputs in the form state records them.
+func (e *external) inputs() map[string]string {
+	if e == nil || len(e.consumed) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(e.consumed))
+	for k, v := range e.consumed {
+		b, err := json.Marshal(v)
+		if err != nil {
+			b = []byte(fmt.Sprintf("%q", fmt.Sprint(v)))
+		}
+		out[k] = string(b)
+	}
+	return out
+}
+
+// upstreamChanges lists the other apps' outputs this app reads whose value
+// differs from the one recorded at the last apply, one line each.
+func (s *session) upstreamChanges() []string {
+	if s.external == nil || s.doc == nil || len(s.doc.Inputs) == 0 {
+		return nil
+	}
+	var lines []string
+	for k, now := range s.external.inputs() {
+		if was, ok := s.doc.Inputs[k]; ok && was != now {
+			lines = append(lines, fmt.Sprintf("%s: %s → %s", k, was, now))
+		}
+	}
+	sort.Strings(lines)
+	return lines
+}
+
+// printUpstreamChanges tells which upstream outputs changed since the last
+// apply: the plan's changes that read them come from there.
+func printUpstreamChanges(f *Factory, s *session, opts *engineOptions) {
+	lines := s.upstreamChanges()
+	if len(lines) == 0 || opts.JSON {
+		return
+	}
+	fmt.Fprintln(f.IO.Out, "\nUpstream outputs changed since the last apply:")
+	for _, l := range lines {
+		fmt.Fprintln(f.IO.Out, "  "+l)
+	}
+}
+
+// sameInputs reports whether the recorded inputs equal these.
+func sameInputs(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }

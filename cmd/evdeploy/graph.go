@@ -18,6 +18,7 @@ func init() { registerVerb(newCmdGraph) }
 type GraphOptions struct {
 	Format string
 	Out    string
+	All    bool
 }
 
 func newCmdGraph(f *Factory) *cobra.Command {
@@ -47,6 +48,7 @@ needed). Without --format, --out's extension decides (.svg, .mmd/.mermaid,
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "", "text, mermaid, dot or svg (default: from --out's extension, else text)")
 	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "write to `FILE` instead of stdout")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "draw the apps in the subfolders of --dir and the events between them (text or mermaid)")
 	return cmd
 }
 
@@ -64,13 +66,19 @@ func graphRun(f *Factory, opts *GraphOptions) error {
 			format = "text"
 		}
 	}
-	app, _, err := loadApp(f)
-	if err != nil {
-		return err
-	}
 	var b bytes.Buffer
-	if err := flow.Write(&b, flow.FromApp(app), format); err != nil {
-		return fmt.Errorf("--format: %w", err)
+	if opts.All {
+		if err := graphAll(f, &b, format); err != nil {
+			return err
+		}
+	} else {
+		app, _, err := loadApp(f)
+		if err != nil {
+			return err
+		}
+		if err := flow.Write(&b, flow.FromApp(app), format); err != nil {
+			return fmt.Errorf("--format: %w", err)
+		}
 	}
 	if opts.Out == "" {
 		_, err := f.IO.Out.Write(b.Bytes())

@@ -52,6 +52,14 @@ func planRun(ctx context.Context, f *Factory, opts *PlanOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if opts.All {
+		if opts.Out != "" {
+			return fmt.Errorf("plan --all cannot save one plan file (-out) for several apps")
+		}
+		o := *opts
+		o.All = false
+		return runAll(ctx, f, "plan", opts.Destroy, func(ctx context.Context, sub *Factory) error { return planRun(ctx, sub, &o) })
+	}
 	s, err := openSession(ctx, f, &opts.engineOptions, state.OpPlan, !opts.Destroy)
 	if err != nil {
 		return err
@@ -70,6 +78,7 @@ func planRun(ctx context.Context, f *Factory, opts *PlanOptions) error {
 	if err := renderPlan(f, p, &opts.engineOptions); err != nil {
 		return err
 	}
+	printUpstreamChanges(f, s, &opts.engineOptions)
 	if !opts.Destroy {
 		warnUnsetSecrets(ctx, f, s.app, s.cfg)
 	}

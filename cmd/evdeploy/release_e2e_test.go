@@ -30,7 +30,7 @@ function "api" {
       percent = 40
       every   = "2s"
     }
-    keep_versions = 0
+    keep_versions = 1
   }
 }
 
@@ -47,7 +47,7 @@ trigger "web" {
 // live alias on version 1, with the HTTP route's integration and permission
 // on the alias; a code change is released linearly and the alias's routing
 // is observed step by step (v1 → 40% → 80% → v2); the re-plan is clean;
-// keep_versions = 0 prunes v1; destroy leaves no version or alias.
+// keep_versions = 1 keeps v1; rollback moves live back to v1 and the next plan releases again; destroy leaves no version or alias.
 // moto ignores weights on invoke and RevisionId guards (KUMO/TESTING.md),
 // so this proves the calls and their order, not the routing of traffic:
 // that is TestLocalRelease's, on the embedded engine.
@@ -144,8 +144,21 @@ poll:
 		}
 	}
 	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
-	if d := cmp.Diff([]string{"2"}, publishedVersions(t, lc, fn)); d != "" {
-		t.Errorf("versions after the release with keep_versions = 0 (-want +got):\n%s", d)
+	if d := cmp.Diff([]string{"1", "2"}, publishedVersions(t, lc, fn)); d != "" {
+		t.Errorf("versions after the release with keep_versions = 1 (-want +got):\n%s", d)
+	}
+
+	// rollback: one call puts live back on v1; the state records it, so
+	// the next plan releases the spec's code again.
+	r = mustEvd(t, 0, append([]string{"rollback", "api"}, common...)...)
+	if !strings.Contains(r.out, "live moved back from v2 to v1") {
+		t.Errorf("rollback output:\n%s", r.out)
+	}
+	if a, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")}); err != nil || aws.ToString(a.FunctionVersion) != "1" {
+		t.Errorf("live after rollback: %v, %v; want version 1", a, err)
+	}
+	if d := cmp.Diff([]string{"function.api/aws_lambda_alias.live update release_key"}, planChanges(t, common...)); d != "" {
+		t.Errorf("plan after rollback (-want +got):\n%s", d)
 	}
 
 	mustEvd(t, 0, append([]string{"destroy", "--auto-approve"}, common...)...)

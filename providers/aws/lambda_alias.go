@@ -177,6 +177,11 @@ func (h *lambdaAlias) publish(ctx context.Context, desired planner.Attrs) (strin
 		in.CodeSha256 = aws.String(sha)
 	}
 	out, err := h.api.PublishVersion(ctx, in)
+	if err != nil && apiErrorCode(err) == "" && !errors.Is(err, context.Canceled) {
+		// No Lambda error document: an endpoint without versions (the
+		// embedded engine's kumo answers PublishVersion with an XML 400).
+		return "", fmt.Errorf("publishing a version: this endpoint does not support Lambda versions, which a release block needs (AWS, LocalStack and moto do; see docs/releases.md): %w", err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("publishing a version: %w", lambdaError(err))
 	}

@@ -24,6 +24,9 @@ func TestMoto(t *testing.T) {
 		name string
 		run  func(*testing.T)
 	}{
+		{"ACMCertificateLifecycle", TestACMCertificateLifecycle},
+		{"APIGatewayDomainNameLifecycle", TestAPIGatewayDomainNameLifecycle},
+		{"Route53RecordLifecycle", TestRoute53RecordLifecycle},
 		{"APIGatewayAPILifecycle", TestAPIGatewayAPILifecycle},
 		{"APIGatewayAPIFind", TestAPIGatewayAPIFind},
 		{"APIGatewayAPIErrors", TestAPIGatewayAPIErrors},

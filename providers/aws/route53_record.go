@@ -42,6 +42,8 @@ func (h *route53Record) Schema() planner.Schema {
 		// Records live in the user's zone: a record found under the name is
 		// evdeploy's only on its journal's word (ownership.go).
 		ForeignParent: true,
+		// A domain's new records exist before its old ones go.
+		CreateBeforeDestroy: true,
 	}
 }
 
@@ -168,7 +170,8 @@ func (h *route53Record) Create(ctx context.Context, desired planner.Attrs) (stri
 	id := recordID(zone, name, typ)
 	err := h.change(ctx, zone, r53types.ChangeActionCreate, recordSet(desired))
 	if err != nil {
-		if hasCode(err, "InvalidChangeBatch") {
+		// AWS and moto say InvalidChangeBatch, kumo ResourceRecordAlreadyExists.
+		if hasCode(err, "InvalidChangeBatch", "ResourceRecordAlreadyExists") {
 			if rs, ferr := h.find(ctx, zone, name, typ); ferr == nil && rs != nil {
 				return "", nil, fmt.Errorf("%s record %s in zone %s: %w", typ, fqdn(name), bareZoneID(zone), planner.ErrAlreadyExists)
 			}
