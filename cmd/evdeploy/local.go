@@ -179,7 +179,7 @@ type localStatusReport struct {
 	Endpoints []*localStatusEntry `json:"endpoints"`
 	// Interpreters the embedded engine runs Python and Node.js functions
 	// with on this machine (local_interp.go).
-	Interpreters []localstack.Interpreter `json:"interpreters"`
+	Interpreters []localstack.Interpreter `json:"interpreters,omitempty"`
 }
 
 func newCmdLocalStatus(f *Factory) *cobra.Command {
@@ -215,7 +215,7 @@ func localStatusRun(ctx context.Context, f *Factory, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	rep := &localStatusReport{StateDir: dir, Record: rec, Interpreters: localstack.Interpreters()}
+	rep := &localStatusReport{StateDir: dir, Record: rec}
 	seen := map[string]bool{}
 	add := func(ep, source string) {
 		ep = strings.TrimRight(ep, "/")
@@ -248,6 +248,9 @@ func localStatusRun(ctx context.Context, f *Factory, asJSON bool) error {
 		}
 		e.Status = st
 		answering++
+		if st.Kind == localstack.KindEmbedded && rep.Interpreters == nil {
+			rep.Interpreters = localstack.Interpreters()
+		}
 	}
 	if asJSON {
 		enc := json.NewEncoder(f.IO.Out)

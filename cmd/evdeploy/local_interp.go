@@ -3,19 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-
-	"github.com/evdeploy/evdeploy/localstack"
 )
 
 // printInterpreters lists, under `local status` of an embedded engine, the
 // interpreter it runs each Python and Node.js runtime with on this machine.
 func printInterpreters(w io.Writer, rep *localStatusReport) {
-	embedded := false
-	for _, e := range rep.Endpoints {
-		embedded = embedded || e.Status != nil && e.Status.Kind == localstack.KindEmbedded
-	}
-	if !embedded {
-		return
+	if len(rep.Interpreters) == 0 {
+		return // no embedded engine answered
 	}
 	fmt.Fprintln(w, "\nfunction interpreters on this machine (embedded engine):")
 	for _, in := range rep.Interpreters {
