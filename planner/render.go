@@ -418,6 +418,11 @@ var friendlyTypes = map[string]string{
 	"aws_sns_topic_policy":            "topic policy",
 	"aws_lambda_event_invoke_config":  "async settings",
 	"aws_pipes_pipe":                  "pipe",
+	"aws_acm_certificate":             "certificate",
+	"aws_acm_certificate_validation":  "wait for the certificate",
+	"aws_apigatewayv2_domain_name":    "domain name",
+	"aws_apigatewayv2_api_mapping":    "API mapping",
+	"aws_route53_record":              "DNS record",
 }
 
 // friendlyType is "queue" for queue.orders/aws_sqs_queue.main and "queue dlq"
@@ -426,6 +431,23 @@ func friendlyType(c *Change) string {
 	name, ok := friendlyTypes[c.Addr.Type]
 	if !ok {
 		name = c.Addr.Type
+	}
+	switch c.Addr.Type {
+	case TypeCertificate, TypeDomainName, TypeAPIMapping, TypeRecord, TypeCertWait:
+		// Domain resources are named after the domain: say it as written,
+		// and which record.
+		if c.Addr.Type == TypeRecord {
+			for _, k := range []string{"_validation", "_aaaa", "_a"} {
+				if strings.HasSuffix(c.Addr.Name, k) {
+					name = map[string]string{"_validation": "validation CNAME", "_aaaa": "AAAA alias", "_a": "A alias"}[k]
+					break
+				}
+			}
+		}
+		if c.Name != "" {
+			return name + " " + strings.TrimSuffix(c.Name, "/")
+		}
+		return name
 	}
 	if c.Addr.Name != "main" && c.Addr.Name != "" {
 		name += " " + c.Addr.Name

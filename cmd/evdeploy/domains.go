@@ -52,5 +52,9 @@ func lookupZones(ctx context.Context, app *spec.App, cfg aws.Config) (map[string
 		}
 		zones[z] = id
 	}
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i].Subject, diags[j].Subject
+		return a.Filename < b.Filename || a.Filename == b.Filename && a.Start.Line < b.Start.Line
+	})
 	return zones, diags
 }

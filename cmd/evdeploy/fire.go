@@ -103,7 +103,17 @@ func fireRun(ctx context.Context, f *Factory, opts *FireOptions) error {
 	if err != nil {
 		return err
 	}
+	var cfg aws.Config
+	var tgt *TargetInfo
 	attrs := func(block spec.Addr, typ string) (map[string]any, error) {
+		if app.ExistingOf(block) != nil {
+			// Made elsewhere: not in state; read it as plan does.
+			ext, diags := readExternal(ctx, app, cfg, tgt)
+			if diags.HasErrors() {
+				return nil, fmt.Errorf("%s: %s", block, diags.Error())
+			}
+			return ext.existing[block], nil
+		}
 		addr := planner.ResourceAddr{Block: block.String(), Type: typ, Name: "main"}.String()
 		if r := findResource(doc, addr); r != nil {
 			return r.Attrs, nil
@@ -111,7 +121,7 @@ func fireRun(ctx context.Context, f *Factory, opts *FireOptions) error {
 		return nil, fmt.Errorf("%s is not deployed in this stage (no %s in state): run apply first", block, addr)
 	}
 	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
-	cfg, tgt, err := f.AWSConfig(ctx, app.Region)
+	cfg, tgt, err = f.AWSConfig(ctx, app.Region)
 	if err != nil {
 		return err
 	}

@@ -147,8 +147,10 @@ func TestLocalMonorepoExisting(t *testing.T) {
 	// The queue's message goes last, once the functions' runtimes are up: a
 	// message polled before its function is ready returns only after the
 	// hand-made queue's visibility timeout (123 s).
-	if _, err := c.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(h.queueURL), MessageBody: aws.String("job")}); err != nil {
-		t.Fatal(err)
+	// `evdeploy fire` finds the hand-made queue as plan does (it is not in
+	// state).
+	if code, out, errOut := runLocal(t, "fire", "jobs", "-C", orders, "--stage", stage, "--target", "local"); code != 0 {
+		t.Fatalf("fire jobs: exit %d\n%s%s", code, out, errOut)
 	}
 	c.waitMarkers(t, []string{"queue"}, 60*time.Second)
 	time.Sleep(2 * time.Second) // let stray deliveries land

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -186,4 +187,114 @@ func publishedVersions(t *testing.T, lc *lambda.Client, fn string) []string {
 	}
 	slices.Sort(v)
 	return v
+}
+
+// TestE2EReleaseResumeMoto is issue 19's SIGKILL bullet on moto's control
+// plane: apply is killed while the alias is split between v1 and v2; the
+// state records the rollout, plan shows it, the next apply resumes and
+// completes it, the alias never names a version that does not exist, and
+// the plan after is clean. (moto ignores RevisionId, so the "changed by
+// someone else" revert cannot be shown here.)
+func TestE2EReleaseResumeMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	bin := evdeployBinary(t)
+	endpoint := motoserver.URL(t)
+	ctx := context.Background()
+	lc := lambda.NewFromConfig(sdkConfig(endpoint))
+	dir := t.TempDir()
+	write := func(rel, body string) {
+		t.Helper()
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("fn/main.py", "def handler(event, context):\n    return 'v1'\n")
+	write("evdeploy.evd.hcl", strings.Replace(releaseMotoSpec, "linear {\n      percent = 40\n      every   = \"2s\"", "canary {\n      percent = 50\n      wait    = \"4s\"", 1))
+	stage := uniqueStage("k")
+	common := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", endpoint}
+	fn := "rel-" + stage + "-api"
+	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, common...)...)
+
+	write("fn/main.py", "def handler(event, context):\n    return 'v2'\n")
+	cmd := exec.Command(bin, append([]string{"apply", "--auto-approve"}, common...)...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exists := func(a *lambda.GetAliasOutput) {
+		t.Helper()
+		have := publishedVersions(t, lc, fn)
+		want := []string{aws.ToString(a.FunctionVersion)}
+		if a.RoutingConfig != nil {
+			for v := range a.RoutingConfig.AdditionalVersionWeights {
+				want = append(want, v)
+			}
+		}
+		for _, v := range want {
+			if !slices.Contains(have, v) {
+				t.Errorf("the alias names version %s, which does not exist (versions %v)", v, have)
+			}
+		}
+	}
+	killed := false
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		a, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
+		if err != nil || a.RoutingConfig == nil || len(a.RoutingConfig.AdditionalVersionWeights) == 0 {
+			continue
+		}
+		exists(a)
+		// Split: give the executor a moment to record the step, then kill.
+		time.Sleep(300 * time.Millisecond)
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		killed = true
+		break
+	}
+	_ = cmd.Wait()
+	if !killed {
+		t.Fatalf("the alias was never split during the canary:\n%s", out.String())
+	}
+	if st := readStateFile(t, dir, stage); !strings.Contains(st, `"rollout"`) && !strings.Contains(readStateLog(t, dir, stage), `"rollout"`) {
+		t.Errorf("the killed apply left no rollout in state:\n%s", st)
+	}
+	r := mustEvd(t, 0, append([]string{"plan"}, common...)...)
+	if !strings.Contains(r.out, "resume release v1 → v2 (canary 50% for 4s)") {
+		t.Errorf("plan after the kill does not show the recorded rollout:\n%s", r.out)
+	}
+	r = mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, common...)...)
+	if !strings.Contains(r.errOut, "resuming the release of v2 at 50%") || !strings.Contains(r.errOut, "released v2: 100%") {
+		t.Errorf("the second apply did not resume the release:\n%s", r.errOut)
+	}
+	a, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exists(a)
+	if v := aws.ToString(a.FunctionVersion); v != "2" || (a.RoutingConfig != nil && len(a.RoutingConfig.AdditionalVersionWeights) > 0) {
+		t.Errorf("live after the resumed release: v%s %v, want v2 alone", v, a.RoutingConfig)
+	}
+	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
+	mustEvd(t, 0, append([]string{"destroy", "--auto-approve"}, common...)...)
+}
+
+// readStateLog returns the local state's change log (docs/state.md), where
+// a change recorded since the last rewrite lives; "" when there is none.
+func readStateLog(t *testing.T, dir, stage string) string {
+	t.Helper()
+	matches, _ := filepath.Glob(filepath.Join(dir, ".evdeploy", "state", stage+"*"))
+	var b strings.Builder
+	for _, m := range matches {
+		if data, err := os.ReadFile(m); err == nil {
+			b.Write(data)
+		}
+	}
+	return b.String()
 }
