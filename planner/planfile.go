@@ -37,12 +37,23 @@ var ErrStalePlan = errors.New("saved plan is stale")
 
 // SavePlanFile writes p to path (mode 0600: plans carry attribute values),
 // replacing the file atomically.
-func SavePlanFile(path string, p *Plan, specHash string) error {
+//
+// With a sealer (the app's state_encryption), the file is encrypted as state
+// is: a plan carries the same names and values.
+func SavePlanFile(path string, p *Plan, specHash string, sealer ...state.Sealer) error {
 	doc := planFileJSON{Format: PlanFileFormat, SpecHash: specHash, Created: time.Now().UTC().Truncate(time.Second), Plan: toJSONPlan(p)}
 	var buf bytes.Buffer
 	enc := newIndentEncoder(&buf)
 	if err := enc.Encode(doc); err != nil {
 		return fmt.Errorf("saving plan: %w", err)
+	}
+	if len(sealer) > 0 && sealer[0] != nil {
+		sealed, err := sealer[0].Seal(buf.Bytes())
+		if err != nil {
+			return fmt.Errorf("saving plan: %w", err)
+		}
+		buf.Reset()
+		buf.Write(sealed)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -71,10 +82,18 @@ func SavePlanFile(path string, p *Plan, specHash string) error {
 }
 
 // LoadPlanFile reads a plan saved by SavePlanFile.
-func LoadPlanFile(path string) (*PlanFile, error) {
+func LoadPlanFile(path string, sealer ...state.Sealer) (*PlanFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading saved plan: %w", err)
+	}
+	if state.IsSealed(b) {
+		if len(sealer) == 0 || sealer[0] == nil {
+			return nil, fmt.Errorf("%s: %w", path, state.ErrEncrypted)
+		}
+		if b, err = sealer[0].Open(b); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	var doc planFileJSON
 	if err := decodeJSON(bytes.NewReader(b), &doc); err != nil {

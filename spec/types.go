@@ -43,6 +43,8 @@ type App struct {
 	Dir    string // absolute path of the project folder
 
 	Backend *Backend // nil: local state file
+	// StateEncryption encrypts state and saved plans at rest; nil: plain.
+	StateEncryption *StateEncryption
 
 	Functions []*Function // sorted by name
 	Queues    []*Queue
@@ -209,6 +211,7 @@ type Bus struct {
 	// Existing is set when the resource is made elsewhere (existing =
 	// ...): only Addr and DeclRange are meaningful then.
 	Existing *Existing
+	Archive  *BusArchive // nil: no archive
 }
 
 // Bucket is a `bucket` block (S3).

@@ -369,7 +369,7 @@ func (d *decoder) refsQuiet(expr hcl.Expression) ([]Addr, []string, bool) {
 
 var appSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "region"}, {Name: "tags"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}, {Type: "alarms"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}, {Type: "alarms"}, {Type: "state_encryption"}},
 }
 
 var backendSchema = &hcl.BodySchema{
@@ -404,6 +404,14 @@ func (d *decoder) app(blocks []*hcl.Block, app *App) {
 	app.Tags = d.tags(c.Attributes)
 	var backends []*hcl.Block
 	for _, bb := range c.Blocks {
+		if bb.Type == "state_encryption" {
+			if app.StateEncryption != nil {
+				d.errorf(bb.DefRange, "Duplicate state_encryption block", "State encryption is already declared at %s.", app.StateEncryption.Range)
+				continue
+			}
+			app.StateEncryption = d.stateEncryption(bb)
+			continue
+		}
 		if bb.Type == "alarms" {
 			if app.AlarmDefaults != nil {
 				d.errorf(bb.DefRange, "Duplicate alarms block", "The app's alarms are already declared at %s.", app.AlarmDefaults.Range)

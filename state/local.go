@@ -25,6 +25,9 @@ type Local struct {
 	Warn func(msg string)
 	// PollInterval is how often a waiting Lock retries (default 200ms).
 	PollInterval time.Duration
+	// Sealer encrypts the state file and its change log at rest; nil
+	// writes them in clear (and refuses to read encrypted ones).
+	Sealer Sealer
 
 	mu   sync.Mutex
 	last *localSnapshot // what this backend last read or wrote
@@ -44,7 +47,10 @@ type Local struct {
 type localSnapshot struct {
 	info os.FileInfo
 	doc  *Document // at least the header (see header)
-	data []byte
+	data []byte    // plain (opened) bytes
+	// sealed: the file is encrypted (a plain one is rewritten sealed once
+	// encryption is turned on, even if unchanged).
+	sealed bool
 }
 
 // NewLocal is the default backend of a stage: <projectDir>/.evdeploy/state/<stage>.json.
@@ -80,9 +86,9 @@ func (l *Local) Read(ctx context.Context) (*Document, error) {
 	// The backend keeps only the header (what checkSuccessor needs), so the
 	// freshly decoded document goes to the caller without a copy.
 	doc := snap.doc
-	l.last = &localSnapshot{info: snap.info, doc: header(doc), data: snap.data}
+	l.last = &localSnapshot{info: snap.info, doc: header(doc), data: snap.data, sealed: snap.sealed}
 	l.wholeSize = int64(len(snap.data))
-	if err := replayLog(l.LogPath(), doc); err != nil {
+	if err := replayLog(l.LogPath(), doc, l.Sealer); err != nil {
 		return nil, err
 	}
 	return doc, nil
@@ -106,11 +112,16 @@ func (l *Local) readFile() (*localSnapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read state: %w", err)
 	}
+	// The snapshot keeps the plain bytes: sealed ones differ on every write.
+	sealed := IsSealed(data)
+	if data, err = openBytes(l.Sealer, data); err != nil {
+		return nil, fmt.Errorf("%s: %w", l.path, err)
+	}
 	doc, err := Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.path, err)
 	}
-	return &localSnapshot{info: info, doc: doc, data: data}, nil
+	return &localSnapshot{info: info, doc: doc, data: data, sealed: sealed}, nil
 }
 
 func (l *Local) Write(ctx context.Context, d *Document) error {
@@ -136,18 +147,24 @@ func (l *Local) Write(ctx context.Context, d *Document) error {
 		if err := checkSuccessor(l.path, prev.doc, d, prev.data, data); err != nil {
 			return err
 		}
-		if bytes.Equal(prev.data, data) {
+		if bytes.Equal(prev.data, data) && (l.Sealer == nil) == !prev.sealed && !needsReseal(l.Sealer) {
 			return l.truncateLog()
 		}
 	}
-	if err := l.writeAtomic(dir, data); err != nil {
+	stored := data
+	if l.Sealer != nil {
+		if stored, err = l.Sealer.Seal(data); err != nil {
+			return fmt.Errorf("write state %s: %w", l.path, err)
+		}
+	}
+	if err := l.writeAtomic(dir, stored); err != nil {
 		return fmt.Errorf("write state %s: %w", l.path, err)
 	}
 	info, err := os.Stat(l.path)
 	if err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
-	l.last = &localSnapshot{info: info, doc: header(d), data: data}
+	l.last = &localSnapshot{info: info, doc: header(d), data: data, sealed: l.Sealer != nil}
 	// The file now holds everything the log did. Should the process die
 	// before the log is emptied, a read skips the entries the file's serial
 	// already covers.

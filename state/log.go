@@ -47,6 +47,16 @@ func (l *Local) Append(ctx context.Context, lineage string, serial uint64, chang
 	if err := enc.Encode(logEntry{Lineage: lineage, Serial: serial, Changes: changes}); err != nil {
 		return fmt.Errorf("state: encode change: %w", err)
 	}
+	if l.Sealer != nil {
+		// One envelope per line, so a torn last line is still just skipped.
+		sealed, err := l.Sealer.Seal(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		if err != nil {
+			return fmt.Errorf("write state %s: %w", l.LogPath(), err)
+		}
+		buf.Reset()
+		buf.Write(sealed)
+		buf.WriteByte('\n')
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.last == nil {
@@ -123,7 +133,7 @@ func (l *Local) truncateLog() error {
 }
 
 // replayLog applies the log at path to doc (decoded from the state file).
-func replayLog(path string, doc *Document) error {
+func replayLog(path string, doc *Document, sealer Sealer) error {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -135,8 +145,20 @@ func replayLog(path string, doc *Document) error {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, len(data)+1)
 	for sc.Scan() {
+		line := sc.Bytes()
+		if IsSealed(line) {
+			var probe map[string]any
+			if json.Unmarshal(line, &probe) != nil {
+				break // a torn last line: never acknowledged
+			}
+			plain, err := openBytes(sealer, line)
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			line = plain
+		}
 		var e logEntry
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.UseNumber()
 		if err := dec.Decode(&e); err != nil {
 			break // a torn last line: never acknowledged

@@ -130,7 +130,7 @@ func (s *S3) Write(ctx context.Context, d *Document) error {
 	if err := checkSuccessor(s.String(), s.doc, d, s.data, data); err != nil {
 		return err
 	}
-	if s.doc != nil && bytes.Equal(s.data, data) {
+	if s.doc != nil && bytes.Equal(s.data, data) && !needsReseal(s.store) {
 		return nil
 	}
 	cond := PutCondition{IfNoneMatch: "*"}

@@ -83,7 +83,7 @@ func applyRun(ctx context.Context, f *Factory, opts *ApplyOptions) error {
 		return err
 	}
 	if opts.PlanFile != "" {
-		saved, err := planner.LoadPlanFile(opts.PlanFile)
+		saved, err := planner.LoadPlanFile(opts.PlanFile, stateSealer(s.app, s.cfg))
 		if err != nil {
 			return err
 		}

@@ -109,6 +109,7 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 	if err != nil {
 		return nil, err
 	}
+	warnShortAlarmPeriods(f, app, target)
 	budgets, err := opts.budgets(target)
 	if err != nil {
 		return nil, err
@@ -132,6 +133,13 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 	s.doc, err = s.backend.Read(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading state from %s: %w", s.backend, err)
+	}
+	if s.doc != nil && (operation == state.OpApply || operation == state.OpDestroy) && state.NeedsReseal(s.backend) {
+		// Read with a fallback key: seal it with the new one now, so the
+		// rotation completes even when nothing else changes.
+		if err := s.backend.Write(ctx, s.doc); err != nil {
+			return nil, fmt.Errorf("re-encrypting state %s with the new key: %w", s.backend, err)
+		}
 	}
 	if s.doc == nil {
 		// Nothing deployed yet. The lineage stays empty until the first
@@ -276,7 +284,7 @@ func (s *session) plan(ctx context.Context, opts *engineOptions) (*planner.Plan,
 // the local file .evdeploy/state/<stage>.json.
 func stateBackend(ctx context.Context, app *spec.App, cfg aws.Config) (state.Backend, error) {
 	if app.Backend == nil {
-		return state.NewLocal(app.Dir, app.Stage), nil
+		return sealBackend(state.NewLocal(app.Dir, app.Stage), stateSealer(app, cfg)), nil
 	}
 	b := app.Backend
 	bcfg := cfg.Copy()
@@ -288,6 +296,9 @@ func stateBackend(ctx context.Context, app *spec.App, cfg aws.Config) (state.Bac
 	key := b.Key
 	if !strings.Contains(key, app.Stage) {
 		key = strings.TrimSuffix(key, ".json") + "-" + app.Stage + ".json"
+	}
+	if sealer := stateSealer(app, cfg); sealer != nil {
+		return state.NewS3(state.SealStore(awsprov.NewS3StateStore(bcfg, b.Bucket), sealer), b.Bucket, key), nil
 	}
 	return awsprov.NewS3StateBackend(bcfg, b.Bucket, key), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -98,8 +99,8 @@ func stageBackend(ctx context.Context, f *Factory) (state.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	if app.Backend == nil {
-		return state.NewLocal(app.Dir, app.Stage), nil
+	if app.Backend == nil && (app.StateEncryption == nil || !usesKMS(app.StateEncryption)) {
+		return sealBackend(state.NewLocal(app.Dir, app.Stage), stateSealer(app, aws.Config{})), nil
 	}
 	cfg, _, err := f.AWSConfig(ctx, app.Region)
 	if err != nil {

@@ -83,7 +83,7 @@ func planRun(ctx context.Context, f *Factory, opts *PlanOptions) error {
 		warnUnsetSecrets(ctx, f, s.app, s.cfg)
 	}
 	if opts.Out != "" {
-		if err := planner.SavePlanFile(opts.Out, p, s.specHash); err != nil {
+		if err := planner.SavePlanFile(opts.Out, p, s.specHash, stateSealer(s.app, s.cfg)); err != nil {
 			return err
 		}
 		if !opts.JSON {
