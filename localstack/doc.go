@@ -12,7 +12,11 @@
 // routes kumo's own cross-service calls to itself, whatever its port
 // (selfcall.go), and delivers EventBridge events and schedules itself
 // (events.go) through one delivery abstraction for every kind of target
-// (deliver.go). See docs/local.md.
+// (deliver.go). It publishes Lambda's and SQS's CloudWatch metrics as the
+// functions run (metrics.go), answers CloudWatch in CBOR and JSON, evaluates
+// alarms and sends their notifications (cloudwatch.go), and keeps and
+// replays EventBridge archives (archive.go). See docs/local.md and
+// docs/operate.md.
 //
 // localstack imports no other evdeploy package.
 package localstack

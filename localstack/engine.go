@@ -127,6 +127,8 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 		ev.d.ready = run.awaitReady
 	}
 	handler = ev.wrap(handler)
+	// EventBridge archives and replays (kumo has neither).
+	handler = newArchives(ev, os.Getenv("KUMO_DATA_DIR")).wrap(handler)
 	schedCtx, stopSchedules := context.WithCancel(ctx)
 	defer stopSchedules()
 	go ev.runSchedules(schedCtx)

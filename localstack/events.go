@@ -40,6 +40,9 @@ type events struct {
 
 	mu        sync.Mutex
 	schedules map[string]*scheduled // by rule ARN
+
+	// archive, when set, keeps each event put on a bus (archive.go).
+	archive func(region, bus string, ev map[string]any)
 }
 
 type scheduled struct {
@@ -127,6 +130,9 @@ func (e *events) wrap(next http.Handler) http.Handler {
 				continue
 			}
 			ev := envelope(out.Entries[i].EventId, region, en)
+			if e.archive != nil {
+				e.archive(region, busName(en.EventBusName), ev)
+			}
 			go e.dispatch(context.Background(), region, busName(en.EventBusName), ev)
 		}
 	})
@@ -193,6 +199,9 @@ func (e *events) publishEntry(ctx context.Context, region, bus string, event jso
 		return fmt.Errorf("PutEvents on bus %s: %s", bus, b)
 	}
 	ev["id"] = out.Entries[0].EventId
+	if e.archive != nil {
+		e.archive(region, bus, ev)
+	}
 	go e.dispatch(context.Background(), region, bus, ev)
 	return nil
 }
@@ -200,6 +209,12 @@ func (e *events) publishEntry(ctx context.Context, region, bus string, event jso
 // dispatch delivers ev to the targets of every enabled rule of bus whose
 // pattern it matches.
 func (e *events) dispatch(ctx context.Context, region, bus string, ev map[string]any) {
+	e.dispatchTo(ctx, region, bus, ev, nil)
+}
+
+// dispatchTo is dispatch limited to the rules whose ARNs are in only (all
+// when only is empty): a replay's FilterArns.
+func (e *events) dispatchTo(ctx context.Context, region, bus string, ev map[string]any, only []string) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	rules, err := e.rules(ctx, bus)
@@ -212,7 +227,7 @@ func (e *events) dispatch(ctx context.Context, region, bus string, ev map[string
 	var doc map[string]any
 	_ = json.Unmarshal(raw, &doc)
 	for _, r := range rules {
-		if r.State == "DISABLED" || r.EventPattern == "" {
+		if r.State == "DISABLED" || r.EventPattern == "" || len(only) > 0 && !contains(only, r.Arn) {
 			continue
 		}
 		ok, err := matchPattern(r.EventPattern, doc)

@@ -112,7 +112,7 @@ var ResourceTypes = []string{
 	TypeQueue, TypeTopic, TypeSubscription, TypeBus, TypeRule, TypeTarget,
 	TypeBucket, TypeNotification, TypeTable, TypeStream,
 	TypeAPI, TypeIntegration, TypeRoute, TypeStage, TypeFunctionURL, TypeAuthorizer,
-	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe, TypeLayer, TypeAlarm,
+	TypeQueuePolicy, TypeTopicPolicy, TypeInvokeConfig, TypePipe, TypeLayer, TypeAlarm, TypeArchive,
 	TypeSSMParameter, TypeSecret,
 	TypeCertificate, TypeCertWait, TypeRecord, TypeDomainName, TypeAPIMapping,
 }

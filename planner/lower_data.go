@@ -84,6 +84,7 @@ func (l *lowering) bus(b *spec.Bus) {
 	name := l.name(ruleBus, b.Addr, b.PhysicalName, "")
 	l.add(b.Addr, TypeBus, "main", Attrs{"name": name, "tags": l.tags(b.Addr, b.Tags)}, name, name)
 	l.blockAttrs[b.Addr] = map[string]any{"name": name, "arn": l.arn("events", "event-bus/"+name)}
+	l.archive(b, name)
 }
 
 func (l *lowering) bucket(b *spec.Bucket) {

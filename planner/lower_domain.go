@@ -61,6 +61,15 @@ func (l *lowering) domain(a *spec.API, key string) ResourceAddr {
 			Subject:  dom.Range.Ptr(),
 		})
 	}
+	// A regional domain name takes a certificate of its own region.
+	if parts := strings.Split(dom.Certificate, ":"); len(parts) > 3 && l.opts.Region != "" && parts[3] != l.opts.Region {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Certificate in another region",
+			Detail:   fmt.Sprintf("%s's certificate is in %s, but the app deploys to %s; a regional API Gateway domain needs a certificate in its own region (or leave certificate out and evdeploy requests one).", a.Addr, parts[3], l.opts.Region),
+			Subject:  dom.Range.Ptr(),
+		})
+	}
 	var certARN any = dom.Certificate
 	if dom.Certificate == "" {
 		cert := l.add(a.Addr, TypeCertificate, key, Attrs{

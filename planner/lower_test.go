@@ -185,3 +185,21 @@ func dumpJSON(v any) string {
 	_ = enc.Encode(v)
 	return strings.TrimSuffix(b.String(), "\n")
 }
+
+// A domain's existing certificate must be in the app's region (a regional
+// API Gateway domain takes no other), and its zone must have been found.
+func TestLowerDomainErrors(t *testing.T) {
+	app, _, diags := spec.Load(filepath.Join("testdata", "lower", "domains"), spec.Options{Stage: "dev"})
+	if diags.HasErrors() {
+		t.Fatalf("load: %s", diags.Error())
+	}
+	var got []string
+	_, diags = Lower(app, LowerOptions{Account: "123456789012", Region: "eu-west-1"})
+	for _, d := range diags {
+		got = append(got, fmt.Sprintf("%d %s", d.Subject.Start.Line, d.Summary))
+	}
+	want := []string{"31 Hosted zone not found", "31 Certificate in another region", "23 Hosted zone not found"} // apis in address order
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+}

@@ -211,6 +211,7 @@ type Bus struct {
 	// Existing is set when the resource is made elsewhere (existing =
 	// ...): only Addr and DeclRange are meaningful then.
 	Existing *Existing
+	Archive  *BusArchive // nil: no archive
 }
 
 // Bucket is a `bucket` block (S3).

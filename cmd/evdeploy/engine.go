@@ -109,6 +109,7 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 	if err != nil {
 		return nil, err
 	}
+	warnShortAlarmPeriods(f, app, target)
 	budgets, err := opts.budgets(target)
 	if err != nil {
 		return nil, err

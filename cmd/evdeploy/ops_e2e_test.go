@@ -13,9 +13,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/evdeploy/evdeploy/internal/motoserver"
 	"github.com/evdeploy/evdeploy/localstack"
 )
 
@@ -50,6 +53,7 @@ func TestE2EOperations(t *testing.T) {
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
 	t.Run("held-out", func(t *testing.T) { opsHeldOut(t, endpoint) })
 	t.Run("every-metric", func(t *testing.T) { opsEveryMetric(t, endpoint) })
+	t.Run("replay", func(t *testing.T) { opsReplay(t, endpoint) })
 }
 
 func opsClients(t *testing.T, endpoint string) (*sqs.Client, *cloudwatch.Client) {
@@ -291,4 +295,82 @@ func opsEveryMetric(t *testing.T, endpoint string) {
 	if err != nil || len(out.MetricAlarms) != 0 {
 		t.Errorf("after destroy: %d alarms left (%v)", len(out.MetricAlarms), err)
 	}
+}
+
+// opsReplay: events put on an archived bus reach the route's queue; replay
+// sends them to it again, marked with replay-name; then destroy.
+func opsReplay(t *testing.T, endpoint string, extra ...string) {
+	dir := localCopyDir(t, "testdata/replay")
+	args := func(a ...string) []string { return append(append(a, "-C", dir, "--target", "local"), extra...) }
+	mustRun(t, args("apply", "--auto-approve")...)
+	tgt := &localstack.Target{Endpoint: endpoint, Region: "us-east-1"}
+	cfg, err := tgt.AWSConfig(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	eb, qc := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	out, err := qc.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("replay-dev-seen")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := out.QueueUrl
+	if _, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
+		{Source: aws.String("shop.orders"), DetailType: aws.String("OrderPlaced"), Detail: aws.String(`{"id":1}`), EventBusName: aws.String("replay-dev-events")},
+		{Source: aws.String("shop.orders"), DetailType: aws.String("OrderPlaced"), Detail: aws.String(`{"id":2}`), EventBusName: aws.String("replay-dev-events")},
+		{Source: aws.String("shop.other"), DetailType: aws.String("Ignored"), Detail: aws.String(`{"id":3}`), EventBusName: aws.String("replay-dev-events")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	// receive collects n events from the queue: id → replay-name.
+	receive := func(n int) map[float64]string {
+		t.Helper()
+		got := map[float64]string{}
+		deadline := time.Now().Add(20 * time.Second)
+		for len(got) < n && time.Now().Before(deadline) {
+			r, err := qc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range r.Messages {
+				var ev struct {
+					Detail     struct{ ID float64 }
+					ReplayName string `json:"replay-name"`
+				}
+				if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil {
+					t.Fatalf("not an event: %s", aws.ToString(m.Body))
+				}
+				got[ev.Detail.ID] = ev.ReplayName
+				qc.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: url, ReceiptHandle: m.ReceiptHandle})
+			}
+		}
+		return got
+	}
+	if got := receive(2); len(got) != 2 || got[1] != "" || got[2] != "" {
+		t.Fatalf("first delivery = %v, want events 1 and 2 (not replayed)", got)
+	}
+	time.Sleep(1100 * time.Millisecond) // the window ends after the events' (whole-second) time
+	res := mustRun(t, args("replay", "bus.events", "--from", "10m")...)
+	if !strings.Contains(res, "completed") {
+		t.Errorf("replay said %q", res)
+	}
+	got := receive(2)
+	if len(got) != 2 || !strings.HasPrefix(got[1], "replay-dev-events-") || !strings.HasPrefix(got[2], "replay-dev-events-") {
+		t.Errorf("replayed = %v, want events 1 and 2 with a replay-name", got)
+	}
+	mustRun(t, args("destroy", "--auto-approve", "--allow-data-loss")...)
+}
+
+// TestE2EReplayMoto: replay on moto, whose EventBridge archives and replays
+// (the engine's are in TestE2EOperations).
+func TestE2EReplayMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	emu := motoserver.URL(t)
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv(localstack.EnvStateHome, t.TempDir())
+	opsReplay(t, emu, "--endpoint", emu)
 }

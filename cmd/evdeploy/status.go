@@ -389,10 +389,10 @@ func renderStatus(w io.Writer, st *Status) {
 	fmt.Fprintf(w, "%s (stage %s) at %s\n", st.App, st.Stage, st.Time.Format(time.RFC3339))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if len(st.Queues) > 0 {
-		fmt.Fprintln(tw, "\nQUEUE\tDEPTH\tIN FLIGHT\tOLDEST\tDLQ DEPTH\t")
+		fmt.Fprintln(tw, "\nQUEUE\tDEPTH\tIN FLIGHT\tOLDEST\tDLQ DEPTH")
 		for _, q := range st.Queues {
 			if q.NotDeployed {
-				fmt.Fprintf(tw, "%s\tnot deployed\t\t\t\t\n", q.Address)
+				fmt.Fprintf(tw, "%s\t-\t-\t-\t-  (not deployed)\n", q.Address)
 				continue
 			}
 			dlq := "-"
@@ -402,7 +402,7 @@ func renderStatus(w io.Writer, st *Status) {
 					dlq += "  ← evdeploy messages " + strings.TrimPrefix(q.Address, "queue.") + " --dlq"
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", q.Address, numText(q.Depth, ""), numText(q.InFlight, ""), numText(q.OldestAgeS, "s"), dlq)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", q.Address, numText(q.Depth, ""), numText(q.InFlight, ""), numText(q.OldestAgeS, "s"), dlq)
 		}
 	}
 	var streams []TriggerStatus
@@ -412,26 +412,44 @@ func renderStatus(w io.Writer, st *Status) {
 		}
 	}
 	if len(streams) > 0 {
-		fmt.Fprintln(tw, "\nSTREAM TRIGGER\tFUNCTION\tITERATOR AGE\t")
+		fmt.Fprintln(tw, "\nSTREAM TRIGGER\tFUNCTION\tITERATOR AGE")
 		for _, t := range streams {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", t.Address, t.Function, numText(t.IteratorAgeMS, "ms"))
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Address, t.Function, numText(t.IteratorAgeMS, "ms"))
 		}
 	}
 	if len(st.Functions) > 0 {
-		fmt.Fprintln(tw, "\nFUNCTION (last 5m)\tINVOCATIONS\tERRORS\tTHROTTLES\t")
+		fmt.Fprintln(tw, "\nFUNCTION (last 5m)\tINVOCATIONS\tERRORS\tTHROTTLES")
 		for _, f := range st.Functions {
 			if f.NotDeployed {
-				fmt.Fprintf(tw, "%s\tnot deployed\t\t\t\n", f.Address)
+				fmt.Fprintf(tw, "%s\t-\t-\t-  (not deployed)\n", f.Address)
 				continue
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", f.Address, numText(f.Invocations, ""), numText(f.Errors, ""), numText(f.Throttles, ""))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Address, numText(f.Invocations, ""), numText(f.Errors, ""), numText(f.Throttles, ""))
 		}
 	}
 	if len(st.Alarms) > 0 {
-		fmt.Fprintln(tw, "\nALARM\tMETRIC\tSTATE\t")
+		fmt.Fprintln(tw, "\nALARM\tMETRIC\tSTATE")
 		for _, a := range st.Alarms {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", a.Address, a.Metric, a.State)
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Address, a.Metric, a.State)
 		}
 	}
 	tw.Flush()
+}
+
+// warnShortAlarmPeriods: AWS's service metrics come once a minute, so an
+// alarm with a 10s or 30s period on AWS sees gaps (and costs more).
+func warnShortAlarmPeriods(f *Factory, app *spec.App, target *TargetInfo) {
+	if app == nil || target == nil || target.Target != "aws" {
+		return
+	}
+	var short []string
+	for _, a := range app.Alarms {
+		if a.Period < time.Minute {
+			short = append(short, a.Key())
+		}
+	}
+	if len(short) > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "Warning: %s ha%s a period under a minute; AWS publishes Lambda, SQS and API Gateway metrics once a minute, so such an alarm sees missing data on AWS (use period = \"1m\"; 10s and 30s are for the embedded engine).\n",
+			strings.Join(short, ", "), map[bool]string{true: "s", false: "ve"}[len(short) == 1])
+	}
 }

@@ -55,6 +55,7 @@ func (h *acmCertificateValidation) Create(ctx context.Context, desired planner.A
 	arn := desired.String("certificate_arn")
 	start := time.Now()
 	var last planner.Attrs
+	var reported time.Time // progress goes out every 30 s, not at every poll
 	err := waitFor(ctx, "certificate "+arn+" to be issued", h.interval, h.timeout, func(ctx context.Context) (bool, error) {
 		a, _, ok, err := h.cert.describe(ctx, arn)
 		if err != nil {
@@ -68,6 +69,10 @@ func (h *acmCertificateValidation) Create(ctx context.Context, desired planner.A
 		case acmtypes.CertificateStatusIssued:
 			return true, nil
 		case acmtypes.CertificateStatusPendingValidation:
+			if time.Since(reported) < 30*time.Second {
+				return false, nil
+			}
+			reported = time.Now()
 			planner.Progress(ctx, fmt.Sprintf("certificate %s after %s; ACM is looking for CNAME %s → %s",
 				a.String("status"), time.Since(start).Round(time.Second), a.String("validation_record_name"), a.String("validation_record_value")))
 			return false, nil

@@ -54,6 +54,7 @@ func New(cfg aws.Config, opts ...Option) planner.Registry {
 		newAPIGatewayDomainName(c),
 		newAPIGatewayAPIMapping(c),
 		newMetricAlarm(c),
+		newEventBridgeArchive(c),
 	}
 	reg := planner.Registry{}
 	for _, h := range handlers {

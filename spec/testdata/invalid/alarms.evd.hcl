@@ -50,3 +50,10 @@ alarm "bad_notify" {
   threshold = "lots" # ERROR: Incorrect attribute value type
   notify    = [topic.ops, topic.ops] # ERROR: Invalid value
 }
+
+bus "b" {
+  archive {
+    retention = "36h" # ERROR: Invalid value
+  }
+  archive {} # ERROR: Duplicate archive block
+}

@@ -90,3 +90,13 @@ alarm "behind" {
 output "alarm" {
   value = alarm.api_errors.arn
 }
+
+bus "events" {
+  archive {
+    retention = "30d"
+  }
+}
+
+bus "forever" {
+  archive {}
+}
