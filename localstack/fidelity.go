@@ -43,6 +43,12 @@ func (fx *fidelity) wrap(next http.Handler) http.Handler {
 				}
 			})
 			return
+		case target == "Logs_20140328.FilterLogEvents":
+			fixFilterLogEvents(w, req, next) // logorder.go
+			return
+		case target == "Logs_20140328.GetLogEvents":
+			getLogEvents(w, req, next)
+			return
 		case strings.HasPrefix(target, "AmazonSQS."):
 			fx.fixQueueURLs(w, req, next)
 			return

@@ -87,12 +87,34 @@ func (r *runner) wrap(next http.Handler) http.Handler {
 			return
 		}
 		if name, id, ok := runtimeDone(req.Method, req.URL.Path); ok {
+			report, ok := r.invocationFinishing(name, id)
+			if !ok {
+				// The engine ended it (out of memory): the post is dropped.
+				w.WriteHeader(http.StatusAccepted)
+				_, _ = w.Write([]byte(`{"status":"OK"}`))
+				return
+			}
 			next.ServeHTTP(w, req)
-			r.invocationDone(name, id)
+			report()
+			return
+		}
+		if name, ok := runtimeInitError(req.Method, req.URL.Path); ok {
+			body, _ := io.ReadAll(req.Body)
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			r.initError(name, body, req.Header.Get("Lambda-Runtime-Function-Error-Type"))
+			next.ServeHTTP(w, req)
+			return
+		}
+		if isExecuteAPI(req) {
+			r.serveAPI(w, req, next)
 			return
 		}
 		if name, ok := invokePath(req.Method, req.URL.Path); ok {
+			w = r.api.watch(w, req)
 			r.awaitReady(req.Context(), name)
+			if r.answerInitFailure(w, req, name) {
+				return
+			}
 			next.ServeHTTP(w, req)
 			return
 		}
@@ -207,6 +229,10 @@ func (r *runner) polled(name string) {
 	var ch chan struct{}
 	if fn != nil && fn.readyOnce != nil {
 		once, ch = fn.readyOnce, fn.ready
+		if !fn.polled && fn.cmd != nil {
+			fn.polled, fn.reportInit = true, true
+			fn.initDur = time.Since(fn.startedAt)
+		}
 	}
 	r.mu.Unlock()
 	if once != nil {

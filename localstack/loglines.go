@@ -3,7 +3,9 @@ package localstack
 import (
 	"bufio"
 	"bytes"
-	"fmt"
+	"encoding/binary"
+	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -13,55 +15,70 @@ import (
 // CloudWatch Logs (fnlogs.go ships them).
 
 // fnLine writes one line of fn's log: the engine log and CloudWatch Logs.
+// While fn's process runs, the line goes through its output pipe as one
+// frame, behind what the process wrote before.
 func (r *runner) fnLine(name, line string) {
 	r.mu.Lock()
 	stream := ""
+	var w *os.File
 	if fn := r.fns[name]; fn != nil {
-		stream = fn.stream
+		stream, w = fn.stream, fn.logw
 	}
 	r.mu.Unlock()
+	if w != nil {
+		if _, err := w.Write(logFrame(line)); err == nil {
+			return
+		}
+	}
 	r.lg.Print("[" + name + "] " + line)
 	if stream != "" {
 		r.logs.add(name, stream, line)
 	}
 }
 
-func (r *runner) invocationStarted(name, id string) {
-	r.mu.Lock()
-	r.requests[id] = time.Now()
-	r.mu.Unlock()
-	r.fnLine(name, "START RequestId: "+id+" Version: $LATEST")
+// logFrame is msg in the telemetry framing lineLogger reads.
+func logFrame(msg string) []byte {
+	b := make([]byte, frameHeader+len(msg))
+	binary.BigEndian.PutUint32(b[0:4], 0xa55a0003)
+	binary.BigEndian.PutUint32(b[4:8], uint32(len(msg)))
+	binary.BigEndian.PutUint64(b[8:16], uint64(time.Now().UnixMicro()))
+	copy(b[frameHeader:], msg)
+	return b
 }
 
-func (r *runner) invocationDone(name, id string) {
-	r.mu.Lock()
-	started, ok := r.requests[id]
-	delete(r.requests, id)
-	mem := 0
-	if fn := r.fns[name]; fn != nil {
-		mem = fn.conf.MemorySize
-	}
-	r.mu.Unlock()
-	if !ok {
-		return
-	}
-	r.fnLine(name, "END RequestId: "+id)
-	d := float64(time.Since(started).Microseconds()) / 1000
-	r.fnLine(name, fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tMemory Size: %d MB", id, d, mem))
-}
-
-// lineLogger writes a handler's output to the engine log, line by line.
+// lineLogger writes a handler's output to the function's log: a line per
+// line, except a frame in the telemetry framing Lambda's runtimes use
+// (0xa55a0003, 4-byte length, 8-byte µs timestamp, message), which is one
+// event however many lines it holds (the runtime loops write errors and
+// console calls so). A frame can only start where a line would: 0xa5 never
+// starts UTF-8 text.
 type lineLogger struct {
 	mu   sync.Mutex
 	line func(string)
 	buf  []byte
 }
 
+const frameHeader = 16
+
 func (l *lineLogger) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.buf = append(l.buf, p...)
-	for {
+	for len(l.buf) > 0 {
+		if l.buf[0] == 0xa5 {
+			if len(l.buf) < frameHeader {
+				break
+			}
+			if l.buf[1] == 0x5a {
+				n := int(binary.BigEndian.Uint32(l.buf[4:8]))
+				if len(l.buf) < frameHeader+n {
+					break
+				}
+				l.line(strings.TrimRight(string(l.buf[frameHeader:frameHeader+n]), "\n"))
+				l.buf = l.buf[frameHeader+n:]
+				continue
+			}
+		}
 		i := bytes.IndexByte(l.buf, '\n')
 		if i < 0 {
 			break

@@ -36,6 +36,8 @@ func (r *runner) remove(name string) {
 func (r *runner) restartLocked(fn *fnRun) {
 	stopFn(fn)
 	fn.gen++
+	fn.polled, fn.reportInit, fn.inflight = false, false, nil
+	fn.initFailed, fn.initErr, fn.initType, fn.initExit = false, nil, "", ""
 	if fn.zip == nil {
 		fn.status = "not run: its code was not seen by this engine (deployed before it started?)"
 		return
@@ -51,7 +53,15 @@ func (r *runner) restartLocked(fn *fnRun) {
 	if argv == nil {
 		fn.status = "not run: " + why
 		r.lg.Printf("function %s: %s", fn.name, fn.status)
+		if _, ok := runtimeFor(fn.conf.Runtime).(providedRuntime); ok && strings.HasPrefix(why, "no ") {
+			// As Lambda answers an invoke of a package without its bootstrap.
+			fn.initFailed, fn.initType = true, "Runtime.InvalidEntrypoint"
+			fn.initExit = "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"
+		}
 		return
+	}
+	if why != "" {
+		r.lg.Printf("function %s: %s", fn.name, why)
 	}
 	env := r.handlerEnv(fn, dir)
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -60,27 +70,59 @@ func (r *runner) restartLocked(fn *fnRun) {
 	// Own process group (stop kills helpers too); on Linux, die with the engine.
 	cmd.SysProcAttr = handlerAttr()
 	stream := newStreamName()
+	cmd.Env = append(cmd.Env, "AWS_LAMBDA_LOG_STREAM_NAME="+stream, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/"+fn.name)
 	out := &lineLogger{line: func(l string) {
 		r.lg.Print("[" + fn.name + "] " + l)
 		r.logs.add(fn.name, stream, l)
 	}}
-	cmd.Stdout, cmd.Stderr = out, out
+	// The process's output and the engine's own lines about it (START, END,
+	// REPORT, timeouts) share one pipe, so the log keeps the order in which
+	// they happened: a line printed before the handler returned comes before
+	// its END.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		fn.status = "not run: " + err.Error()
+		return
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
 		fn.status = "not run: " + err.Error()
 		r.lg.Printf("function %s: %s", fn.name, fn.status)
 		return
 	}
 	fn.cmd, fn.done = cmd, make(chan struct{})
 	fn.ready, fn.readyOnce = make(chan struct{}), &sync.Once{}
-	fn.stream = stream
+	fn.stream, fn.logw = stream, pw
+	fn.startedAt = time.Now()
 	fn.status = fmt.Sprintf("running (pid %d)", cmd.Process.Pid)
 	r.lg.Printf("function %s: started %s (%s), pid %d", fn.name, fn.conf.Runtime, filepath.Base(argv[len(argv)-1]), cmd.Process.Pid)
 	gen, done, started := fn.gen, fn.done, time.Now()
 	go func() {
-		err := cmd.Wait()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := pr.Read(buf)
+			if n > 0 {
+				_, _ = out.Write(buf[:n])
+			}
+			if err != nil {
+				break
+			}
+		}
 		out.flush()
+		pr.Close()
+	}()
+	go func() {
+		err := cmd.Wait()
 		close(done)
 		r.exited(fn, gen, started, err)
+		r.mu.Lock()
+		if fn.logw == pw {
+			fn.logw = nil
+		}
+		r.mu.Unlock()
+		pw.Close() // the reader ends once the process's copies are closed too
 	}()
 }
 
@@ -123,14 +165,39 @@ func (r *runner) handlerEnv(fn *fnRun, dir string) []string {
 	return env
 }
 
-// exited restarts a handler that died on its own, unless it keeps dying.
+// exited handles a handler's own end: mid-invocation it is Runtime.ExitError
+// (and a fresh process for the next one); before its first poll the init
+// failed (runs again at the next invoke); idle, it is restarted unless it
+// keeps dying.
 func (r *runner) exited(fn *fnRun, gen int, started time.Time, err error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed || fn.gen != gen || r.fns[fn.name] != fn {
+		r.mu.Unlock()
 		return // stopped on purpose
 	}
 	fn.cmd = nil
+	if fn.readyOnce != nil {
+		fn.readyOnce.Do(func() { close(fn.ready) })
+	}
+	if inv := fn.inflight; inv != nil && !inv.ended {
+		r.mu.Unlock()
+		msg := "RequestId: " + inv.id + " Error: Runtime exited with error: " + exitText(err)
+		if r.fail(fn, inv, "Runtime.ExitError", msg, msg+"\nRuntime.ExitError", "error", 0) {
+			r.replace(fn, gen)
+		}
+		return
+	}
+	defer r.mu.Unlock()
+	if !fn.polled {
+		fn.initFailed = true
+		if fn.initType == "" {
+			fn.initType = "Runtime.ExitError"
+		}
+		fn.initExit = "Runtime exited with error: " + exitText(err)
+		fn.status = "init failed (" + fn.initType + "): runs again at the next invoke"
+		r.lg.Printf("function %s: %s", fn.name, fn.status)
+		return
+	}
 	if time.Since(started) < 5*time.Second {
 		fn.quick++
 	} else {

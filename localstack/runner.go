@@ -41,9 +41,9 @@ type runner struct {
 	checkpoints checkpoints // stream progress, kept across poller restarts
 	closed      bool
 
-	store    string               // where deployed code is kept across restarts ("" = not kept)
-	logs     *logShipper          // handlers' output into CloudWatch Logs
-	requests map[string]time.Time // invocations in flight, by request id (REPORT's duration)
+	store string      // where deployed code is kept across restarts ("" = not kept)
+	logs  *logShipper // handlers' output into CloudWatch Logs
+	api   apiCalls    // API Gateway requests in flight (apigw.go)
 }
 
 type fnRun struct {
@@ -61,7 +61,21 @@ type fnRun struct {
 	// before that, so the engine holds them until then (awaitReady).
 	ready     chan struct{}
 	readyOnce *sync.Once
-	stream    string // the CloudWatch Logs stream of the running process
+	stream    string   // the CloudWatch Logs stream of the running process
+	logw      *os.File // the write end of the process's output pipe (fnLine)
+
+	// The invocation lifecycle (invoke.go).
+	startedAt  time.Time // when the process started (Init Duration)
+	polled     bool      // the process has asked for its first invocation
+	initDur    time.Duration
+	reportInit bool        // the next REPORT carries Init Duration
+	inflight   *invocation // the invocation the process works on
+	// initFailed: the process ended before its first poll (or could not
+	// start): invokes are answered with initErr, as Lambda answers them.
+	initFailed bool
+	initErr    []byte // the error document the runtime posted to init/error
+	initType   string
+	initExit   string // how the process ended, when it posted nothing
 }
 
 // lambdaConf is the part of a function's configuration the runner needs, as
@@ -89,7 +103,6 @@ func newRunner(kumoURL, endpoint string, lg *log.Logger) (*runner, error) {
 		kumoURL:    kumoURL, endpoint: endpoint, root: root, lg: lg, stop: stop,
 		client: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 32}},
 		fns:    map[string]*fnRun{}, pollers: map[string]*poller{},
-		requests: map[string]time.Time{},
 	}
 	r.logs = newLogShipper(r.kumoClient, lg)
 	if dir := os.Getenv("KUMO_DATA_DIR"); dir != "" {

@@ -247,7 +247,7 @@ func TestLauncher(t *testing.T) {
 	}
 	if noPython == nil {
 		py, _ := exec.LookPath("python3")
-		if p, err := exec.LookPath("python3.12"); err == nil && exec.Command(p, "--version").Run() == nil {
+		if p := exactInterpreter("python3.12"); p != "" {
 			py = p
 		}
 		tests = append(tests, struct {
@@ -264,6 +264,8 @@ func TestLauncher(t *testing.T) {
 	}
 	t.Run("interpreter missing", func(t *testing.T) {
 		t.Setenv("PATH", t.TempDir())
+		t.Setenv("NVM_DIR", t.TempDir())
+		t.Setenv("VOLTA_HOME", t.TempDir())
 		argv, why := launcher(lambdaConf{Runtime: "nodejs20.x", Handler: "index.handler"}, dir, root)
 		if argv != nil || why != "runtime nodejs20.x needs node on this machine's PATH" {
 			t.Errorf("launcher = %q, %q", argv, why)

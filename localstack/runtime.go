@@ -13,7 +13,8 @@ type lambdaRuntime interface {
 	matches(runtime string) bool
 	// launch returns the command that runs conf's handler from dir (root
 	// is the runner's scratch directory, where interpreted runtimes' loops
-	// are written), or says why nothing can run it here.
+	// are written), or says why nothing can run it here. why with a
+	// command is a note for the engine log (another interpreter version).
 	launch(conf lambdaConf, dir, root string) (argv []string, why string)
 }
 

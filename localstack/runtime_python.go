@@ -3,47 +3,106 @@ package localstack
 import "strings"
 
 // Python functions run on the host's interpreter through a small runtime
-// loop (the part of AWS's runtime interface client that a handler needs):
-// poll next, call the handler, post the response or error. The loop shapes
-// the errors the invoke returns.
+// loop, the part of AWS's runtime interface client (awslambdaric) that a
+// handler sees: poll next, call the handler, post the response or error.
+// Errors are shaped as awslambdaric shapes them: Runtime.ImportModuleError,
+// Runtime.UserCodeSyntaxError and Runtime.HandlerNotFound at init; for a
+// raised exception {errorMessage, errorType, requestId, stackTrace} with the
+// frames from the handler's down (none of the loop's), and the "[ERROR] T: m"
+// log line with its traceback as one log event. sys.exit is not caught: the
+// process ends and the engine reports Runtime.ExitError, as Lambda does.
 
 type pythonRuntime struct{}
 
 func (pythonRuntime) matches(runtime string) bool { return strings.HasPrefix(runtime, "python3") }
 
-// launch prefers the exact version (python3.12) if it really runs (a version
-// manager's shim may exist and refuse), else any python3.
+// launch prefers the runtime's version (python3.12 on PATH if it really runs:
+// a version manager's shim may exist and refuse; else pyenv's), else python3.
 func (pythonRuntime) launch(conf lambdaConf, dir, root string) ([]string, string) {
-	interp := "python3"
-	if _, ok := lookInterpreter(conf.Runtime); ok {
-		interp = conf.Runtime
-	}
-	path, why := interpreterFor(conf.Runtime, interp)
+	path, note := exactInterpreter(conf.Runtime), ""
 	if path == "" {
-		return nil, why
+		var why string
+		if path, why = interpreterFor(conf.Runtime, "python3"); path == "" {
+			return nil, why
+		}
+		note = takeInterpreterNote(conf.Runtime, path)
 	}
 	loop, err := writeLoop(root, "python-runtime.py", pythonLoop)
 	if err != nil {
 		return nil, err.Error()
 	}
-	return []string{path, "-u", loop}, ""
+	return []string{path, "-u", loop}, note
 }
 
-const pythonLoop = `import importlib, json, os, sys, time, traceback, urllib.request
+// pythonLoop writes log events that span lines (the [ERROR] block, logging
+// records) as one frame on stdout, in the telemetry framing Lambda's runtimes
+// use (type 0xa55a0003, length, µs timestamp, message); the engine splits
+// everything else into lines (frameLogger).
+const pythonLoop = `import importlib, json, logging, os, sys, time, traceback, urllib.request
 
-api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+_api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
 sys.path.insert(0, os.environ["LAMBDA_TASK_ROOT"])
+_out = sys.stdout.buffer
 
 
-def post(path, body):
-    req = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+def _frame(msg):
+    b = msg.encode("utf8")
+    sys.stdout.flush()
+    _out.write(b"\xa5\x5a\x00\x03" + len(b).to_bytes(4, "big") + (time.time_ns() // 1000).to_bytes(8, "big") + b)
+    _out.flush()
+
+
+def _post(path, body, error_type=None):
+    headers = {"Content-Type": "application/json"}
+    if error_type:
+        headers["Lambda-Runtime-Function-Error-Type"] = error_type
+    req = urllib.request.Request(_api + path, data=json.dumps(body).encode(), method="POST", headers=headers)
     urllib.request.urlopen(req).read()
 
 
-def failure(e):
-    return {"errorMessage": str(e), "errorType": type(e).__name__,
-            "stackTrace": traceback.format_exc().splitlines()}
+def _error(message, etype, trace, rid=""):
+    return {"errorMessage": message, "errorType": etype, "requestId": rid, "stackTrace": trace or []}
+
+
+def _log_error(err):
+    lines = ["[ERROR] " + err["errorType"] + ": " + err["errorMessage"] if err["errorMessage"] else "[ERROR] " + err["errorType"]]
+    lines.append("Traceback (most recent call last):")
+    for t in err["stackTrace"]:
+        for l in t.splitlines():
+            n = len(l) - len(l.lstrip(" "))
+            lines.append("\u00a0" * n + l[n:])
+    _frame("\n".join(lines))
+
+
+def _user_frames(tb):
+    # Drop this loop's own frames: the trace starts at the handler.
+    frames = traceback.extract_tb(tb)
+    me = os.path.abspath(__file__)
+    while frames and os.path.abspath(frames[0].filename) == me:
+        frames = frames[1:]
+    return traceback.format_list([f for f in frames if not f.filename.startswith("<frozen importlib")])
+
+
+_request_id = ""
+
+
+class _Filter(logging.Filter):
+    def filter(self, record):
+        record.aws_request_id = _request_id
+        return True
+
+
+class _Handler(logging.Handler):
+    def emit(self, record):
+        _frame(self.format(record).rstrip("\n"))
+
+
+def _setup_logging():
+    logging.Formatter.converter = time.gmtime
+    h = _Handler()
+    h.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n", "%Y-%m-%dT%H:%M:%S"))
+    h.addFilter(_Filter())
+    logging.getLogger().addHandler(h)
 
 
 class Context:
@@ -54,32 +113,61 @@ class Context:
         self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         self.log_group_name = "/aws/lambda/" + self.function_name
-        self.log_stream_name = "local"
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "local")
         self._deadline = deadline
 
     def get_remaining_time_in_millis(self):
         return max(0, self._deadline - int(time.time() * 1000))
 
 
-module, _, name = os.environ["_HANDLER"].rpartition(".")
-try:
-    handler = getattr(importlib.import_module(module.replace("/", ".")), name)
-except Exception as e:
-    traceback.print_exc()
-    post("/init/error", failure(e))
+def _load(handler):
+    try:
+        modname, fname = handler.rsplit(".", 1)
+    except ValueError as e:
+        return None, _error("Bad handler '{}': {}".format(handler, e), "Runtime.MalformedHandlerName", [])
+    try:
+        m = importlib.import_module(modname.replace("/", "."))
+    except ImportError as e:
+        return None, _error("Unable to import module '{}': {}".format(modname, e), "Runtime.ImportModuleError", [])
+    except SyntaxError as e:
+        trace = ['  File "%s" Line %s\n    %s' % (e.filename, e.lineno, e.text)]
+        return None, _error("Syntax error in module '{}': {}".format(modname, e), "Runtime.UserCodeSyntaxError", trace)
+    except Exception as e:
+        return None, _error(str(e), type(e).__name__, _user_frames(sys.exc_info()[2]))
+    try:
+        return getattr(m, fname), None
+    except AttributeError:
+        return None, _error("Handler '{}' missing on module '{}'".format(fname, modname), "Runtime.HandlerNotFound", [])
+
+
+_setup_logging()
+_handler, _err = _load(os.environ["_HANDLER"])
+if _err is not None:
+    _log_error(_err)
+    _post("/init/error", _err, _err["errorType"])
     sys.exit(1)
 
 while True:
-    with urllib.request.urlopen(api + "/invocation/next") as r:
-        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
-        ctx = Context(rid, int(r.headers.get("Lambda-Runtime-Deadline-Ms") or 0),
+    with urllib.request.urlopen(_api + "/invocation/next") as r:
+        _request_id = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        ctx = Context(_request_id, int(r.headers.get("Lambda-Runtime-Deadline-Ms") or 0),
                       r.headers.get("Lambda-Runtime-Invoked-Function-Arn", ""))
         event = json.loads(r.read() or b"null")
+    err = None
     try:
-        result = handler(event, ctx)
+        result = _handler(event, ctx)
     except Exception as e:
-        traceback.print_exc()
-        post("/invocation/" + rid + "/error", failure(e))
+        err = _error(str(e), type(e).__name__, _user_frames(sys.exc_info()[2]), _request_id)
+    if err is None:
+        try:
+            result = json.dumps(result)
+        except Exception as e:
+            err = _error("Unable to marshal response: " + str(e), "Runtime.MarshalError", [], _request_id)
+    if err is not None:
+        _log_error(err)
+        _post("/invocation/" + _request_id + "/error", err, err["errorType"])
         continue
-    post("/invocation/" + rid + "/response", result)
+    req = urllib.request.Request(_api + "/invocation/" + _request_id + "/response", data=result.encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req).read()
 `

@@ -144,7 +144,10 @@ func (t *selfCallTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		return t.base.RoundTrip(out)
 	}
 	if req.Header.Get("X-Amz-Invocation-Type") != "Event" {
+		// Through the engine's front too: it answers as Lambda does where
+		// kumo does not (init errors; API Gateway's 502, apigw.go).
 		awaitGates(req.Context(), name)
+		out.URL.Scheme, out.URL.Host = front.Scheme, front.Host
 		return t.base.RoundTrip(out)
 	}
 	// An asynchronous invoke (S3, SNS) is accepted at once, as Lambda does;

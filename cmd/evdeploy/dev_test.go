@@ -182,6 +182,6 @@ output "url" {
 	}
 	// The engine stays up for the next run.
 	if code, out, _ := runLocal(t, "local", "status"); code != 0 {
-		t.Errorf("the engine is gone after dev exited:\n%s", out)
+		t.Errorf("the engine is gone after dev exited:\n%s\nengine log:\n%s", out, engineLog(t))
 	}
 }

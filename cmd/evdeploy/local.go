@@ -177,6 +177,9 @@ type localStatusReport struct {
 	StateDir  string              `json:"state_dir"`
 	Record    *localstack.Record  `json:"record"`
 	Endpoints []*localStatusEntry `json:"endpoints"`
+	// Interpreters the embedded engine runs Python and Node.js functions
+	// with on this machine (local_interp.go).
+	Interpreters []localstack.Interpreter `json:"interpreters,omitempty"`
 }
 
 func newCmdLocalStatus(f *Factory) *cobra.Command {
@@ -245,6 +248,9 @@ func localStatusRun(ctx context.Context, f *Factory, asJSON bool) error {
 		}
 		e.Status = st
 		answering++
+		if st.Kind == localstack.KindEmbedded && rep.Interpreters == nil {
+			rep.Interpreters = localstack.Interpreters()
+		}
 	}
 	if asJSON {
 		enc := json.NewEncoder(f.IO.Out)
@@ -254,6 +260,7 @@ func localStatusRun(ctx context.Context, f *Factory, asJSON bool) error {
 		}
 	} else {
 		printLocalStatus(f.IO.Out, rep)
+		printInterpreters(f.IO.Out, rep)
 	}
 	if answering == 0 {
 		return silentExit(exitError)

@@ -97,7 +97,10 @@ type FunctionStatus struct {
 	Invocations *float64 `json:"invocations"`
 	Errors      *float64 `json:"errors"`
 	Throttles   *float64 `json:"throttles"`
-	NotDeployed bool     `json:"not_deployed,omitempty"`
+	// Release is the live alias's version (and the weights of a shift in
+	// progress) for a function with a release block, as last applied.
+	Release     string `json:"release,omitempty"`
+	NotDeployed bool   `json:"not_deployed,omitempty"`
 }
 
 // AlarmStatus is one alarm's state.
@@ -253,6 +256,14 @@ func collectStatus(ctx context.Context, c statusClients, app *spec.App, doc *sta
 		if fs.Name == "" {
 			fs.NotDeployed = true
 			continue
+		}
+		if al, ok := res[planner.ResourceAddr{Block: fn.Addr.String(), Type: planner.TypeAlias, Name: spec.LiveAlias}.String()]; ok {
+			if v, _ := al.Attrs["function_version"].(string); v != "" {
+				fs.Release = spec.LiveAlias + " → v" + v
+				if w, _ := al.Attrs["routing"].(string); w != "" {
+					fs.Release += " (shifting: " + w + ")"
+				}
+			}
 		}
 		zero := func(p **float64) func(*float64) {
 			return func(v *float64) {
@@ -418,13 +429,29 @@ func renderStatus(w io.Writer, st *Status) {
 		}
 	}
 	if len(st.Functions) > 0 {
-		fmt.Fprintln(tw, "\nFUNCTION (last 5m)\tINVOCATIONS\tERRORS\tTHROTTLES")
+		releases := false
+		for _, f := range st.Functions {
+			releases = releases || f.Release != ""
+		}
+		head := "\nFUNCTION (last 5m)\tINVOCATIONS\tERRORS\tTHROTTLES"
+		if releases {
+			head += "\tRELEASE"
+		}
+		fmt.Fprintln(tw, head)
 		for _, f := range st.Functions {
 			if f.NotDeployed {
 				fmt.Fprintf(tw, "%s\t-\t-\t-  (not deployed)\n", f.Address)
 				continue
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Address, numText(f.Invocations, ""), numText(f.Errors, ""), numText(f.Throttles, ""))
+			line := fmt.Sprintf("%s\t%s\t%s\t%s", f.Address, numText(f.Invocations, ""), numText(f.Errors, ""), numText(f.Throttles, ""))
+			if releases {
+				rel := f.Release
+				if rel == "" {
+					rel = "-"
+				}
+				line += "\t" + rel
+			}
+			fmt.Fprintln(tw, line)
 		}
 	}
 	if len(st.Alarms) > 0 {

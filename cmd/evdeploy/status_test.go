@@ -21,8 +21,11 @@ func TestRenderStatus(t *testing.T) {
 			{Address: "trigger.orders", Source: "queue", Function: "function.worker"},
 			{Address: "trigger.clicks", Source: "kinesis", Function: "function.clicks", IteratorAgeMS: f(1500)},
 		},
-		Functions: []FunctionStatus{{Address: "function.worker", Name: "shop-dev-worker", Invocations: f(12), Errors: f(9), Throttles: f(0)}},
-		Alarms:    []AlarmStatus{{Address: "queue.orders.dlq_depth", Metric: "queue.orders.dlq_depth", State: "ALARM"}},
+		Functions: []FunctionStatus{
+			{Address: "function.worker", Name: "shop-dev-worker", Invocations: f(12), Errors: f(9), Throttles: f(0)},
+			{Address: "function.api", Name: "shop-dev-api", Invocations: f(40), Errors: f(0), Throttles: f(0), Release: "live → v3 (shifting: 4=0.1)"},
+		},
+		Alarms: []AlarmStatus{{Address: "queue.orders.dlq_depth", Metric: "queue.orders.dlq_depth", State: "ALARM"}},
 	}
 	var b strings.Builder
 	renderStatus(&b, st)
@@ -36,8 +39,9 @@ queue.new     -      -          -       -  (not deployed)
 STREAM TRIGGER  FUNCTION         ITERATOR AGE
 trigger.clicks  function.clicks  1500ms
 
-FUNCTION (last 5m)  INVOCATIONS  ERRORS  THROTTLES
-function.worker     12           9       0
+FUNCTION (last 5m)  INVOCATIONS  ERRORS  THROTTLES  RELEASE
+function.worker     12           9       0          -
+function.api        40           0       0          live → v3 (shifting: 4=0.1)
 
 ALARM                   METRIC                  STATE
 queue.orders.dlq_depth  queue.orders.dlq_depth  ALARM

@@ -95,6 +95,10 @@ func LookupExisting(ctx context.Context, cfg aws.Config, account, partition, kin
 			planner.ExistingFIFO: out.Attributes["FifoTopic"] == "true" || strings.HasSuffix(name, ".fifo")}, nil
 	case "bus":
 		out, err := c.events.DescribeEventBus(ctx, &eventbridge.DescribeEventBusInput{Name: aws.String(ref)})
+		if arn != "" && hasCode(err, "ResourceNotFoundException", "ValidationException") {
+			// An emulator that takes only names.
+			out, err = c.events.DescribeEventBus(ctx, &eventbridge.DescribeEventBusInput{Name: aws.String(name)})
+		}
 		if hasCode(err, "ResourceNotFoundException") {
 			return nil, ErrExistingNotFound
 		}
@@ -133,7 +137,9 @@ func LookupExisting(ctx context.Context, cfg aws.Config, account, partition, kin
 		}
 		return map[string]any{"name": name, "arn": fmt.Sprintf("arn:%s:s3:::%s", partition, name), planner.ExistingNotifications: entries}, nil
 	case "table":
-		out, err := c.ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(ref)})
+		// By name: DescribeTable takes an ARN only on newer AWS endpoints
+		// (and not on the emulators); the ARN named this account's region.
+		out, err := c.ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 		var nf *ddbtypes.ResourceNotFoundException
 		if errors.As(err, &nf) || hasCode(err, "ResourceNotFoundException") {
 			return nil, ErrExistingNotFound
