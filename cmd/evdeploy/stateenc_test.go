@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 )
 
 // With state_encryption, the state file, its change log and a saved plan
@@ -96,4 +100,39 @@ function "ledger_writer" {
 	}
 	mustEvd(t, 0, args(pass2, "plan", "--detailed-exitcode")...)
 	mustEvd(t, 0, args(pass2, "destroy", "--auto-approve", "--allow-data-loss")...)
+}
+
+// state_encryption with a KMS key (on kumo's KMS): the state is sealed with a
+// KMS data key and read back.
+func TestE2EStateEncryptionKMS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	emu := emulator(t)
+	key, err := kms.NewFromConfig(sdkConfig(emu)).CreateKey(context.Background(), &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"evdeploy.evd.hcl": `app "kmsbox" {
+  state_encryption {
+    kms_key = "` + aws.ToString(key.KeyMetadata.Arn) + `"
+  }
+}
+
+queue "jobs_pending" {}
+`,
+	})
+	stage := uniqueStage("kms")
+	args := func(a ...string) []string {
+		return append(a, "-C", dir, "--stage", stage, "--target", "local", "--endpoint", emu)
+	}
+	mustEvd(t, 0, args("apply", "--auto-approve")...)
+	mustEvd(t, 0, args("plan", "--detailed-exitcode")...)
+	data := readFile(t, filepath.Join(dir, ".evdeploy", "state", stage+".json"))
+	if !strings.Contains(string(data), `"method":"kms"`) || strings.Contains(string(data), "jobs_pending") {
+		t.Errorf("state is not sealed with a KMS data key:\n%s", data)
+	}
+	mustEvd(t, 0, args("destroy", "--auto-approve", "--allow-data-loss")...)
 }

@@ -18,9 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/pipes"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 
 	"github.com/evdeploy/evdeploy/state"
@@ -196,6 +198,15 @@ func resourceExists(ctx context.Context, cfg aws.Config, r state.Resource) (bool
 			return false, nil // kumo answers a missing pipe with a bare 404
 		}
 		return true, nil
+	case "aws_ssm_parameter":
+		_, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(r.ID)})
+		return notFound(err)
+	case "aws_secretsmanager_secret":
+		out, err := secretsmanager.NewFromConfig(cfg).DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(r.ID)})
+		if err == nil && out.DeletedDate != nil {
+			return false, nil // scheduled for deletion
+		}
+		return notFound(err)
 	case "aws_dynamodb_table":
 		_, err := dynamodb.NewFromConfig(cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(r.ID)})
 		return notFound(err)
