@@ -31,7 +31,11 @@ func (pythonRuntime) launch(conf lambdaConf, dir, root string) ([]string, string
 	if err != nil {
 		return nil, err.Error()
 	}
-	return []string{path, "-u", loop}, note
+	argv := []string{path, "-u", loop}
+	if sdk := pythonSDKDir(path, root); sdk != "" {
+		argv = append(argv, sdk)
+	}
+	return argv, note
 }
 
 // pythonLoop writes log events that span lines (the [ERROR] block, logging
@@ -42,6 +46,9 @@ const pythonLoop = `import importlib, json, logging, os, sys, time, traceback, u
 
 _api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
 sys.path.insert(0, os.environ["LAMBDA_TASK_ROOT"])
+# The AWS SDK the engine lends an interpreter without one (pysdk.go): last,
+# as /var/runtime is behind the function's own folder on Lambda.
+sys.path.extend(sys.argv[1:])
 _out = sys.stdout.buffer
 
 
