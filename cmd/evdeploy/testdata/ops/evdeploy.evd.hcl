@@ -1,4 +1,5 @@
-# A worker that fails on some messages, behind a queue with a DLQ, with the
+# The worker runs on python3.11: the host interpreter that has boto3 (the
+# engine picks the interpreter by version). A worker that fails on some messages, behind a queue with a DLQ, with the
 # default alarms on (cmd/evdeploy ops_e2e_test.go). The alarm topic is routed
 # to queue "pager" so a test can read the notifications.
 app "ops" {
@@ -30,7 +31,7 @@ queue "orders" {
 queue "done" {}
 
 function "worker" {
-  runtime = "python3.12"
+  runtime = "python3.11"
   source  = "./worker"
   handler = "main.handler"
   environment = {
