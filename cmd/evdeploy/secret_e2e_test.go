@@ -40,7 +40,7 @@ secret "db" {
 }
 
 function "api" {
-  runtime     = "python3.12"
+  runtime     = "__RUNTIME__"
   source      = "./fn"
   handler     = "main.handler"
   uses        = [secret.api_key.read, secret.db.read]
@@ -88,9 +88,13 @@ func TestE2ESecretsOnEngine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
+	// The engine runs pythonX.Y on that version's interpreter: name the
+	// version whose python3 has boto3.
+	ver, err := exec.Command("python3", "-c", "import sys, boto3; print('python%d.%d' % sys.version_info[:2])").Output()
+	if err != nil {
 		t.Skip("needs python3 with boto3 (the function reads the secrets with it)")
 	}
+	runtimeName := strings.TrimSpace(string(ver))
 	_, port := localTestEnv(t)
 	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
 		t.Setenv(k, "")
@@ -105,7 +109,7 @@ func TestE2ESecretsOnEngine(t *testing.T) {
 		db1  = "db-Pz2yF6gJ5sUa"
 	)
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"evdeploy.evd.hcl": secretApp, "fn/main.py": secretFn})
+	writeTree(t, dir, map[string]string{"evdeploy.evd.hcl": strings.Replace(secretApp, "__RUNTIME__", runtimeName, 1), "fn/main.py": secretFn})
 	stage := uniqueStage("sec")
 	common := []string{"-C", dir, "--stage", stage, "--target", "local"}
 	var printed []string
