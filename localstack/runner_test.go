@@ -250,11 +250,15 @@ func TestLauncher(t *testing.T) {
 		if p := exactInterpreter("python3.12"); p != "" {
 			py = p
 		}
+		want := []string{py, "-u", filepath.Join(root, "python-runtime.py")}
+		if !hasBoto3(py) && hasBoto3(mustLook(t, "python3")) {
+			want = append(want, filepath.Join(root, "python-sdk")) // lent (pysdk.go)
+		}
 		tests = append(tests, struct {
 			conf     lambdaConf
 			wantArgv []string
 			why      string
-		}{lambdaConf{Runtime: "python3.12", Handler: "main.handler"}, []string{py, "-u", filepath.Join(root, "python-runtime.py")}, ""})
+		}{lambdaConf{Runtime: "python3.12", Handler: "main.handler"}, want, ""})
 	}
 	for _, tt := range tests {
 		argv, why := launcher(tt.conf, dir, root)
