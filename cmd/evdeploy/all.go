@@ -361,38 +361,12 @@ func appEdges(apps []*monoApp) []appEdge {
 func consumersOf(app *spec.App, block spec.Addr) []string {
 	var out []string
 	for _, t := range app.Triggers {
-		var src spec.Addr
-		switch {
-		case t.Queue != nil:
-			src = t.Queue.Queue
-		case t.Topic != nil:
-			src = t.Topic.Topic
-		case t.S3 != nil:
-			src = t.S3.Bucket
-		case t.DynamoDB != nil:
-			src = t.DynamoDB.Source
-		case t.Kinesis != nil:
-			src = t.Kinesis.Source
-		case t.Event != nil:
-			src = t.Event.Bus
-		}
-		if src == block {
+		if t.SourceAddr() == block {
 			out = append(out, t.Addr.String()+" → "+t.Function.String())
 		}
 	}
 	for _, r := range app.Routes {
-		var src spec.Addr
-		switch {
-		case r.Topic != nil:
-			src = r.Topic.Topic
-		case r.S3 != nil:
-			src = r.S3.Bucket
-		case r.Event != nil:
-			src = r.Event.Bus
-		case r.Pipe != nil:
-			src = r.Pipe.Source
-		}
-		if src == block {
+		if r.SourceAddr() == block {
 			out = append(out, r.Addr.String()+" → "+r.To.String())
 		}
 	}
