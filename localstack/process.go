@@ -26,6 +26,7 @@ func (r *runner) remove(name string) {
 		delete(r.fns, name)
 		r.forget(name)
 		stopFn(fn)
+		closeLog(fn)
 		os.RemoveAll(filepath.Join(r.root, name))
 		r.lg.Printf("function %s: deleted; handler stopped", name)
 	}
@@ -35,8 +36,9 @@ func (r *runner) remove(name string) {
 // r.mu is held.
 func (r *runner) restartLocked(fn *fnRun) {
 	stopFn(fn)
+	closeLog(fn)
 	fn.gen++
-	fn.polled, fn.reportInit, fn.inflight = false, false, nil
+	fn.polled, fn.reportInit, fn.inflight, fn.initPhase = false, false, nil, ""
 	fn.initFailed, fn.initErr, fn.initType, fn.initExit = false, nil, "", ""
 	if fn.zip == nil {
 		fn.status = "not run: its code was not seen by this engine (deployed before it started?)"
@@ -117,12 +119,10 @@ func (r *runner) restartLocked(fn *fnRun) {
 		err := cmd.Wait()
 		close(done)
 		r.exited(fn, gen, started, err)
-		r.mu.Lock()
-		if fn.logw == pw {
-			fn.logw = nil
-		}
-		r.mu.Unlock()
-		pw.Close() // the reader ends once the process's copies are closed too
+		// pw stays open (closeLog closes it at the next start or the
+		// stop): what the engine writes about this process afterwards
+		// (INIT_REPORT, an init failure's START…REPORT) stays behind
+		// what the process wrote.
 	}()
 }
 
@@ -176,6 +176,10 @@ func (r *runner) exited(fn *fnRun, gen int, started time.Time, err error) {
 		return // stopped on purpose
 	}
 	fn.cmd = nil
+	if !fn.polled && fn.inflight == nil {
+		// Before an invoke that waits for this init learns of its end.
+		r.initReportLocked(fn)
+	}
 	if fn.readyOnce != nil {
 		fn.readyOnce.Do(func() { close(fn.ready) })
 	}
@@ -216,6 +220,15 @@ func (r *runner) exited(fn *fnRun, gen int, started time.Time, err error) {
 			r.restartLocked(fn)
 		}
 	})
+}
+
+// closeLog closes the write end of fn's output pipe: its reader ends once
+// the process's copies are closed too.
+func closeLog(fn *fnRun) {
+	if fn.logw != nil {
+		fn.logw.Close()
+		fn.logw = nil
+	}
 }
 
 // stopFn ends fn's process (its whole group): SIGTERM, then SIGKILL.
