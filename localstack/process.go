@@ -72,7 +72,8 @@ func (r *runner) restartLocked(fn *fnRun) {
 	// Own process group (stop kills helpers too); on Linux, die with the engine.
 	cmd.SysProcAttr = handlerAttr()
 	stream := newStreamName()
-	cmd.Env = append(cmd.Env, "AWS_LAMBDA_LOG_STREAM_NAME="+stream, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/"+fn.name)
+	public, _ := publicFunction(fn.name) // a published version logs to its function's group
+	cmd.Env = append(cmd.Env, "AWS_LAMBDA_LOG_STREAM_NAME="+stream, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/"+public)
 	out := &lineLogger{line: func(l string) {
 		r.lg.Print("[" + fn.name + "] " + l)
 		r.logs.add(fn.name, stream, l)
@@ -135,6 +136,7 @@ func (r *runner) handlerEnv(fn *fnRun, dir string) []string {
 	if path == "" {
 		path = "/usr/local/bin:/usr/bin:/bin"
 	}
+	public, version := publicFunction(fn.name) // a published version runs as its function
 	env := []string{
 		// The engine's PATH and HOME: interpreters (and version managers' shims) live there.
 		"PATH=" + path,
@@ -143,8 +145,8 @@ func (r *runner) handlerEnv(fn *fnRun, dir string) []string {
 		"LAMBDA_TASK_ROOT=" + dir,
 		"_HANDLER=" + fn.conf.Handler,
 		"AWS_LAMBDA_RUNTIME_API=" + host + "/_runtime/" + fn.name,
-		"AWS_LAMBDA_FUNCTION_NAME=" + fn.name,
-		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_FUNCTION_NAME=" + public,
+		"AWS_LAMBDA_FUNCTION_VERSION=" + version,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(fn.conf.MemorySize),
 		"AWS_REGION=" + fn.region,
 		"AWS_DEFAULT_REGION=" + fn.region,

@@ -208,7 +208,9 @@ func runAll(ctx context.Context, f *Factory, verb string, reverse bool, run func
 			for _, p := range after[a.name] {
 				<-finished[p]
 				mu.Lock()
-				if r := results[p]; r.err != nil || r.skipped {
+				// A plan with changes (--detailed-exitcode) succeeded.
+				var ec *exitCodeError
+				if r := results[p]; r.skipped || r.err != nil && !(errors.As(r.err, &ec) && ec.code == exitChanges) {
 					blocked = append(blocked, p)
 				}
 				mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/hashicorp/hcl/v2"
@@ -26,6 +27,14 @@ type external struct {
 	// "app_outputs.<name>.<output>", for the state and for plan to show
 	// what changed upstream since the last apply.
 	consumed map[string]any
+	// unapplied are the app_outputs blocks whose app has no state for the
+	// stage read: never applied, or destroyed.
+	unapplied []unappliedApp
+}
+
+type unappliedApp struct {
+	dir  string // absolute folder
+	text string // app_outputs.core (../core, stage dev)
 }
 
 // readExternal reads other apps' outputs from their state (read-only, without
@@ -43,6 +52,9 @@ func readExternal(ctx context.Context, app *spec.App, cfg aws.Config, target *Ta
 		}
 		where[o.Addr.Name] = fmt.Sprintf("%s (stage %s)", o.RelPath, stage)
 		outs, err := readAppOutputs(ctx, o.Path, stage, cfg)
+		if errors.Is(err, errNoAppState) {
+			ex.unapplied = append(ex.unapplied, unappliedApp{o.Path, fmt.Sprintf("%s (%s, stage %s)", o.Addr, o.RelPath, stage)})
+		}
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -136,13 +148,48 @@ func readAppOutputs(ctx context.Context, dir, stage string, cfg aws.Config) (map
 		return nil, fmt.Errorf("reading its state from %s: %w", backend, err)
 	}
 	if doc == nil || len(doc.Resources) == 0 {
-		return nil, fmt.Errorf("it has no state in %s: apply it first", relState(dir, backend))
+		return nil, fmt.Errorf("it has %w in %s: apply it first", errNoAppState, relState(dir, backend))
 	}
 	out := map[string]any{}
 	for k, o := range doc.Outputs {
 		out[k] = o.Value
 	}
 	return out, nil
+}
+
+// errNoAppState is readAppOutputs' error for an app never applied (or
+// destroyed) in the stage read.
+var errNoAppState = errors.New("no state")
+
+// upstreamNotApplied is a downstream app's plan within `plan --all` when an
+// app it reads, also in the run, has not been applied: its outputs are not
+// known until that app's apply, so this app is planned by `apply --all`
+// after it. Like Terraform's "(known after apply)", but for a whole app:
+// its existing blocks name resources that do not exist yet either.
+type upstreamNotApplied struct {
+	apps []string // app_outputs blocks, as "app_outputs.core (../core, stage dev)"
+}
+
+func (e *upstreamNotApplied) Error() string { return "not planned yet: " + e.reason() }
+
+func (e *upstreamNotApplied) reason() string {
+	return fmt.Sprintf("it reads %s, which has no state yet: apply --all applies that app first, then plans and applies this one", strings.Join(e.apps, " and "))
+}
+
+// waitsForUpstream is the upstreamNotApplied of a plan within `plan --all`
+// whose every unapplied upstream is an app of the run, or nil.
+func waitsForUpstream(ex *external, opts *engineOptions) error {
+	if ex == nil || len(ex.unapplied) == 0 || opts == nil || opts.planAll == nil {
+		return nil
+	}
+	w := &upstreamNotApplied{}
+	for _, u := range ex.unapplied {
+		if !opts.planAll[u.dir] {
+			return nil // outside the monorepo: apply --all would not apply it
+		}
+		w.apps = append(w.apps, u.text)
+	}
+	return w
 }
 
 func relState(dir string, b fmt.Stringer) string {
