@@ -284,6 +284,7 @@ func (s *session) plan(ctx context.Context, opts *engineOptions) (*planner.Plan,
 	if err := secretDataLoss(ctx, s.cfg, p); err != nil {
 		return nil, err
 	}
+	p.Upstream = s.upstreamChanges()
 	return p, nil
 }
 

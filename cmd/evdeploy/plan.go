@@ -102,7 +102,7 @@ func planRun(ctx context.Context, f *Factory, opts *PlanOptions) error {
 	if err := renderPlan(f, p, &opts.engineOptions); err != nil {
 		return err
 	}
-	printUpstreamChanges(f, s, &opts.engineOptions)
+	printUpstreamChanges(f, p, &opts.engineOptions)
 	if !opts.Destroy {
 		warnUnsetSecrets(ctx, f, s.app, s.cfg)
 	}
