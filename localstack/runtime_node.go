@@ -44,10 +44,12 @@ const [host, port] = hostport.split(":");
 const base = "/" + prefix.join("/") + "/2018-06-01/runtime";
 const self = __filename;
 
-// The function's folder as Lambda names it (/var/task), in paths and file URLs.
+// The function's folder as Lambda names it (/var/task), in paths and file
+// URLs; this loop's frames (in a stack a handler prints) as Lambda's runtime.
 const roots = [...new Set([process.env.LAMBDA_TASK_ROOT, fs.realpathSync(process.env.LAMBDA_TASK_ROOT)])]
   .map((r) => r.replace(/\/+$/, "")).sort((a, b) => b.length - a.length);
-const taskPath = (s) => roots.reduce((t, r) => t.split(pathToFileURL(r).href + "/").join("file:///var/task/").split(r + "/").join("/var/task/"), String(s));
+const taskPath = (s) => roots.reduce((t, r) => t.split(pathToFileURL(r).href + "/").join("file:///var/task/").split(r + "/").join("/var/task/"),
+  String(s).split(self).join("file:///var/runtime/index.mjs"));
 
 let requestId = undefined;
 
