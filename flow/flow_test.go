@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/evdeploy/evdeploy/internal/speccorpus"
 	"github.com/evdeploy/evdeploy/spec"
 )
 
@@ -30,40 +31,12 @@ func load(t *testing.T, dir string) *spec.App {
 	return app
 }
 
-// routesApp lays out spec's routes corpus file (every route source with each
-// kind of target, and async destinations) as a project folder, beside the
-// function source its relative path names, so flow draws the very file spec
-// validates rather than a copy of it.
-func routesApp(t *testing.T) string {
-	t.Helper()
-	root := t.TempDir()
-	src, err := filepath.Abs("../spec/testdata/src")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(src, filepath.Join(root, "src")); err != nil {
-		t.Fatal(err)
-	}
-	body, err := os.ReadFile("../spec/testdata/valid/routes.evd.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(root, "routes")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "app.evd.hcl"), body, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 var exts = map[string]string{"text": "txt", "mermaid": "mmd", "dot": "dot", "svg": "svg"}
 
 // Every format of every example app is compared with its golden file
 // (go test ./flow -update rewrites them; review the diff, and look at the SVG).
 func TestGolden(t *testing.T) {
-	apps := map[string]string{"shop": "../examples/shop", "fabric": "testdata/fabric", "routes": routesApp(t)}
+	apps := map[string]string{"shop": "../examples/shop", "fabric": "testdata/fabric", "routes": speccorpus.App(t, "routes")}
 	for name, dir := range apps {
 		g := FromApp(load(t, dir))
 		for _, format := range Formats {
@@ -143,7 +116,7 @@ func TestShopEdges(t *testing.T) {
 // The SVG is one well-formed XML document whose root is an svg element in
 // the SVG namespace, with no external reference.
 func TestSVGIsValidXML(t *testing.T) {
-	for _, dir := range []string{"../examples/shop", "testdata/fabric", routesApp(t)} {
+	for _, dir := range []string{"../examples/shop", "testdata/fabric", speccorpus.App(t, "routes")} {
 		var b bytes.Buffer
 		if err := SVG(&b, FromApp(load(t, dir))); err != nil {
 			t.Fatal(err)
@@ -190,7 +163,7 @@ func TestUnknownFormat(t *testing.T) {
 // Every route block is one route edge from its source to its `to`, and every
 // async destination one async edge from the function.
 func TestRouteAndAsyncEdges(t *testing.T) {
-	app := load(t, routesApp(t))
+	app := load(t, speccorpus.App(t, "routes"))
 	g := FromApp(app)
 	via := map[string]*Edge{}
 	for _, e := range g.Edges {

@@ -93,7 +93,7 @@ func (a *asyncInvokes) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			a.invokeAsync(w, req, name, cfg)
 			return
 		}
-	case req.Method == http.MethodDelete && strings.HasPrefix(p, lambdaPrefix+"/"):
+	case req.Method == http.MethodDelete && strings.HasPrefix(p, lambdaPrefix+"/") && !req.URL.Query().Has("Qualifier"):
 		// A deleted function takes its configuration with it.
 		if rest := strings.Trim(strings.TrimPrefix(p, lambdaPrefix+"/"), "/"); rest != "" && !strings.Contains(rest, "/") {
 			a.mu.Lock()
@@ -390,7 +390,7 @@ func (a *asyncInvokes) deliver(arn string, success bool, rec []byte) error {
 		}}})
 		return err
 	case "lambda":
-		return a.send(http.MethodPost, lambdaPrefix+"/"+url.PathEscape(functionName(arn))+"/invocations", "lambda",
+		return a.send(http.MethodPost, lambdaPrefix+"/"+url.PathEscape(qualifiedName(arn))+"/invocations", "lambda",
 			map[string]string{"X-Amz-Invocation-Type": "Event", "Content-Type": "application/json"}, rec)
 	}
 	return fmt.Errorf("%s: Lambda destinations are queues, topics, buses and functions", arn)

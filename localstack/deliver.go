@@ -108,7 +108,7 @@ func (d *deliverer) Deliver(ctx context.Context, t Dest, m Message) error {
 		if d.front != nil {
 			via = *d.front
 		}
-		_, _, err = via.do(ctx, http.MethodPost, lambdaPrefix+"/"+url.PathEscape(t.Name)+"/invocations", "lambda",
+		_, _, err = via.do(ctx, http.MethodPost, lambdaPrefix+"/"+url.PathEscape(qualifiedName(t.ARN))+"/invocations", "lambda",
 			map[string]string{"X-Amz-Invocation-Type": "Event", "Content-Type": "application/json"}, m.Body)
 	case DestQueue:
 		var qurl string

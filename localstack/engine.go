@@ -129,6 +129,11 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 	handler = ev.wrap(handler)
 	// EventBridge archives and replays (kumo has neither).
 	handler = newArchives(ev, os.Getenv("KUMO_DATA_DIR")).wrap(handler)
+	// Lambda versions and aliases (kumo has neither): below the async
+	// layer, so each asynchronous attempt on an alias picks its version.
+	versions, stopVersions := newVersionStore(handler, srv.URL, run, os.Getenv("KUMO_DATA_DIR"), lg)
+	defer stopVersions()
+	handler = versions
 	schedCtx, stopSchedules := context.WithCancel(ctx)
 	defer stopSchedules()
 	go ev.runSchedules(schedCtx)
@@ -151,6 +156,11 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 		doc := info
 		if run != nil {
 			doc.Functions = run.functions()
+			for n := range doc.Functions {
+				if _, _, hidden := versions.hiddenOf(n); hidden {
+					delete(doc.Functions, n) // a published version's runner
+				}
+			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(doc)

@@ -34,7 +34,10 @@ type errorCase struct {
 	errType  string
 	message  []string // substrings of errorMessage (RequestId is the invoke's)
 	trace    string   // a substring of the first stack line ("" = none asked)
+	stack    string   // a substring of some stack line ("" = none asked)
+	ordered  []string // prefixes of log events that come in this order (others may come between)
 	logs     []string // substrings of one log event each
+	logs2    []string // more of them
 	noPython bool
 }
 
@@ -54,20 +57,25 @@ func errorSuite(goZip []byte) []errorCase {
 		// Python, as awslambdaric answers.
 		{name: "py-syntax", interp: "python3", runtime: "python3.12", handler: "app.handler",
 			files: py("", "", "def handler(event, context)\n    return 1\n"), errType: "Runtime.UserCodeSyntaxError",
-			message: []string{"Syntax error in module 'app': ", "(app.py, line 1)"},
-			logs:    []string{"[ERROR] Runtime.UserCodeSyntaxError: Syntax error in module 'app': ", "REPORT RequestId: "}},
+			message: []string{"Syntax error in module 'app': ", "(app.py, line 1)"}, trace: `File "/var/task/app.py" Line 1`,
+			logs: []string{"[ERROR] Runtime.UserCodeSyntaxError: Syntax error in module 'app': ", "REPORT RequestId: ", "\u00a0\u00a0File \"/var/task/app.py\" Line 1"}},
 		{name: "py-import", interp: "python3", runtime: "python3.12", handler: "app.handler",
 			files: py("", "", "import nonexistent_mod_xyz\n\ndef handler(e, c):\n    return 1\n"), errType: "Runtime.ImportModuleError",
 			message: []string{"Unable to import module 'app': No module named 'nonexistent_mod_xyz'"},
-			logs:    []string{"[ERROR] Runtime.ImportModuleError: Unable to import module 'app': No module named 'nonexistent_mod_xyz'\nTraceback (most recent call last):"}},
+			logs:    []string{"[ERROR] Runtime.ImportModuleError: Unable to import module 'app': No module named 'nonexistent_mod_xyz'\nTraceback (most recent call last):"},
+			// As Lambda logs a failed init: at the start, then again when
+			// the invoke runs it.
+			ordered: []string{"[ERROR] Runtime.ImportModuleError: ", "INIT_REPORT Init Duration: ", "[ERROR] Runtime.ImportModuleError: ",
+				"INIT_REPORT Init Duration: ", "START RequestId: ", "END RequestId: ", "REPORT RequestId: "},
+			logs2: []string{"\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError", "\tPhase: invoke\tStatus: error\tError Type: Runtime.ImportModuleError"}},
 		{name: "py-nohandler", interp: "python3", runtime: "python3.12", handler: "app.nope",
 			files: py("", "", "def handler(e, c):\n    return 1\n"), errType: "Runtime.HandlerNotFound",
 			message: []string{"Handler 'nope' missing on module 'app'"},
 			logs:    []string{"[ERROR] Runtime.HandlerNotFound: Handler 'nope' missing on module 'app'"}},
 		{name: "py-raise", interp: "python3", runtime: "python3.12", handler: "app.handler",
 			files: py("", "", pyRaise), errType: "ValueError", message: []string{"boom"},
-			trace: `app.py", line 7, in handler`,
-			logs:  []string{"[ERROR] ValueError: boom\nTraceback (most recent call last):\n\u00a0\u00a0File \"", "line 4, in helper\n\u00a0\u00a0\u00a0\u00a0raise ValueError(\"boom\")"}},
+			trace: `  File "/var/task/app.py", line 7, in handler`,
+			logs:  []string{"[ERROR] ValueError: boom\nTraceback (most recent call last):\n\u00a0\u00a0File \"/var/task/app.py\", line 7, in handler", "File \"/var/task/app.py\", line 4, in helper\n\u00a0\u00a0\u00a0\u00a0raise ValueError(\"boom\")"}},
 		{name: "py-exit", interp: "python3", runtime: "python3.12", handler: "app.handler",
 			files: py("", "", "import sys\n\ndef handler(e, c):\n    sys.exit(3)\n"), errType: "Runtime.ExitError",
 			message: []string{"RequestId: ", " Error: Runtime exited with error: exit status 3"},
@@ -85,10 +93,12 @@ func errorSuite(goZip []byte) []errorCase {
 		{name: "node-syntax", interp: "node", runtime: "nodejs20.x", handler: "index.handler",
 			files: js("exports.handler = async (e) => {\n"), errType: "Runtime.UserCodeSyntaxError",
 			message: []string{"SyntaxError: "},
-			logs:    []string{"\tundefined\tERROR\tUncaught Exception \t{\"errorType\":\"Runtime.UserCodeSyntaxError\""}},
+			logs: []string{"\tundefined\tERROR\tUncaught Exception \t{\"errorType\":\"Runtime.UserCodeSyntaxError\"",
+				"\tPhase: init\tStatus: error\tError Type: Runtime.UserCodeSyntaxError", "\tPhase: invoke\tStatus: error\tError Type: Runtime.UserCodeSyntaxError"},
+			ordered: []string{"INIT_REPORT Init Duration: ", "INIT_REPORT Init Duration: ", "START RequestId: ", "REPORT RequestId: "}},
 		{name: "node-import", interp: "node", runtime: "nodejs20.x", handler: "index.handler",
 			files: js("require('nonexistent-mod-xyz');\nexports.handler = async () => 1;\n"), errType: "Runtime.ImportModuleError",
-			message: []string{"Error: Cannot find module 'nonexistent-mod-xyz'"},
+			message: []string{"Error: Cannot find module 'nonexistent-mod-xyz'", "\n- /var/task/index.js"},
 			logs:    []string{"ERROR\tUncaught Exception \t{\"errorType\":\"Runtime.ImportModuleError\""}},
 		{name: "node-nohandler", interp: "node", runtime: "nodejs20.x", handler: "index.nope",
 			files: js("exports.handler = async () => 1;\n"), errType: "Runtime.HandlerNotFound",
@@ -96,8 +106,8 @@ func errorSuite(goZip []byte) []errorCase {
 			logs:    []string{"Uncaught Exception \t{\"errorType\":\"Runtime.HandlerNotFound\""}},
 		{name: "node-raise", interp: "node", runtime: "nodejs20.x", handler: "index.handler",
 			files: js("exports.handler = async () => {\n  throw new Error('boom');\n};\n"), errType: "Error",
-			message: []string{"boom"}, trace: "Error: boom",
-			logs: []string{"\tERROR\tInvoke Error \t{\"errorType\":\"Error\",\"errorMessage\":\"boom\""}},
+			message: []string{"boom"}, trace: "Error: boom", stack: "(/var/task/index.js:2:",
+			logs: []string{"\tERROR\tInvoke Error \t{\"errorType\":\"Error\",\"errorMessage\":\"boom\"", "(/var/task/index.js:2:"}},
 		{name: "node-exit", interp: "node", runtime: "nodejs20.x", handler: "index.handler",
 			files: js("exports.handler = async () => { process.exit(3); };\n"), errType: "Runtime.ExitError",
 			message: []string{" Error: Runtime exited with error: exit status 3"},
@@ -113,7 +123,9 @@ func errorSuite(goZip []byte) []errorCase {
 		// the ones Lambda's platform reports.
 		{name: "go-initpanic", runtime: "provided.al2023", handler: "bootstrap", env: map[string]string{"MODE": "initpanic"},
 			errType: "Runtime.ExitError", message: []string{"RequestId: ", " Error: Runtime exited with error: exit status 2"},
-			logs: []string{"panic: init failed as asked"}},
+			logs: []string{"panic: init failed as asked", "\tPhase: init\tStatus: error\tError Type: Runtime.ExitError", "\tPhase: invoke\tStatus: error\tError Type: Runtime.ExitError"},
+			ordered: []string{"panic: init failed as asked", "INIT_REPORT Init Duration: ", "panic: init failed as asked", "INIT_REPORT Init Duration: ",
+				"START RequestId: ", "RequestId: ", "END RequestId: ", "REPORT RequestId: "}},
 		{name: "go-nobootstrap", runtime: "provided.al2023", handler: "bootstrap", files: map[string]string{"main": "not a bootstrap"},
 			errType: "Runtime.InvalidEntrypoint", message: []string{"Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"}},
 		{name: "go-raise", runtime: "provided.al2023", handler: "bootstrap", env: map[string]string{"MODE": "raise"},
@@ -226,8 +238,11 @@ func TestFunctionErrors(t *testing.T) {
 			if tc.trace != "" && (len(trace) == 0 || !strings.Contains(trace[0], tc.trace)) {
 				t.Errorf("first stack line of %q, want %q", trace, tc.trace)
 			}
+			if tc.stack != "" && !strings.Contains(strings.Join(trace, "\n"), tc.stack) {
+				t.Errorf("stack %q holds no %q", trace, tc.stack)
+			}
 			for _, p := range []string{string(out.Payload)} {
-				if strings.Contains(p, "-runtime.py") || strings.Contains(p, "-runtime.js") || strings.Contains(p, "importlib") {
+				if strings.Contains(p, "-runtime.py") || strings.Contains(p, "-runtime.js") || strings.Contains(p, "importlib") || strings.Contains(p, "evdeploy-functions-") {
 					t.Errorf("an engine frame in the response: %s", p)
 				}
 			}
@@ -268,21 +283,41 @@ func TestFunctionErrors(t *testing.T) {
 						events = append(events, aws.ToString(e.Message))
 					}
 				}
-				if missing := missingIn(events, append(tc.logs, "REPORT RequestId: ")); len(missing) == 0 || time.Now().After(deadline) {
+				missing := missingIn(events, append(append(tc.logs, tc.logs2...), "REPORT RequestId: "))
+				out := outOfOrder(events, tc.ordered)
+				if len(missing) == 0 && out == "" || time.Now().After(deadline) {
 					for _, m := range missing {
 						t.Errorf("no log event holds %q; events:\n%s", m, strings.Join(events, "\n--\n"))
+					}
+					if out != "" {
+						t.Errorf("log events out of order: no %q after the earlier ones of %q; events:\n%s", out, tc.ordered, strings.Join(events, "\n--\n"))
 					}
 					break
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
 			for _, e := range events {
-				if strings.Contains(e, "-runtime.py") || strings.Contains(e, "-runtime.js") || strings.Contains(e, "importlib._bootstrap") {
+				if strings.Contains(e, "-runtime.py") || strings.Contains(e, "-runtime.js") || strings.Contains(e, "importlib._bootstrap") || strings.Contains(e, "evdeploy-functions-") {
 					t.Errorf("an engine frame in the log: %q", e)
 				}
 			}
 		})
 	}
+}
+
+// outOfOrder returns the first of prefixes that no event after the ones
+// matching the earlier prefixes starts with ("" when all come in order).
+func outOfOrder(events, prefixes []string) string {
+	i := 0
+	for _, e := range events {
+		if i < len(prefixes) && strings.HasPrefix(e, prefixes[i]) {
+			i++
+		}
+	}
+	if i < len(prefixes) {
+		return prefixes[i]
+	}
+	return ""
 }
 
 // missingIn returns the wants no single event contains.

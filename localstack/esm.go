@@ -72,7 +72,10 @@ func (r *runner) listMappings(ctx context.Context) ([]mapping, error) {
 		if err := json.Unmarshal(b, &out); err != nil {
 			return nil, fmt.Errorf("ListEventSourceMappings: %w", err)
 		}
-		all = append(all, out.EventSourceMappings...)
+		for _, m := range out.EventSourceMappings {
+			m.FunctionArn = mappingFunction(m.UUID, m.FunctionArn) // fn:live (versions.go)
+			all = append(all, m)
+		}
 		if out.NextMarker == "" || out.NextMarker == marker {
 			break
 		}
@@ -224,7 +227,7 @@ func (r *runner) pollSQS(ctx context.Context, m mapping) {
 			}
 		}
 		event, _ := json.Marshal(map[string]any{"Records": records})
-		resp, hdr, err := r.call(ctx, http.MethodPost, "/2015-03-31/functions/"+fn+"/invocations", "lambda", "", json.RawMessage(event))
+		resp, hdr, err := r.invokeMapped(ctx, m.FunctionArn, event)
 		if err == nil && hdr.Get("X-Amz-Function-Error") != "" {
 			err = fmt.Errorf("function error: %s", bytes.TrimSpace(resp))
 		}

@@ -55,6 +55,7 @@ func (s *logShipper) add(function, stream, msg string) {
 	if s == nil {
 		return
 	}
+	function, _ = publicFunction(function) // a published version's lines
 	group := "/aws/lambda/" + function
 	k := group + "\x00" + stream
 	s.mu.Lock()

@@ -275,6 +275,7 @@ func (r *runner) answerInitFailure(w http.ResponseWriter, req *http.Request, nam
 		return false
 	}
 	r.restartLocked(fn)
+	fn.initPhase = "invoke"
 	r.mu.Unlock()
 	r.awaitReady(req.Context(), name)
 	id := newRequestID()
@@ -311,6 +312,32 @@ func (r *runner) answerInitFailure(w http.ResponseWriter, req *http.Request, nam
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 	return true
+}
+
+// initReportLocked writes the INIT_REPORT line Lambda writes when a
+// function's init fails (the process ended before its first poll): "Phase:
+// init" at the deploy or start, "Phase: invoke" when an invoke ran it again.
+// A successful init has none (its duration is on the first REPORT). r.mu is
+// held.
+func (r *runner) initReportLocked(fn *fnRun) {
+	errType, phase := fn.initType, fn.initPhase
+	if errType == "" {
+		errType = "Runtime.ExitError"
+	}
+	if phase == "" {
+		phase = "init"
+	}
+	ms := float64(time.Since(fn.startedAt).Microseconds()) / 1000
+	line := fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: %s\tStatus: error\tError Type: %s", ms, phase, errType)
+	if fn.logw != nil {
+		if _, err := fn.logw.Write(logFrame(line)); err == nil {
+			return
+		}
+	}
+	r.lg.Print("[" + fn.name + "] " + line)
+	if fn.stream != "" {
+		r.logs.add(fn.name, fn.stream, line)
+	}
 }
 
 // newRequestID is a request id in Lambda's (UUID) form.

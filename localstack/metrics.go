@@ -251,7 +251,9 @@ func recordAsyncDropped(function string) {
 // invocationQualifier, when set (by the engine's versions support), names
 // the alias or version and the executed version of an invocation in flight;
 // nil means every invocation is unqualified ($LATEST).
-var invocationQualifier func(function, requestID string) (resource, executedVersion string)
+// function is the function invoked ("" when unqualified: the kumo function
+// is the function), since a version runs as a function of its own.
+var invocationQualifier func(kumoFunction, requestID string) (function, resource, executedVersion string)
 
 // invocationMetrics watches the Lambda Runtime API through the engine's
 // front: a handler's "next" answer starts an invocation (its request id),
@@ -293,7 +295,9 @@ func (m *invocationMetrics) ServeHTTP(w http.ResponseWriter, req *http.Request) 
 		}
 		var resource, version string
 		if q := invocationQualifier; q != nil {
-			resource, version = q(name, id)
+			if fn, res, ver := q(name, id); fn != "" {
+				name, resource, version = fn, res, ver
+			}
 		}
 		recordInvocation(name, resource, version, outcome, time.Since(t0))
 		return

@@ -26,6 +26,7 @@ func (r *runner) remove(name string) {
 		delete(r.fns, name)
 		r.forget(name)
 		stopFn(fn)
+		closeLog(fn)
 		os.RemoveAll(filepath.Join(r.root, name))
 		r.lg.Printf("function %s: deleted; handler stopped", name)
 	}
@@ -35,8 +36,9 @@ func (r *runner) remove(name string) {
 // r.mu is held.
 func (r *runner) restartLocked(fn *fnRun) {
 	stopFn(fn)
+	closeLog(fn)
 	fn.gen++
-	fn.polled, fn.reportInit, fn.inflight = false, false, nil
+	fn.polled, fn.reportInit, fn.inflight, fn.initPhase = false, false, nil, ""
 	fn.initFailed, fn.initErr, fn.initType, fn.initExit = false, nil, "", ""
 	if fn.zip == nil {
 		fn.status = "not run: its code was not seen by this engine (deployed before it started?)"
@@ -81,7 +83,8 @@ func (r *runner) restartLocked(fn *fnRun) {
 	// Own process group (stop kills helpers too); on Linux, die with the engine.
 	cmd.SysProcAttr = handlerAttr()
 	stream := newStreamName()
-	cmd.Env = append(cmd.Env, "AWS_LAMBDA_LOG_STREAM_NAME="+stream, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/"+fn.name)
+	public, _ := publicFunction(fn.name) // a published version logs to its function's group
+	cmd.Env = append(cmd.Env, "AWS_LAMBDA_LOG_STREAM_NAME="+stream, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/"+public)
 	out := &lineLogger{line: func(l string) {
 		r.lg.Print("[" + fn.name + "] " + l)
 		r.logs.add(fn.name, stream, l)
@@ -128,12 +131,10 @@ func (r *runner) restartLocked(fn *fnRun) {
 		err := cmd.Wait()
 		close(done)
 		r.exited(fn, gen, started, err)
-		r.mu.Lock()
-		if fn.logw == pw {
-			fn.logw = nil
-		}
-		r.mu.Unlock()
-		pw.Close() // the reader ends once the process's copies are closed too
+		// pw stays open (closeLog closes it at the next start or the
+		// stop): what the engine writes about this process afterwards
+		// (INIT_REPORT, an init failure's START…REPORT) stays behind
+		// what the process wrote.
 	}()
 }
 
@@ -146,6 +147,7 @@ func (r *runner) handlerEnv(fn *fnRun, dir string) []string {
 	if path == "" {
 		path = "/usr/local/bin:/usr/bin:/bin"
 	}
+	public, version := publicFunction(fn.name) // a published version runs as its function
 	env := []string{
 		// The engine's PATH and HOME: interpreters (and version managers' shims) live there.
 		"PATH=" + path,
@@ -154,8 +156,8 @@ func (r *runner) handlerEnv(fn *fnRun, dir string) []string {
 		"LAMBDA_TASK_ROOT=" + dir,
 		"_HANDLER=" + fn.conf.Handler,
 		"AWS_LAMBDA_RUNTIME_API=" + host + "/_runtime/" + fn.name,
-		"AWS_LAMBDA_FUNCTION_NAME=" + fn.name,
-		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_FUNCTION_NAME=" + public,
+		"AWS_LAMBDA_FUNCTION_VERSION=" + version,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(fn.conf.MemorySize),
 		"AWS_REGION=" + fn.region,
 		"AWS_DEFAULT_REGION=" + fn.region,
@@ -187,6 +189,10 @@ func (r *runner) exited(fn *fnRun, gen int, started time.Time, err error) {
 		return // stopped on purpose
 	}
 	fn.cmd = nil
+	if !fn.polled && fn.inflight == nil {
+		// Before an invoke that waits for this init learns of its end.
+		r.initReportLocked(fn)
+	}
 	if fn.readyOnce != nil {
 		fn.readyOnce.Do(func() { close(fn.ready) })
 	}
@@ -227,6 +233,15 @@ func (r *runner) exited(fn *fnRun, gen int, started time.Time, err error) {
 			r.restartLocked(fn)
 		}
 	})
+}
+
+// closeLog closes the write end of fn's output pipe: its reader ends once
+// the process's copies are closed too.
+func closeLog(fn *fnRun) {
+	if fn.logw != nil {
+		fn.logw.Close()
+		fn.logw = nil
+	}
 }
 
 // stopFn ends fn's process (its whole group): SIGTERM, then SIGKILL.

@@ -77,6 +77,7 @@ type fnRun struct {
 	initErr    []byte // the error document the runtime posted to init/error
 	initType   string
 	initExit   string // how the process ended, when it posted nothing
+	initPhase  string // "invoke" when an invoke runs the init again (INIT_REPORT's Phase), else "init"
 }
 
 // lambdaConf is the part of a function's configuration the runner needs, as
@@ -129,6 +130,7 @@ func (r *runner) close() {
 	}
 	for _, fn := range r.fns {
 		stopFn(fn)
+		closeLog(fn)
 	}
 	r.fns = map[string]*fnRun{}
 	os.RemoveAll(r.root)

@@ -44,6 +44,13 @@ const [host, port] = hostport.split(":");
 const base = "/" + prefix.join("/") + "/2018-06-01/runtime";
 const self = __filename;
 
+// The function's folder as Lambda names it (/var/task), in paths and file
+// URLs; this loop's frames (in a stack a handler prints) as Lambda's runtime.
+const roots = [...new Set([process.env.LAMBDA_TASK_ROOT, fs.realpathSync(process.env.LAMBDA_TASK_ROOT)])]
+  .map((r) => r.replace(/\/+$/, "")).sort((a, b) => b.length - a.length);
+const taskPath = (s) => roots.reduce((t, r) => t.split(pathToFileURL(r).href + "/").join("file:///var/task/").split(r + "/").join("/var/task/"),
+  String(s).split(self).join("file:///var/runtime/index.mjs"));
+
 let requestId = undefined;
 
 // One log event per console call, framed as Lambda's runtimes frame them.
@@ -57,7 +64,7 @@ function frame(msg) {
 }
 const levels = { log: "INFO", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG", trace: "TRACE" };
 for (const [fn, level] of Object.entries(levels)) {
-  console[fn] = (msg, ...params) => frame(new Date().toISOString() + "\t" + requestId + "\t" + level + "\t" + util.format(msg, ...params));
+  console[fn] = (msg, ...params) => frame(new Date().toISOString() + "\t" + requestId + "\t" + level + "\t" + taskPath(util.format(msg, ...params)));
 }
 
 function call(method, p, body, errorType) {
@@ -76,8 +83,9 @@ function call(method, p, body, errorType) {
   });
 }
 
-// clean drops the loop's own lines from a stack or message.
-const clean = (s) => String(s).split("\n").filter((l) => !l.includes(self)).join("\n");
+// clean drops the loop's own lines from a stack or message, and names the
+// function's folder as Lambda does.
+const clean = (s) => taskPath(String(s).split("\n").filter((l) => !l.includes(self)).join("\n"));
 
 class RuntimeError extends Error {
   constructor(name, message) {
@@ -98,7 +106,7 @@ function formatted(e) {
   if (!(e instanceof Error)) e = new Error(e);
   const o = Object.assign({ errorType: e.name, errorMessage: clean(e.message), code: e.code }, e);
   o.stack = clean(e.stack).split("\n");
-  return "\t" + JSON.stringify(o);
+  return "\t" + taskPath(JSON.stringify(o));
 }
 
 function packageIsModule(dir) {

@@ -46,6 +46,7 @@ const pythonLoop = `import importlib, json, logging, os, sys, time, traceback, u
 
 _api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
 sys.path.insert(0, os.environ["LAMBDA_TASK_ROOT"])
+_roots = sorted({os.environ["LAMBDA_TASK_ROOT"].rstrip("/"), os.path.realpath(os.environ["LAMBDA_TASK_ROOT"])}, key=len, reverse=True)
 # The AWS SDK the engine lends an interpreter without one (pysdk.go): last,
 # as /var/runtime is behind the function's own folder on Lambda.
 sys.path.extend(sys.argv[1:])
@@ -67,8 +68,16 @@ def _post(path, body, error_type=None):
     urllib.request.urlopen(req).read()
 
 
+def _task_path(s):
+    # The function's folder as Lambda names it: /var/task, not the engine's.
+    for r in _roots:
+        s = s.replace(r + "/", "/var/task/")
+    return s
+
+
 def _error(message, etype, trace, rid=""):
-    return {"errorMessage": message, "errorType": etype, "requestId": rid, "stackTrace": trace or []}
+    return {"errorMessage": _task_path(message), "errorType": etype, "requestId": rid,
+            "stackTrace": [_task_path(t) for t in trace or []]}
 
 
 def _log_error(err):
@@ -101,7 +110,7 @@ class _Filter(logging.Filter):
 
 class _Handler(logging.Handler):
     def emit(self, record):
-        _frame(self.format(record).rstrip("\n"))
+        _frame(_task_path(self.format(record).rstrip("\n")))
 
 
 def _setup_logging():

@@ -216,7 +216,7 @@ func (r *runner) pollShard(ctx context.Context, m mapping, kind streamKind, shar
 			recordIteratorAge(fn, age)
 		}
 		event, _ := json.Marshal(map[string]any{"Records": records})
-		resp, hdr, err := r.call(ctx, http.MethodPost, "/2015-03-31/functions/"+fn+"/invocations", "lambda", "", json.RawMessage(event))
+		resp, hdr, err := r.invokeMapped(ctx, m.FunctionArn, event)
 		if err == nil && hdr.Get("X-Amz-Function-Error") != "" {
 			err = fmt.Errorf("function error: %s", strings.TrimSpace(string(resp)))
 		}

@@ -128,6 +128,14 @@ func iamPolicyValue(stmts []iamStatement) (any, error) {
 
 // lowerResolve replaces Refs and Exprs inside v with their resolved values.
 func lowerResolve(v any, resolved map[Ref]any) (any, error) {
+	return resolveWith(v, resolved, func(x *Expr) (any, error) { return x.Eval(resolved) })
+}
+
+// resolveWith replaces the Refs inside v (a Ref, an Expr, or lists and maps
+// of them) with their resolved values, and each Expr with what expr makes of
+// it: lowerings call Eval as it is, the plan and release key evaluate and
+// normalise through evalExpr.
+func resolveWith(v any, resolved map[Ref]any, expr func(*Expr) (any, error)) (any, error) {
 	switch x := v.(type) {
 	case Ref:
 		val, ok := resolved[x]
@@ -136,11 +144,11 @@ func lowerResolve(v any, resolved map[Ref]any) (any, error) {
 		}
 		return val, nil
 	case *Expr:
-		return x.Eval(resolved)
+		return expr(x)
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			r, err := lowerResolve(e, resolved)
+			r, err := resolveWith(e, resolved, expr)
 			if err != nil {
 				return nil, err
 			}
@@ -150,7 +158,7 @@ func lowerResolve(v any, resolved map[Ref]any) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			r, err := lowerResolve(e, resolved)
+			r, err := resolveWith(e, resolved, expr)
 			if err != nil {
 				return nil, err
 			}

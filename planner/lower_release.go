@@ -159,40 +159,13 @@ func collectRefs(v any, refs []Ref) []Ref {
 	return refs
 }
 
-// substitute replaces the Refs and Exprs in v with their resolved values.
+// substitute replaces the Refs and Exprs in v with their resolved values,
+// each Expr evaluated and normalised as the plan does.
 func substitute(v any, resolved map[Ref]any) (any, error) {
-	switch x := v.(type) {
-	case Ref:
-		r, ok := resolved[x]
-		if !ok {
-			return nil, fmt.Errorf("%s.%s is not known", x.Resource, x.Attr)
-		}
-		return r, nil
-	case *Expr:
+	return resolveWith(v, resolved, func(x *Expr) (any, error) {
 		val, _, err := evalExpr(x, resolved)
 		return val, err
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			r, err := substitute(e, resolved)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = r
-		}
-		return out, nil
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			r, err := substitute(e, resolved)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = r
-		}
-		return out, nil
-	}
-	return v, nil
+	})
 }
 
 func init() {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/evdeploy/evdeploy/internal/speccorpus"
 	"github.com/evdeploy/evdeploy/spec"
 )
 
@@ -27,6 +28,14 @@ func updateGolden() bool {
 	f := flag.Lookup("update")
 	return f != nil && f.Value.String() == "true"
 }
+
+// domainsDir is the project the domains end-to-end tests deploy: two apis on
+// their own domains. Lowered here with domainsVars, the admin api on a
+// certificate that exists.
+var (
+	domainsDir  = filepath.Join("..", "cmd", "evdeploy", "testdata", "domains")
+	domainsVars = map[string]string{"admin_certificate": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"}
+)
 
 // TestLowerGolden lowers each project under testdata/lower and compares a
 // readable dump of the desired graph — every resource, its deterministic name,
@@ -57,14 +66,28 @@ func TestLowerGolden(t *testing.T) {
 		{"secrets", LowerOptions{Account: "123456789012", Region: "us-east-1"}},
 		{"domains", LowerOptions{Account: "123456789012", Region: "us-east-1", Zones: map[string]string{"example.com": "Z0EXAMPLE"}}},
 	}
+	// Projects that live elsewhere, not under testdata/lower, so that no copy
+	// drifts: the SPEC example itself, spec's corpus cases (speccorpus), and
+	// the domains end-to-end project.
+	fromCorpus := map[string]bool{"alarms": true}
+	elsewhere := map[string]struct {
+		dir  string
+		vars map[string]string
+	}{
+		"shop":    {dir: filepath.Join("..", "examples", "shop")},
+		"domains": {dir: domainsDir, vars: domainsVars},
+	}
 	for _, c := range cases {
 		t.Run(c.dir, func(t *testing.T) {
 			dir := filepath.Join("testdata", "lower", c.dir)
-			if c.dir == "shop" {
-				// The SPEC example itself, not a copy that could drift.
-				dir = filepath.Join("..", "examples", "shop")
+			opts := spec.Options{Stage: "dev"}
+			if e, ok := elsewhere[c.dir]; ok {
+				dir, opts.Vars = e.dir, e.vars
 			}
-			app, _, diags := spec.Load(dir, spec.Options{Stage: "dev"})
+			if fromCorpus[c.dir] {
+				dir = speccorpus.App(t, c.dir)
+			}
+			app, _, diags := spec.Load(dir, opts)
 			if diags.HasErrors() {
 				t.Fatalf("load: %s", diags.Error())
 			}
@@ -189,7 +212,7 @@ func dumpJSON(v any) string {
 // A domain's existing certificate must be in the app's region (a regional
 // API Gateway domain takes no other), and its zone must have been found.
 func TestLowerDomainErrors(t *testing.T) {
-	app, _, diags := spec.Load(filepath.Join("testdata", "lower", "domains"), spec.Options{Stage: "dev"})
+	app, _, diags := spec.Load(domainsDir, spec.Options{Stage: "dev", Vars: domainsVars})
 	if diags.HasErrors() {
 		t.Fatalf("load: %s", diags.Error())
 	}

@@ -75,6 +75,10 @@ type Plan struct {
 	// not found, and that no desired resource will create again: apply
 	// removes them from the journal.
 	ForgetIntents []string
+
+	// Upstream lists the other apps' outputs this app reads whose value
+	// changed since its last apply (set by the command, which reads them).
+	Upstream []*UpstreamChange
 }
 
 // Change is the plan for one provider resource.

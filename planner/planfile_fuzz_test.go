@@ -20,9 +20,9 @@ func FuzzLoadPlanFile(f *testing.F) {
 		}
 		f.Add([]byte(`{"format":"evdeploy-plan","spec_hash":"h","plan":` + string(b) + `}`))
 	}
-	f.Add([]byte(`{"format":"evdeploy-plan","plan":{"format_version":"1.0","changes":[{"address":"a.b/t.n","action":"create","after":{"x":[1,{"y":2}]},"after_unknown":[["x",1,"y"],["x",5],[true]]}]}}`))
+	f.Add([]byte(`{"format":"evdeploy-plan","plan":{"format_version":"1.1","changes":[{"address":"a.b/t.n","action":"create","after":{"x":[1,{"y":2}]},"after_unknown":[["x",1,"y"],["x",5],[true]]}]}}`))
 	// Found by mutating the goldens: an empty path once panicked.
-	f.Add([]byte(`{"format":"evdeploy-plan","plan":{"format_version":"1.0","changes":[{"address":"a.b/t.n","action":"create","after":{},"after_unknown":[[]]}]}}`))
+	f.Add([]byte(`{"format":"evdeploy-plan","plan":{"format_version":"1.1","changes":[{"address":"a.b/t.n","action":"create","after":{},"after_unknown":[[]]}]}}`))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(dir, "plan")

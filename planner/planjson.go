@@ -10,7 +10,7 @@ import (
 
 // PlanFormatVersion is the version of the JSON plan document (docs/plan-json.md).
 // The major number changes only when a field is removed or changes meaning.
-const PlanFormatVersion = "1.0"
+const PlanFormatVersion = "1.1"
 
 // jsonPlan is the documented JSON form of a Plan (docs/plan-json.md). Saved
 // plans embed the same document, so what `plan --json` shows is exactly what a
@@ -27,6 +27,8 @@ type jsonPlan struct {
 	ForgetIntents []string      `json:"forget_intents"`
 	Blocks        []jsonBlock   `json:"blocks"`
 	DataLoss      []jsonAddress `json:"data_loss"`
+	// Upstream is added in 1.1.
+	Upstream []jsonUpstream `json:"upstream_changes"`
 }
 
 type jsonOutput struct {
@@ -114,6 +116,7 @@ func toJSONPlan(p *Plan) jsonPlan {
 		ForgetIntents: nonNil(p.ForgetIntents),
 		Blocks:        []jsonBlock{},
 		DataLoss:      []jsonAddress{},
+		Upstream:      toJSONUpstream(p.Upstream),
 	}
 	for _, c := range p.Changes {
 		jc := jsonChange{
@@ -225,6 +228,7 @@ func fromJSONPlan(jp jsonPlan) (*Plan, error) {
 	if len(jp.ForgetIntents) > 0 {
 		p.ForgetIntents = jp.ForgetIntents
 	}
+	p.Upstream = fromJSONUpstream(jp.Upstream)
 	for _, jc := range jp.Changes {
 		addr, err := ParseResourceAddr(jc.Address)
 		if err != nil {

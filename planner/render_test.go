@@ -28,6 +28,8 @@ type renderCase struct {
 	fresh   bool // plan against empty state
 	// crash edits the state after the base apply (an interrupted apply).
 	crash func(st *fakeState)
+	// upstream are the other apps' outputs that changed (set by the CLI).
+	upstream []*UpstreamChange
 }
 
 func renderCases() []renderCase {
@@ -62,6 +64,9 @@ func renderCases() []renderCase {
 			out := desiredOf(d.Resources...)
 			out.Outputs = d.Outputs
 			return out
+		}, upstream: []*UpstreamChange{
+			{Name: "app_outputs.core.bus_name", Before: "core-dev-events", After: "core-dev-events2"},
+			{Name: "app_outputs.core.token", Before: "old", After: "new", Sensitive: true},
 		}},
 		{name: "drift", desired: func() *Desired { return appDesired(128) }, tamper: func(fc *fakeCloud) {
 			fc.mu.Lock()
@@ -119,7 +124,9 @@ func buildRenderPlan(t *testing.T, rc renderCase) *Plan {
 	if d.Outputs == nil {
 		d.Outputs = []*DesiredOutput{{Name: "queue_url", Value: Ref{Resource: queueA, Attr: "url"}}, tableOutput(), tokenOutput()}
 	}
-	return mustPlan(t, d, doc, reg, true)
+	p := mustPlan(t, d, doc, reg, true)
+	p.Upstream = rc.upstream
+	return p
 }
 
 func tableOutput() *DesiredOutput {
@@ -213,6 +220,7 @@ func TestPlanFileRoundTripAndFreshness(t *testing.T) {
 	d := buildRenderPlanDesired()
 	doc := st.snapshot()
 	p := mustPlan(t, d, doc, reg, true)
+	p.Upstream = []*UpstreamChange{{Name: "app_outputs.core.n", Before: int64(1), After: []any{"a"}}, {Name: "app_outputs.core.s", Sensitive: true}}
 	path := filepath.Join(t.TempDir(), "tfplan")
 	if err := SavePlanFile(path, p, "hash-1"); err != nil {
 		t.Fatal(err)
@@ -227,6 +235,9 @@ func TestPlanFileRoundTripAndFreshness(t *testing.T) {
 	// What was loaded is the plan that was saved, unknowns included.
 	if err := SameChanges(p, pf.Plan); err != nil {
 		t.Errorf("loaded plan differs from saved: %v", err)
+	}
+	if d := cmp.Diff(p.Upstream, pf.Plan.Upstream); d != "" {
+		t.Errorf("upstream changes of the loaded plan (-saved +loaded):\n%s", d)
 	}
 	var a, b bytes.Buffer
 	_ = Render(&a, p, RenderOptions{Detail: true})

@@ -127,42 +127,9 @@ func (d *decoder) existing(addr Addr, b *hcl.Block) *Existing {
 // ExistingOf returns the existing setting of the block at addr, nil when the
 // block is evdeploy's own (or not a kind that can be existing).
 func (a *App) ExistingOf(addr Addr) *Existing {
-	switch addr.Kind {
-	case KindQueue:
-		for _, x := range a.Queues {
-			if x.Addr == addr {
-				return x.Existing
-			}
-		}
-	case KindTopic:
-		for _, x := range a.Topics {
-			if x.Addr == addr {
-				return x.Existing
-			}
-		}
-	case KindBus:
-		for _, x := range a.Buses {
-			if x.Addr == addr {
-				return x.Existing
-			}
-		}
-	case KindBucket:
-		for _, x := range a.Buckets {
-			if x.Addr == addr {
-				return x.Existing
-			}
-		}
-	case KindTable:
-		for _, x := range a.Tables {
-			if x.Addr == addr {
-				return x.Existing
-			}
-		}
-	case KindStream:
-		for _, x := range a.Streams {
-			if x.Addr == addr {
-				return x.Existing
-			}
+	for _, b := range a.existables() {
+		if b.addr == addr {
+			return b.ex
 		}
 	}
 	return nil
@@ -171,30 +138,44 @@ func (a *App) ExistingOf(addr Addr) *Existing {
 // ExistingBlocks lists the blocks made elsewhere, in address order.
 func (a *App) ExistingBlocks() []Addr {
 	var out []Addr
-	add := func(addr Addr, ex *Existing) {
-		if ex != nil {
-			out = append(out, addr)
+	for _, b := range a.existables() {
+		if b.ex != nil {
+			out = append(out, b.addr)
 		}
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// existable is a block of a kind that can be existing, with its setting
+// (nil when the block is evdeploy's own).
+type existable struct {
+	addr Addr
+	ex   *Existing
+}
+
+// existables lists the app's blocks of the kinds that take existing: the one
+// place that knows which kinds those are.
+func (a *App) existables() []existable {
+	var out []existable
 	for _, x := range a.Queues {
-		add(x.Addr, x.Existing)
+		out = append(out, existable{x.Addr, x.Existing})
 	}
 	for _, x := range a.Topics {
-		add(x.Addr, x.Existing)
+		out = append(out, existable{x.Addr, x.Existing})
 	}
 	for _, x := range a.Buses {
-		add(x.Addr, x.Existing)
+		out = append(out, existable{x.Addr, x.Existing})
 	}
 	for _, x := range a.Buckets {
-		add(x.Addr, x.Existing)
+		out = append(out, existable{x.Addr, x.Existing})
 	}
 	for _, x := range a.Tables {
-		add(x.Addr, x.Existing)
+		out = append(out, existable{x.Addr, x.Existing})
 	}
 	for _, x := range a.Streams {
-		add(x.Addr, x.Existing)
+		out = append(out, existable{x.Addr, x.Existing})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
 }
 

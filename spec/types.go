@@ -345,6 +345,28 @@ func (t *Trigger) SourceKind() string {
 	return ""
 }
 
+// SourceAddr is the block the trigger's events come from: the api, queue,
+// topic, bucket, table, stream or bus; zero for a schedule.
+func (t *Trigger) SourceAddr() Addr {
+	switch {
+	case t.HTTP != nil:
+		return t.HTTP.API
+	case t.Queue != nil:
+		return t.Queue.Queue
+	case t.Topic != nil:
+		return t.Topic.Topic
+	case t.S3 != nil:
+		return t.S3.Bucket
+	case t.DynamoDB != nil:
+		return t.DynamoDB.Source
+	case t.Kinesis != nil:
+		return t.Kinesis.Source
+	case t.Event != nil:
+		return t.Event.Bus
+	}
+	return Addr{}
+}
+
 // HTTPSource routes an HTTP API route to the function.
 type HTTPSource struct {
 	API   Addr

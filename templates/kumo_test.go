@@ -209,6 +209,52 @@ func TestHandlersOnKumo(t *testing.T) {
 		}
 	})
 
+	t.Run("monorepo", func(t *testing.T) {
+		// core's bus and table; orders' checkout puts an OrderPlaced event on
+		// the bus, billing's invoice bills it into the table, once.
+		bus, ledger := uniqueName("bus"), k.table(ctx, "order_id")
+		eb := eventbridge.NewFromConfig(k.cfg)
+		if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)}); err != nil {
+			t.Fatal(err)
+		}
+		checkout := k.start(t, "monorepo/checkout", map[string]string{"BUS_NAME": bus, "EVENT_SOURCE": "test.orders"})
+		resp := checkout(httpEvent("POST /orders", "", `{"customer":"Ada","lines":[{"sku":"lamp","quantity":2,"price_cents":1250}]}`))
+		var placed struct {
+			OrderID    string `json:"order_id"`
+			EventID    string `json:"event_id"`
+			TotalCents int64  `json:"total_cents"`
+		}
+		if resp.StatusCode != 202 || json.Unmarshal([]byte(resp.Body), &placed) != nil || placed.EventID == "" || placed.TotalCents != 2500 {
+			t.Fatalf("POST /orders: %d %s", resp.StatusCode, resp.Body)
+		}
+		invoicer := k.start(t, "monorepo/invoicer", map[string]string{"LEDGER_TABLE": ledger})
+		ev := map[string]any{"id": placed.EventID, "detail-type": "OrderPlaced", "source": "test.orders", "detail": map[string]any{
+			"order_id": placed.OrderID, "customer": "Ada", "placed_at": "2026-11-26T21:00:00Z",
+			"lines": []map[string]any{{"sku": "lamp", "quantity": 2, "price_cents": 1250}}}}
+		for range 2 { // EventBridge delivers at least once: the second bills nothing
+			if r := invoicer(ev); r.FunctionError != "" {
+				t.Fatalf("invoicer: function error: %s", r.Raw)
+			}
+		}
+		scan, err := ddb.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(ledger)})
+		if err != nil || len(scan.Items) != 1 {
+			t.Fatalf("ledger has %d items (%v), want 1", len(scan.Items), err)
+		}
+		got := map[string]string{}
+		for k, v := range scan.Items[0] {
+			switch v := v.(type) {
+			case *ddbtypes.AttributeValueMemberS:
+				got[k] = v.Value
+			case *ddbtypes.AttributeValueMemberN:
+				got[k] = v.Value
+			}
+		}
+		want := map[string]string{"order_id": placed.OrderID, "customer": "Ada", "amount_cents": "2500", "due": "2026-12-10", "event_id": placed.EventID}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("invoice in the ledger (-want +got):\n%s", d)
+		}
+	})
+
 	t.Run("event-bus", func(t *testing.T) {
 		bus := uniqueName("bus")
 		if _, err := eventbridge.NewFromConfig(k.cfg).CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)}); err != nil {
@@ -275,16 +321,26 @@ func buildFunctions(t *testing.T) string {
 		if Language(name) != "go" {
 			continue // the others run on the embedded engine in cmd/evdeploy's tests
 		}
-		fns, err := os.ReadDir(filepath.Join(name, "functions"))
-		if err != nil {
-			t.Fatal(err)
+		apps := Apps(name) // a monorepo's functions are in its apps' folders
+		if apps == nil {
+			apps = []string{""}
 		}
-		for _, fn := range fns {
-			if other, dup := seen[fn.Name()]; dup {
-				t.Fatalf("function folder %s in both %s and %s: binaries would collide", fn.Name(), other, name)
+		for _, app := range apps {
+			dir := filepath.Join(name, app, "functions")
+			fns, err := os.ReadDir(dir)
+			if errors.Is(err, os.ErrNotExist) && app != "" {
+				continue // an app without functions (core: a bus and a table)
 			}
-			seen[fn.Name()] = name
-			args = append(args, "./"+name+"/functions/"+fn.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, fn := range fns {
+				if other, dup := seen[fn.Name()]; dup {
+					t.Fatalf("function folder %s in both %s and %s: binaries would collide", fn.Name(), other, dir)
+				}
+				seen[fn.Name()] = dir
+				args = append(args, "./"+filepath.ToSlash(filepath.Join(dir, fn.Name())))
+			}
 		}
 	}
 	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {

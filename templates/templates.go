@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -20,7 +21,7 @@ import (
 // the module).
 //
 //go:embed all:cron all:dynamodb-stream all:event-bus all:fan-out all:http-api all:kinesis-consumer all:queue-worker all:s3-file-processing
-//go:embed all:queue-worker-ts all:http-api-python
+//go:embed all:queue-worker-ts all:http-api-python all:monorepo
 var files embed.FS
 
 // AppNamePlaceholder stands for the app's name in template files; Write
@@ -43,6 +44,7 @@ var catalog = []Template{
 	{"http-api", "API Gateway HTTP API → Lambda → DynamoDB: a small CRUD service"},
 	{"http-api-python", "API Gateway HTTP API → Python Lambda using the team's own library (a wheel in requirements.txt)"},
 	{"kinesis-consumer", "Kinesis stream → Lambda aggregating records, with partial-batch failures"},
+	{"monorepo", "three apps: core (bus, table), orders (HTTP → core's bus), billing (core's bus → core's table) via app_outputs"},
 	{"queue-worker", "SQS queue with a dead-letter queue → Lambda reporting batch item failures"},
 	{"queue-worker-ts", "SQS queue with a dead-letter queue → TypeScript Lambda validating with zod (bundled by esbuild)"},
 	{"s3-file-processing", "upload bucket → Lambda that writes a derived object to an output bucket"},
@@ -87,7 +89,62 @@ func Language(name string) string {
 	if m, _ := fs.Glob(sub, "functions/*/package.json"); len(m) > 0 {
 		return "typescript"
 	}
+	if m, _ := fs.Glob(sub, "*/functions/*/package.json"); len(m) > 0 {
+		return "typescript" // a monorepo's apps
+	}
 	return "python"
+}
+
+// Apps lists the app folders of a monorepo template — subfolders each
+// holding an app's evdeploy.evd.hcl, deployed with `plan|apply|destroy --all`
+// — sorted; nil for a template that is one app.
+func Apps(name string) []string {
+	sub, err := FS(name)
+	if err != nil {
+		return nil
+	}
+	if _, err := fs.Stat(sub, "evdeploy.evd.hcl"); err == nil {
+		return nil
+	}
+	specs, _ := fs.Glob(sub, "*/evdeploy.evd.hcl")
+	var out []string
+	for _, s := range specs {
+		out = append(out, path.Dir(s))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// appNameSuffixRE finds what a spec appends to the placeholder in its app
+// name: the apps of a monorepo are named "<name>-core", "<name>-orders"….
+var appNameSuffixRE = regexp.MustCompile(`app "` + AppNamePlaceholder + `([a-z0-9-]*)"`)
+
+// MaxAppName is the longest app name template name accepts: the spec's limit
+// less the longest suffix one of its apps adds to the name.
+func MaxAppName(name string) int {
+	sub, err := FS(name)
+	if err != nil {
+		return maxAppName
+	}
+	longest := 0
+	specs, _ := fs.Glob(sub, "evdeploy.evd.hcl")
+	more, _ := fs.Glob(sub, "*/evdeploy.evd.hcl")
+	for _, p := range append(specs, more...) {
+		b, _ := fs.ReadFile(sub, p)
+		for _, m := range appNameSuffixRE.FindAllSubmatch(b, -1) {
+			longest = max(longest, len(m[1]))
+		}
+	}
+	return maxAppName - longest
+}
+
+// AppNameFor is AppName(folder) cut to what template name accepts.
+func AppNameFor(name, folder string) string {
+	s := AppName(folder)
+	if n := MaxAppName(name); len(s) > n {
+		s = strings.TrimRight(s[:n], "-")
+	}
+	return s
 }
 
 // FS returns the files of one template as stored (placeholders not replaced,
@@ -129,6 +186,9 @@ func Write(name, dir string, opts WriteOptions) ([]string, error) {
 	}
 	if !validAppName(opts.AppName) {
 		return nil, fmt.Errorf("app name %q: %s", opts.AppName, appNameRule)
+	}
+	if n := MaxAppName(name); len(opts.AppName) > n {
+		return nil, fmt.Errorf("app name %q: the %s template names its apps after it with a suffix (%s-…), so it is at most %d characters", opts.AppName, name, opts.AppName, n)
 	}
 	if err := checkTarget(dir, opts.Force); err != nil {
 		return nil, err

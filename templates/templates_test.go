@@ -5,7 +5,9 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -34,6 +36,9 @@ func TestCatalogMatchesFolders(t *testing.T) {
 // app-name placeholder, a README, a .gitignore, and for each function folder
 // code with tests — Go (with go.mod/go.sum templates), TypeScript (with
 // package.json, its lockfile and a tsconfig.json for tsc --noEmit) or Python.
+// A monorepo template has these at its root except the spec: each app
+// folder has its own spec, naming the app "<placeholder>-<folder>", and its
+// functions.
 func TestTemplateShape(t *testing.T) {
 	perLanguage := map[string]struct {
 		files, fnFiles []string
@@ -50,34 +55,100 @@ func TestTemplateShape(t *testing.T) {
 				t.Fatal(err)
 			}
 			lang := perLanguage[Language(name)]
-			for _, f := range append([]string{"evdeploy.evd.hcl", "README.md", ".gitignore"}, lang.files...) {
+			apps := map[string]string{".": `app "` + AppNamePlaceholder + `"`}
+			if monorepo := Apps(name); monorepo != nil {
+				if len(monorepo) < 2 {
+					t.Errorf("monorepo with apps %v, want at least two", monorepo)
+				}
+				apps = map[string]string{}
+				for _, a := range monorepo {
+					apps[a] = `app "` + AppNamePlaceholder + "-" + a + `"`
+				}
+			}
+			for _, f := range append([]string{"README.md", ".gitignore"}, lang.files...) {
 				if _, err := fs.Stat(sub, f); err != nil {
 					t.Errorf("missing %s", f)
 				}
 			}
-			spec, _ := fs.ReadFile(sub, "evdeploy.evd.hcl")
-			if !strings.Contains(string(spec), `app "`+AppNamePlaceholder+`"`) {
-				t.Errorf("evdeploy.evd.hcl does not name the app %q", AppNamePlaceholder)
-			}
-			fns, err := fs.ReadDir(sub, "functions")
-			if err != nil || len(fns) == 0 {
-				t.Fatalf("no functions/: %v", err)
-			}
-			for _, fn := range fns {
-				if !strings.Contains(string(spec), `source  = "./functions/`+fn.Name()+`"`) {
-					t.Errorf("functions/%s is not the source of any function in the spec", fn.Name())
+			functions := 0
+			for dir, appLine := range apps {
+				spec, err := fs.ReadFile(sub, path.Join(dir, "evdeploy.evd.hcl"))
+				if err != nil {
+					t.Errorf("missing %s", path.Join(dir, "evdeploy.evd.hcl"))
 				}
-				tests, _ := fs.Glob(sub, "functions/"+fn.Name()+"/"+lang.tests)
-				if len(tests) == 0 {
-					t.Errorf("functions/%s has no tests", fn.Name())
+				if !strings.Contains(string(spec), appLine) {
+					t.Errorf("%s does not name the app: no %s", path.Join(dir, "evdeploy.evd.hcl"), appLine)
 				}
-				for _, f := range lang.fnFiles {
-					if _, err := fs.Stat(sub, "functions/"+fn.Name()+"/"+f); err != nil {
-						t.Errorf("functions/%s has no %s", fn.Name(), f)
+				fns, err := fs.ReadDir(sub, path.Join(dir, "functions"))
+				if len(fns) == 0 && strings.Contains(string(spec), "\nfunction \"") {
+					t.Errorf("no %s/functions: %v", dir, err)
+				}
+				functions += len(fns)
+				for _, fn := range fns {
+					folder := path.Join(dir, "functions", fn.Name())
+					if !strings.Contains(string(spec), `source  = "./functions/`+fn.Name()+`"`) {
+						t.Errorf("%s is not the source of any function in the spec", folder)
+					}
+					tests, _ := fs.Glob(sub, folder+"/"+lang.tests)
+					if len(tests) == 0 {
+						t.Errorf("%s has no tests", folder)
+					}
+					for _, f := range lang.fnFiles {
+						if _, err := fs.Stat(sub, folder+"/"+f); err != nil {
+							t.Errorf("%s has no %s", folder, f)
+						}
 					}
 				}
 			}
+			if functions == 0 {
+				t.Errorf("no functions")
+			}
 		})
+	}
+}
+
+// TestMonorepoAppNames: a monorepo template's apps are named after the
+// project with a suffix, so the project's name leaves room for the longest
+// one; a folder name too long for it is cut to fit.
+func TestMonorepoAppNames(t *testing.T) {
+	if got, want := MaxAppName("monorepo"), maxAppName-len("-billing"); got != want {
+		t.Errorf("MaxAppName(monorepo) = %d, want %d", got, want)
+	}
+	if got := MaxAppName("cron"); got != maxAppName {
+		t.Errorf("MaxAppName(cron) = %d, want %d", got, maxAppName)
+	}
+	long := "a-very-long-folder-name-that-goes-on-and-on"
+	if got, want := AppNameFor("monorepo", long), "a-very-long-folder-name"; got != want {
+		t.Errorf("AppNameFor(monorepo, %q) = %q, want %q", long, got, want)
+	}
+	if got := AppNameFor("cron", long); got != AppName(long) {
+		t.Errorf("AppNameFor(cron, %q) = %q, want %q", long, got, AppName(long))
+	}
+	dir := t.TempDir()
+	if _, err := Write("monorepo", dir, WriteOptions{AppName: "abcdefghijklmnopqrstuvwxyz"}); err == nil || !strings.Contains(err.Error(), "at most 24 characters") {
+		t.Errorf("a name too long for the monorepo's apps: error = %v", err)
+	}
+	got, err := Write("monorepo", filepath.Join(dir, "shop"), WriteOptions{AppName: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, app := range Apps("monorepo") {
+		b, err := os.ReadFile(filepath.Join(dir, "shop", app, "evdeploy.evd.hcl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `app "shop-`+app+`" {`) {
+			t.Errorf("%s/evdeploy.evd.hcl does not name the app shop-%s", app, app)
+		}
+	}
+	if d := cmp.Diff([]string{"billing", "core", "orders"}, Apps("monorepo")); d != "" {
+		t.Errorf("Apps(monorepo) (-want +got):\n%s", d)
+	}
+	if Apps("cron") != nil {
+		t.Errorf("Apps(cron) = %v, want nil", Apps("cron"))
+	}
+	if !slices.Contains(got, "go.mod") || !slices.Contains(got, "orders/functions/checkout/main.go") {
+		t.Errorf("written: %v", got)
 	}
 }
 

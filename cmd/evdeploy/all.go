@@ -208,7 +208,9 @@ func runAll(ctx context.Context, f *Factory, verb string, reverse bool, run func
 			for _, p := range after[a.name] {
 				<-finished[p]
 				mu.Lock()
-				if r := results[p]; r.err != nil || r.skipped {
+				// A plan with changes (--detailed-exitcode) succeeded.
+				var ec *exitCodeError
+				if r := results[p]; r.skipped || r.err != nil && !(errors.As(r.err, &ec) && ec.code == exitChanges) {
 					blocked = append(blocked, p)
 				}
 				mu.Unlock()
@@ -359,38 +361,12 @@ func appEdges(apps []*monoApp) []appEdge {
 func consumersOf(app *spec.App, block spec.Addr) []string {
 	var out []string
 	for _, t := range app.Triggers {
-		var src spec.Addr
-		switch {
-		case t.Queue != nil:
-			src = t.Queue.Queue
-		case t.Topic != nil:
-			src = t.Topic.Topic
-		case t.S3 != nil:
-			src = t.S3.Bucket
-		case t.DynamoDB != nil:
-			src = t.DynamoDB.Source
-		case t.Kinesis != nil:
-			src = t.Kinesis.Source
-		case t.Event != nil:
-			src = t.Event.Bus
-		}
-		if src == block {
+		if t.SourceAddr() == block {
 			out = append(out, t.Addr.String()+" → "+t.Function.String())
 		}
 	}
 	for _, r := range app.Routes {
-		var src spec.Addr
-		switch {
-		case r.Topic != nil:
-			src = r.Topic.Topic
-		case r.S3 != nil:
-			src = r.S3.Bucket
-		case r.Event != nil:
-			src = r.Event.Bus
-		case r.Pipe != nil:
-			src = r.Pipe.Source
-		}
-		if src == block {
+		if r.SourceAddr() == block {
 			out = append(out, r.Addr.String()+" → "+r.To.String())
 		}
 	}

@@ -97,7 +97,7 @@ func applyRun(ctx context.Context, f *Factory, opts *ApplyOptions) error {
 	if err := renderPlan(f, p, &opts.engineOptions); err != nil {
 		return err
 	}
-	printUpstreamChanges(f, s, &opts.engineOptions)
+	printUpstreamChanges(f, p, &opts.engineOptions)
 	if err := execute(ctx, f, s, p, opts.AutoApprove || opts.PlanFile != "", opts.AllowDataLoss, &opts.engineOptions, "apply"); err != nil {
 		return err
 	}

@@ -180,7 +180,10 @@ output "url" {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("dev still running 10 s after Ctrl-C\nstderr:\n%s", errOut.String())
 	}
-	// The engine stays up for the next run.
+	// The engine stays up for the next run, also once the engine's watchdog
+	// (the re-exec init in local_test.go) has looked at its parent, which
+	// dev's exit changed.
+	time.Sleep(reexecWatch + 300*time.Millisecond)
 	if code, out, _ := runLocal(t, "local", "status"); code != 0 {
 		t.Errorf("the engine is gone after dev exited:\n%s\nengine log:\n%s", out, engineLog(t))
 	}

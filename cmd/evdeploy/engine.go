@@ -38,6 +38,10 @@ type engineOptions struct {
 
 	// All runs the command on every app of the monorepo in --dir (all.go).
 	All bool
+	// planAll is set on each app's plan within `plan --all`: the folders of
+	// the run's apps, whose missing state means "not applied yet" rather
+	// than an error (upstreamNotApplied).
+	planAll map[string]bool
 
 	flags *pflag.FlagSet // to tell a flag given from its default
 
@@ -178,6 +182,9 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 			local = target.Endpoint
 		}
 		ext, diags := readExternal(ctx, app, cfg, target)
+		if w := waitsForUpstream(ext, opts); w != nil {
+			return nil, w
+		}
 		if diags.HasErrors() {
 			printDiagnostics(f, files, diags)
 			return nil, silentExit(exitError)
@@ -277,6 +284,7 @@ func (s *session) plan(ctx context.Context, opts *engineOptions) (*planner.Plan,
 	if err := secretDataLoss(ctx, s.cfg, p); err != nil {
 		return nil, err
 	}
+	p.Upstream = s.upstreamChanges()
 	return p, nil
 }
 

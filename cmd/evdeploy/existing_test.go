@@ -383,8 +383,26 @@ func testExistingPair(t *testing.T, endpoint string) {
 			t.Errorf("orders' plan after core's output changed does not say %q:\n%s", want, r.out)
 		}
 	}
+	// plan --json carries them as upstream_changes (docs/plan-json.md).
+	upstreamJSON := func(want int) []map[string]any {
+		t.Helper()
+		r := mustEvd(t, want, append([]string{"plan", "--json", "--detailed-exitcode"}, ordersArgs...)...)
+		var doc struct {
+			Upstream []map[string]any `json:"upstream_changes"`
+		}
+		if err := json.Unmarshal([]byte(r.out), &doc); err != nil || doc.Upstream == nil {
+			t.Fatalf("plan --json: %v (upstream_changes %v)\n%s", err, doc.Upstream, r.out)
+		}
+		return doc.Upstream
+	}
+	if d := cmp.Diff([]map[string]any{{"name": "app_outputs.core.label", "before": "v1", "after": "v2", "sensitive": false}}, upstreamJSON(2)); d != "" {
+		t.Errorf("plan --json upstream_changes (-want +got):\n%s", d)
+	}
 	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, ordersArgs...)...)
 	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, ordersArgs...)...)
+	if got := upstreamJSON(0); len(got) != 0 {
+		t.Errorf("plan --json after the apply: upstream_changes = %v, want []", got)
+	}
 
 	if d := cmp.Diff(canonicalSnap(t, before), canonicalSnap(t, h.snapshot(t, cfg, true))); d != "" {
 		t.Errorf("hand-made resources changed by apply beyond evdeploy's additions (-before +after):\n%s", d)

@@ -8,13 +8,16 @@ import (
 	"math/big"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/evdeploy/evdeploy/planner"
 	awsprov "github.com/evdeploy/evdeploy/providers/aws"
 	"github.com/evdeploy/evdeploy/spec"
+	"github.com/evdeploy/evdeploy/state"
 )
 
 // external is what a plan reads from outside the app: other apps' outputs
@@ -26,15 +29,26 @@ type external struct {
 	// "app_outputs.<name>.<output>", for the state and for plan to show
 	// what changed upstream since the last apply.
 	consumed map[string]any
+	// sensitive are the consumed outputs the other app records as
+	// sensitive: a plan shows that they changed, never their values.
+	sensitive map[string]bool
+	// unapplied are the app_outputs blocks whose app has no state for the
+	// stage read: never applied, or destroyed.
+	unapplied []unappliedApp
+}
+
+type unappliedApp struct {
+	dir  string // absolute folder
+	text string // app_outputs.core (../core, stage dev)
 }
 
 // readExternal reads other apps' outputs from their state (read-only, without
 // their lock) and looks up every existing block in AWS. Problems are
 // diagnostics at the block or reference they concern.
 func readExternal(ctx context.Context, app *spec.App, cfg aws.Config, target *TargetInfo) (*external, hcl.Diagnostics) {
-	ex := &external{outputs: map[string]map[string]cty.Value{}, existing: map[spec.Addr]map[string]any{}, consumed: map[string]any{}}
+	ex := &external{outputs: map[string]map[string]cty.Value{}, existing: map[spec.Addr]map[string]any{}, consumed: map[string]any{}, sensitive: map[string]bool{}}
 	var diags hcl.Diagnostics
-	raw := map[string]map[string]any{}
+	raw := map[string]map[string]state.Output{}
 	where := map[string]string{}
 	for _, o := range app.AppOutputs {
 		stage := o.Stage
@@ -43,6 +57,9 @@ func readExternal(ctx context.Context, app *spec.App, cfg aws.Config, target *Ta
 		}
 		where[o.Addr.Name] = fmt.Sprintf("%s (stage %s)", o.RelPath, stage)
 		outs, err := readAppOutputs(ctx, o.Path, stage, cfg)
+		if errors.Is(err, errNoAppState) {
+			ex.unapplied = append(ex.unapplied, unappliedApp{o.Path, fmt.Sprintf("%s (%s, stage %s)", o.Addr, o.RelPath, stage)})
+		}
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -55,7 +72,7 @@ func readExternal(ctx context.Context, app *spec.App, cfg aws.Config, target *Ta
 		raw[o.Addr.Name] = outs
 		vals := map[string]cty.Value{}
 		for k, v := range outs {
-			vals[k] = anyToCty(v)
+			vals[k] = anyToCty(v.Value)
 		}
 		ex.outputs[o.Addr.Name] = vals
 	}
@@ -79,7 +96,10 @@ func readExternal(ctx context.Context, app *spec.App, cfg aws.Config, target *Ta
 			})
 			continue
 		}
-		ex.consumed["app_outputs."+r.App+"."+r.Output] = v
+		ex.consumed["app_outputs."+r.App+"."+r.Output] = v.Value
+		if v.Sensitive {
+			ex.sensitive["app_outputs."+r.App+"."+r.Output] = true
+		}
 	}
 	if diags.HasErrors() {
 		return ex, diags
@@ -118,7 +138,7 @@ func readExternal(ctx context.Context, app *spec.App, cfg aws.Config, target *Ta
 // readAppOutputs reads the outputs recorded in the state of the app in dir,
 // for stage, through that app's backend. It takes no lock: the other app may
 // be applying, and its outputs are written once at the end of an apply.
-func readAppOutputs(ctx context.Context, dir, stage string, cfg aws.Config) (map[string]any, error) {
+func readAppOutputs(ctx context.Context, dir, stage string, cfg aws.Config) (map[string]state.Output, error) {
 	other, _, diags := spec.Load(dir, spec.Options{Stage: stage})
 	if diags.HasErrors() {
 		for _, d := range diags {
@@ -136,13 +156,44 @@ func readAppOutputs(ctx context.Context, dir, stage string, cfg aws.Config) (map
 		return nil, fmt.Errorf("reading its state from %s: %w", backend, err)
 	}
 	if doc == nil || len(doc.Resources) == 0 {
-		return nil, fmt.Errorf("it has no state in %s: apply it first", relState(dir, backend))
+		return nil, fmt.Errorf("it has %w in %s: apply it first", errNoAppState, relState(dir, backend))
 	}
-	out := map[string]any{}
-	for k, o := range doc.Outputs {
-		out[k] = o.Value
+	return doc.Outputs, nil
+}
+
+// errNoAppState is readAppOutputs' error for an app never applied (or
+// destroyed) in the stage read.
+var errNoAppState = errors.New("no state")
+
+// upstreamNotApplied is a downstream app's plan within `plan --all` when an
+// app it reads, also in the run, has not been applied: its outputs are not
+// known until that app's apply, so this app is planned by `apply --all`
+// after it. Like Terraform's "(known after apply)", but for a whole app:
+// its existing blocks name resources that do not exist yet either.
+type upstreamNotApplied struct {
+	apps []string // app_outputs blocks, as "app_outputs.core (../core, stage dev)"
+}
+
+func (e *upstreamNotApplied) Error() string { return "not planned yet: " + e.reason() }
+
+func (e *upstreamNotApplied) reason() string {
+	return fmt.Sprintf("it reads %s, which has no state yet: apply --all applies that app first, then plans and applies this one", strings.Join(e.apps, " and "))
+}
+
+// waitsForUpstream is the upstreamNotApplied of a plan within `plan --all`
+// whose every unapplied upstream is an app of the run, or nil.
+func waitsForUpstream(ex *external, opts *engineOptions) error {
+	if ex == nil || len(ex.unapplied) == 0 || opts == nil || opts.planAll == nil {
+		return nil
 	}
-	return out, nil
+	w := &upstreamNotApplied{}
+	for _, u := range ex.unapplied {
+		if !opts.planAll[u.dir] {
+			return nil // outside the monorepo: apply --all would not apply it
+		}
+		w.apps = append(w.apps, u.text)
+	}
+	return w
 }
 
 func relState(dir string, b fmt.Stringer) string {
@@ -207,32 +258,62 @@ func (e *external) inputs() map[string]string {
 }
 
 // upstreamChanges lists the other apps' outputs this app reads whose value
-// differs from the one recorded at the last apply, one line each.
-func (s *session) upstreamChanges() []string {
+// differs from the one recorded at the last apply, for the plan
+// (planner.Plan.Upstream): the text plan prints them, the JSON plan carries
+// them as upstream_changes.
+func (s *session) upstreamChanges() []*planner.UpstreamChange {
 	if s.external == nil || s.doc == nil || len(s.doc.Inputs) == 0 {
 		return nil
 	}
-	var lines []string
+	var out []*planner.UpstreamChange
 	for k, now := range s.external.inputs() {
-		if was, ok := s.doc.Inputs[k]; ok && was != now {
-			lines = append(lines, fmt.Sprintf("%s: %s → %s", k, was, now))
+		was, ok := s.doc.Inputs[k]
+		if !ok || was == now {
+			continue
 		}
+		u := &planner.UpstreamChange{Name: k, Sensitive: s.external.sensitive[k]}
+		if !u.Sensitive {
+			u.Before, u.After = decodeInput(was), decodeInput(now)
+		}
+		out = append(out, u)
 	}
-	sort.Strings(lines)
-	return lines
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// decodeInput turns a recorded input (JSON text) back into a value.
+func decodeInput(s string) any {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return s
+	}
+	return planner.Norm(v)
 }
 
 // printUpstreamChanges tells which upstream outputs changed since the last
 // apply: the plan's changes that read them come from there.
-func printUpstreamChanges(f *Factory, s *session, opts *engineOptions) {
-	lines := s.upstreamChanges()
-	if len(lines) == 0 || opts.JSON {
+func printUpstreamChanges(f *Factory, p *planner.Plan, opts *engineOptions) {
+	if len(p.Upstream) == 0 || opts.JSON {
 		return
 	}
 	fmt.Fprintln(f.IO.Out, "\nUpstream outputs changed since the last apply:")
-	for _, l := range lines {
-		fmt.Fprintln(f.IO.Out, "  "+l)
+	for _, u := range p.Upstream {
+		if u.Sensitive {
+			fmt.Fprintf(f.IO.Out, "  %s: (sensitive value changed)\n", u.Name)
+			continue
+		}
+		fmt.Fprintf(f.IO.Out, "  %s: %s → %s\n", u.Name, inputText(u.Before), inputText(u.After))
 	}
+}
+
+func inputText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
 
 // sameInputs reports whether the recorded inputs equal these.

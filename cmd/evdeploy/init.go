@@ -100,7 +100,7 @@ func initRun(opts *InitOptions) error {
 	}
 	app := opts.Name
 	if app == "" {
-		app = templates.AppName(filepath.Base(dir))
+		app = templates.AppNameFor(name, filepath.Base(dir))
 	}
 	files, err := templates.Write(name, dir, templates.WriteOptions{AppName: app, Force: opts.Force})
 	if err != nil {
@@ -120,6 +120,17 @@ func initRun(opts *InitOptions) error {
 		fmt.Fprint(out, "  (cd functions/* && PYTHONPATH=../../libs/textkit python3 -m unittest)  # the handler's tests\n")
 	default:
 		fmt.Fprint(out, "  go test ./...                    # the handlers' unit tests\n")
+	}
+	if apps := templates.Apps(name); apps != nil {
+		fmt.Fprintf(out, `  evdeploy validate --all          # check every app's spec (%s)
+  evdeploy local up                # start the embedded local cloud (no Docker, no account)
+  evdeploy plan --all --target local                  # see what would be created
+  evdeploy apply --all --target local --auto-approve  # deploy the apps in dependency order
+  evdeploy destroy --all --target local --auto-approve  # and take them all down again, in reverse
+
+README.md explains the apps and how they use each other. Drop --target local to deploy to AWS.
+`, strings.Join(apps, ", "))
+		return nil
 	}
 	fmt.Fprint(out, `  evdeploy validate                # check the spec
   evdeploy local up                # start the embedded local cloud (no Docker, no account)

@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/evdeploy/evdeploy/planner"
 	awsprov "github.com/evdeploy/evdeploy/providers/aws"
@@ -191,44 +193,67 @@ func TestInitRun(t *testing.T) {
 
 // TestInitTemplatesValidate scaffolds every template and loads it with the
 // real spec loader: each must be a valid project whose function sources
-// exist.
+// exist. A monorepo template is loaded app folder by app folder.
 func TestInitTemplatesValidate(t *testing.T) {
 	for _, tmpl := range templates.List() {
 		t.Run(tmpl.Name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "tpl-"+tmpl.Name)
+			root := filepath.Join(t.TempDir(), "tpl-"+tmpl.Name)
 			var out bytes.Buffer
-			if err := initRun(&InitOptions{IO: &IOStreams{Out: &out, ErrOut: &out}, Template: tmpl.Name, Dir: dir}); err != nil {
+			if err := initRun(&InitOptions{IO: &IOStreams{Out: &out, ErrOut: &out}, Template: tmpl.Name, Dir: root}); err != nil {
 				t.Fatal(err)
 			}
-			app, files, diags := spec.Load(dir, spec.Options{Stage: "dev", Getenv: func(string) string { return "" }})
-			if len(diags) > 0 {
-				var b bytes.Buffer
-				writeDiagnostics(&Factory{IO: &IOStreams{ErrOut: &b}}, files, diags)
-				t.Fatalf("spec.Load reported:\n%s", b.String())
-			}
-			if app.Name != "tpl-"+tmpl.Name {
-				t.Errorf("app name = %q, want %q", app.Name, "tpl-"+tmpl.Name)
-			}
-			if len(app.Functions) == 0 || len(app.Triggers) == 0 || len(app.Outputs) == 0 {
-				t.Errorf("%d functions, %d triggers, %d outputs; want some of each", len(app.Functions), len(app.Triggers), len(app.Outputs))
-			}
-			// The file the runtime starts from: main.go, or the handler's module.
-			for _, fn := range app.Functions {
-				want := []string{"main.go"}
-				if module, _, ok := strings.Cut(fn.Handler, "."); ok {
-					want = []string{module + ".py", module + ".ts"}
+			functions, triggers := 0, 0
+			for _, sub := range templateApps(tmpl.Name) {
+				dir, wantName := filepath.Join(root, sub), "tpl-"+tmpl.Name
+				if sub != "" {
+					wantName += "-" + sub
 				}
-				found := false
-				for _, f := range want {
-					_, err := os.Stat(filepath.Join(fn.Source, f))
-					found = found || err == nil
+				app, files, diags := spec.Load(dir, spec.Options{Stage: "dev", Getenv: func(string) string { return "" }})
+				if len(diags) > 0 {
+					var b bytes.Buffer
+					writeDiagnostics(&Factory{IO: &IOStreams{ErrOut: &b}}, files, diags)
+					t.Fatalf("spec.Load %s reported:\n%s", sub, b.String())
 				}
-				if !found {
-					t.Errorf("%s: source %s has none of %v", fn.Addr, fn.Source, want)
+				if app.Name != wantName {
+					t.Errorf("app name = %q, want %q", app.Name, wantName)
 				}
+				if len(app.Outputs) == 0 {
+					t.Errorf("app %s has no outputs", app.Name)
+				}
+				functions, triggers = functions+len(app.Functions), triggers+len(app.Triggers)
+				// The file the runtime starts from: main.go, or the handler's module.
+				for _, fn := range app.Functions {
+					want := []string{"main.go"}
+					if module, _, ok := strings.Cut(fn.Handler, "."); ok {
+						want = []string{module + ".py", module + ".ts"}
+					}
+					found := false
+					for _, f := range want {
+						_, err := os.Stat(filepath.Join(fn.Source, f))
+						found = found || err == nil
+					}
+					if !found {
+						t.Errorf("%s: source %s has none of %v", fn.Addr, fn.Source, want)
+					}
+				}
+			}
+			if functions == 0 || triggers == 0 {
+				t.Errorf("%d functions, %d triggers; want some of each", functions, triggers)
 			}
 		})
 	}
+}
+
+// templateApps are the app folders of a scaffolded template, relative to
+// it: "" for a template that is one app, each app's folder for a monorepo
+// (upstream first: core before the apps that read its outputs).
+func templateApps(name string) []string {
+	apps := templates.Apps(name)
+	if apps == nil {
+		return []string{""}
+	}
+	sort.SliceStable(apps, func(i, j int) bool { return apps[i] == "core" && apps[j] != "core" })
+	return apps
 }
 
 func writeTestFile(t *testing.T, p, s string) {
@@ -248,83 +273,163 @@ var getenvRE = regexp.MustCompile(`os\.Getenv\("([A-Z0-9_]+)"\)`)
 // empty state with the real provider registry: the planner can deploy it (all
 // creates, every block lowered), each function's environment sets every
 // variable its main.go reads, and where a handler returns partial batch
-// failures its event source mapping enables ReportBatchItemFailures.
+// failures its event source mapping enables ReportBatchItemFailures. A
+// monorepo's apps are planned upstream first, each downstream app reading
+// the upstream's planned outputs (app_outputs) and its planned resources'
+// names and ARNs for its existing blocks, as its plan would read them from
+// state and AWS once the upstream is applied.
 func TestInitTemplatesPlan(t *testing.T) {
 	reg := awsprov.New(aws.Config{Region: "us-east-1"})
 	for _, tmpl := range templates.List() {
 		t.Run(tmpl.Name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "plan-"+tmpl.Name)
+			root := filepath.Join(t.TempDir(), "plan-"+tmpl.Name)
 			var out bytes.Buffer
-			if err := initRun(&InitOptions{IO: &IOStreams{Out: &out, ErrOut: &out}, Template: tmpl.Name, Dir: dir}); err != nil {
+			if err := initRun(&InitOptions{IO: &IOStreams{Out: &out, ErrOut: &out}, Template: tmpl.Name, Dir: root}); err != nil {
 				t.Fatal(err)
 			}
-			app, _, diags := spec.Load(dir, spec.Options{Stage: "dev", Getenv: func(string) string { return "" }})
-			if diags.HasErrors() {
-				t.Fatalf("spec.Load: %s", diags.Error())
-			}
-			desired, diags := planner.Lower(app, planner.LowerOptions{Account: "000000000000", Region: "us-east-1"})
-			if diags.HasErrors() {
-				t.Fatalf("Lower: %s", diags.Error())
-			}
-			plan, err := planner.Diff(desired, nil, nil, reg)
-			if err != nil {
-				t.Fatalf("Diff: %v", err)
-			}
-			handlers, _ := filepath.Glob(filepath.Join(dir, "functions", "*", "handler.[gt][os]"))
-			partial := false
-			for _, h := range handlers {
-				b, err := os.ReadFile(h)
+			planned := map[string]*planner.Desired{} // by absolute app folder
+			for _, sub := range templateApps(tmpl.Name) {
+				dir := filepath.Join(root, sub)
+				app, _, diags := spec.Load(dir, spec.Options{Stage: "dev", Getenv: func(string) string { return "" }})
+				if diags.HasErrors() {
+					t.Fatalf("spec.Load: %s", diags.Error())
+				}
+				lopts := planner.LowerOptions{Account: "000000000000", Region: "us-east-1"}
+				upstreamInputs(t, app, planned, &lopts)
+				desired, diags := planner.Lower(app, lopts)
+				if diags.HasErrors() {
+					t.Fatalf("Lower %s: %s", sub, diags.Error())
+				}
+				planned[dir] = desired
+				plan, err := planner.Diff(desired, nil, nil, reg)
 				if err != nil {
-					t.Fatal(err)
+					t.Fatalf("Diff: %v", err)
 				}
-				partial = partial || bytes.Contains(bytes.ToLower(b), []byte("batchitemfailures"))
-			}
-			blocks := map[string]bool{}
-			for _, c := range plan.Changes {
-				if c.Action != planner.Create {
-					t.Errorf("%s: %s against empty state, want create", c.Addr, c.Action)
-				}
-				blocks[c.Block] = true
-				switch c.Addr.Type {
-				case planner.TypeFunction:
-					fnName := strings.TrimPrefix(c.Block, "function.")
-					if templates.Language(tmpl.Name) != "go" {
-						continue // their handlers read no environment
-					}
-					src, err := os.ReadFile(filepath.Join(dir, "functions", fnName, "main.go"))
-					if err != nil {
-						t.Fatal(err)
-					}
-					env, _ := c.After["environment"].(map[string]any)
-					if testing.Verbose() {
-						t.Logf("%s environment: %v", c.Block, env)
-					}
-					for _, m := range getenvRE.FindAllStringSubmatch(string(src), -1) {
-						if _, ok := env[m[1]]; !ok {
-							t.Errorf("%s: main.go reads %s, the spec's environment does not set it", c.Block, m[1])
-						}
-					}
-				case planner.TypeMapping:
-					types := c.After.Strings("function_response_types")
-					if partial && (len(types) != 1 || types[0] != "ReportBatchItemFailures") {
-						t.Errorf("%s: function_response_types = %v, want [ReportBatchItemFailures] (the handler reports partial batch failures)", c.Addr, types)
-					}
-				}
-			}
-			for _, b := range specBlocks(app) {
-				if !blocks[b] {
-					t.Errorf("%s produced no resource", b)
-				}
-			}
-			var rendered bytes.Buffer
-			if err := planner.Render(&rendered, plan, planner.RenderOptions{Detail: testing.Verbose()}); err != nil {
-				t.Errorf("Render: %v", err)
-			}
-			if testing.Verbose() {
-				t.Logf("plan:\n%s", rendered.String())
+				checkTemplatePlan(t, tmpl.Name, dir, app, plan)
 			}
 		})
 	}
+}
+
+// upstreamInputs sets what a monorepo app's plan reads from the apps
+// upstream, from their plans: each app_outputs block's outputs (known
+// values), and for each existing block naming one of them the planned
+// resource of that name.
+func upstreamInputs(t *testing.T, app *spec.App, planned map[string]*planner.Desired, lopts *planner.LowerOptions) {
+	t.Helper()
+	if len(app.AppOutputs) == 0 {
+		return
+	}
+	lopts.AppOutputs = map[string]map[string]cty.Value{}
+	lopts.Existing = map[spec.Addr]map[string]any{}
+	byName := map[string]*planner.DesiredResource{}
+	for _, o := range app.AppOutputs {
+		up := planned[o.Path]
+		if up == nil {
+			t.Fatalf("%s reads %s, which is not planned before it", o.Addr, o.Path)
+		}
+		outs := map[string]cty.Value{}
+		for _, out := range up.Outputs {
+			if s, ok := out.Value.(string); ok {
+				outs[out.Name] = cty.StringVal(s)
+			}
+		}
+		lopts.AppOutputs[o.Addr.Name] = outs
+		for _, r := range up.Resources {
+			if r.Name != "" {
+				byName[r.Name] = r
+			}
+		}
+	}
+	for _, addr := range app.ExistingBlocks() {
+		ref, diags := app.ExistingName(app.ExistingOf(addr), lopts.AppOutputs)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", addr, diags.Error())
+		}
+		r := byName[ref]
+		if r == nil {
+			t.Fatalf("%s names %q, which no upstream app plans", addr, ref)
+		}
+		attrs := map[string]any{"name": ref}
+		arn, ok := r.Attrs["arn"].(string)
+		if !ok {
+			// Computed by AWS: what it will be, as LookupExisting reads it.
+			service := map[string]string{spec.KindBus: "events", spec.KindTable: "dynamodb", spec.KindQueue: "sqs", spec.KindTopic: "sns"}[addr.Kind]
+			resource := map[string]string{spec.KindBus: "event-bus/", spec.KindTable: "table/"}[addr.Kind]
+			arn = "arn:aws:" + service + ":us-east-1:000000000000:" + resource + ref
+		}
+		attrs["arn"] = arn
+		lopts.Existing[addr] = attrs
+	}
+}
+
+// checkTemplatePlan checks one app's plan against empty state.
+func checkTemplatePlan(t *testing.T, tmplName, dir string, app *spec.App, plan *planner.Plan) {
+	t.Helper()
+	handlers, _ := filepath.Glob(filepath.Join(dir, "functions", "*", "handler.[gt][os]"))
+	partial := false
+	for _, h := range handlers {
+		b, err := os.ReadFile(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		partial = partial || bytes.Contains(bytes.ToLower(b), []byte("batchitemfailures"))
+	}
+	blocks := map[string]bool{}
+	for _, c := range plan.Changes {
+		if c.Action != planner.Create {
+			t.Errorf("%s: %s against empty state, want create", c.Addr, c.Action)
+		}
+		blocks[c.Block] = true
+		switch c.Addr.Type {
+		case planner.TypeFunction:
+			fnName := strings.TrimPrefix(c.Block, "function.")
+			if templates.Language(tmplName) != "go" {
+				continue // their handlers read no environment
+			}
+			src, err := os.ReadFile(filepath.Join(dir, "functions", fnName, "main.go"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			env, _ := c.After["environment"].(map[string]any)
+			if testing.Verbose() {
+				t.Logf("%s environment: %v", c.Block, env)
+			}
+			for _, m := range getenvRE.FindAllStringSubmatch(string(src), -1) {
+				if _, ok := env[m[1]]; !ok {
+					t.Errorf("%s: main.go reads %s, the spec's environment does not set it", c.Block, m[1])
+				}
+			}
+		case planner.TypeMapping:
+			types := c.After.Strings("function_response_types")
+			if partial && (len(types) != 1 || types[0] != "ReportBatchItemFailures") {
+				t.Errorf("%s: function_response_types = %v, want [ReportBatchItemFailures] (the handler reports partial batch failures)", c.Addr, types)
+			}
+		}
+	}
+	for _, b := range specBlocks(app) {
+		if !blocks[b] && !existingBlock(app, b) {
+			t.Errorf("%s produced no resource", b)
+		}
+	}
+	var rendered bytes.Buffer
+	if err := planner.Render(&rendered, plan, planner.RenderOptions{Detail: testing.Verbose()}); err != nil {
+		t.Errorf("Render: %v", err)
+	}
+	if testing.Verbose() {
+		t.Logf("plan:\n%s", rendered.String())
+	}
+}
+
+// existingBlock reports whether block is made elsewhere (existing = …):
+// it becomes no resource.
+func existingBlock(app *spec.App, block string) bool {
+	for _, a := range app.ExistingBlocks() {
+		if a.String() == block {
+			return true
+		}
+	}
+	return false
 }
 
 // specBlocks lists the addresses of the blocks that must become resources.

@@ -93,15 +93,32 @@ func TestLocalTemplateFlows(t *testing.T) {
 			}
 			return invoice && express
 		}},
+		{"monorepo", "place_order", `{"customer":"ada","lines":[{"sku":"book","quantity":2,"price_cents":1250}]}`, func(t *testing.T, app string) bool {
+			// POST /orders in the orders app → checkout → OrderPlaced on core's
+			// bus → billing's rule → invoicer → one invoice in core's table.
+			out, err := c.ddb.Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(app + "-core-dev-ledger")})
+			if err != nil || len(out.Items) != 1 {
+				return false
+			}
+			amount, _ := out.Items[0]["amount_cents"].(*ddbtypes.AttributeValueMemberN)
+			customer, _ := out.Items[0]["customer"].(*ddbtypes.AttributeValueMemberS)
+			return amount != nil && amount.Value == "2500" && customer != nil && customer.Value == "ada"
+		}},
 	} {
 		t.Run(tc.template, func(t *testing.T) {
 			app := "tf" + strings.ReplaceAll(tc.template, "-", "")
 			dir := filepath.Join(t.TempDir(), app)
 			mustEvd(t, 0, "init", "--template", tc.template, dir)
-			if code, out, errOut := runLocal(t, "apply", "--auto-approve", "-C", dir, "--target", "local"); code != 0 {
+			apply := []string{"apply", "--auto-approve", "-C", dir, "--target", "local"}
+			// A monorepo is applied with --all; its trigger is in one app.
+			triggerApp := map[string]string{"monorepo": "orders"}[tc.template]
+			if triggerApp != "" {
+				apply = append(apply, "--all")
+			}
+			if code, out, errOut := runLocal(t, apply...); code != 0 {
 				t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
 			}
-			args := []string{"fire", tc.trigger, "-C", dir, "--target", "local"}
+			args := []string{"fire", tc.trigger, "-C", filepath.Join(dir, triggerApp), "--target", "local"}
 			if tc.payload != "" {
 				args = append(args, "--payload", tc.payload)
 			}

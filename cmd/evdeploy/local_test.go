@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,7 +13,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,15 +37,28 @@ import (
 // process.
 const localReexecEnv = "EVDEPLOY_CMD_TEST_REEXEC"
 
+// localTestPIDEnv names the test process that re-executed binaries (and the
+// engines they start) live no longer than.
+const localTestPIDEnv = "EVDEPLOY_CMD_TEST_PID"
+
+// reexecWatch is how often a re-executed binary checks that the test runs.
+const reexecWatch = 200 * time.Millisecond
+
 func init() {
 	if os.Getenv(localReexecEnv) != "1" {
 		return
 	}
 	// Die with the test process, so a failed test leaves no engine behind.
-	ppid := os.Getppid()
+	// The test process, not the parent: an engine started by a re-executed
+	// `dev` or `apply` outlives that command (its parent), as it does for
+	// users; watching the parent killed it 0-200 ms after dev exited.
+	testPID, _ := strconv.Atoi(os.Getenv(localTestPIDEnv))
+	if testPID <= 0 {
+		testPID = os.Getppid()
+	}
 	go func() {
-		for range time.Tick(200 * time.Millisecond) {
-			if os.Getppid() != ppid {
+		for range time.Tick(reexecWatch) {
+			if err := syscall.Kill(testPID, 0); errors.Is(err, syscall.ESRCH) {
 				os.Exit(3)
 			}
 		}
@@ -66,6 +82,7 @@ func localTestEnv(t *testing.T) (stateDir string, port int) {
 	t.Setenv(localstack.EnvLocalPort, fmt.Sprint(port))
 	t.Setenv("AWS_ENDPOINT_URL", "")
 	t.Setenv(localReexecEnv, "1")
+	t.Setenv(localTestPIDEnv, strconv.Itoa(os.Getpid()))
 	t.Cleanup(func() { run([]string{"local", "down"}, localStreams().IOStreams) })
 	return stateDir, port
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -58,7 +59,30 @@ func planRun(ctx context.Context, f *Factory, opts *PlanOptions) error {
 		}
 		o := *opts
 		o.All = false
-		return runAll(ctx, f, "plan", opts.Destroy, func(ctx context.Context, sub *Factory) error { return planRun(ctx, sub, &o) })
+		if !opts.Destroy {
+			apps, err := discoverApps(f, f.Global.Dir)
+			if err != nil {
+				return err
+			}
+			o.planAll = map[string]bool{}
+			for _, a := range apps {
+				o.planAll[a.dir] = true
+			}
+		}
+		return runAll(ctx, f, "plan", opts.Destroy, func(ctx context.Context, sub *Factory) error {
+			err := planRun(ctx, sub, &o)
+			var w *upstreamNotApplied
+			if !errors.As(err, &w) {
+				return err
+			}
+			// Not an error: the apps it reads are planned above, and
+			// apply --all applies them first.
+			fmt.Fprintf(sub.IO.Out, "Not planned yet: %s.\n", w.reason())
+			if opts.DetailedExitCode {
+				return silentExit(exitChanges)
+			}
+			return nil
+		})
 	}
 	s, err := openSession(ctx, f, &opts.engineOptions, state.OpPlan, !opts.Destroy)
 	if err != nil {
@@ -78,7 +102,7 @@ func planRun(ctx context.Context, f *Factory, opts *PlanOptions) error {
 	if err := renderPlan(f, p, &opts.engineOptions); err != nil {
 		return err
 	}
-	printUpstreamChanges(f, s, &opts.engineOptions)
+	printUpstreamChanges(f, p, &opts.engineOptions)
 	if !opts.Destroy {
 		warnUnsetSecrets(ctx, f, s.app, s.cfg)
 	}

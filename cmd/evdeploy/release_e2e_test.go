@@ -51,7 +51,7 @@ trigger "web" {
 // keep_versions = 1 keeps v1; rollback moves live back to v1 and the next plan releases again; destroy leaves no version or alias.
 // moto ignores weights on invoke and RevisionId guards (KUMO/TESTING.md),
 // so this proves the calls and their order, not the routing of traffic:
-// that is TestLocalRelease's, on the embedded engine.
+// that is TestE2EReleaseOnEngine's, on the embedded engine.
 func TestE2EReleaseMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")

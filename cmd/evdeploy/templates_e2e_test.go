@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,7 +33,8 @@ import (
 // TestE2ETemplates scaffolds every template and takes it through its whole
 // life against the emulator: init → validate → plan → apply → plan with no
 // changes → destroy → nothing left, checked resource by resource with
-// independent SDK clients.
+// independent SDK clients. A monorepo template goes through the same life
+// with --all (monorepoLifecycle).
 func TestE2ETemplates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
@@ -52,6 +54,10 @@ func TestE2ETemplates(t *testing.T) {
 func templateLifecycle(t *testing.T, emu, name string) {
 	dir := filepath.Join(t.TempDir(), "tpl"+strings.ReplaceAll(name, "-", ""))
 	mustEvd(t, 0, "init", "--template", name, dir)
+	if apps := templates.Apps(name); apps != nil {
+		monorepoLifecycle(t, emu, dir, apps)
+		return
+	}
 	stage := uniqueStage("t")
 	common := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", emu}
 
@@ -78,6 +84,66 @@ func templateLifecycle(t *testing.T, emu, name string) {
 			t.Errorf("%s: %v", r.Addr, err)
 		} else if exists {
 			t.Errorf("%s (%s) still exists after destroy", r.Addr, r.ID)
+		}
+	}
+}
+
+// monorepoLifecycle takes a scaffolded monorepo through its life with the
+// --all commands: validate; plan (the upstream app planned, the apps that
+// read its outputs waiting for its apply); apply in dependency order; a
+// clean plan of every app; destroy in reverse, leaving nothing of any app.
+func monorepoLifecycle(t *testing.T, emu, dir string, apps []string) {
+	stage := uniqueStage("t")
+	common := []string{"-C", dir, "--stage", stage, "--target", "local", "--endpoint", emu}
+
+	if r := mustEvd(t, 0, append([]string{"validate", "--all"}, common...)...); !strings.Contains(r.out, fmt.Sprintf("validate --all: %d apps, all valid", len(apps))) {
+		t.Errorf("validate --all:\n%s", r.out)
+	}
+	r := mustEvd(t, 2, append([]string{"plan", "--all", "--detailed-exitcode"}, common...)...)
+	for _, app := range apps {
+		if app == "core" {
+			continue
+		}
+		want := fmt.Sprintf("=== %s (plan) ===\nNot planned yet: it reads app_outputs.core (../core, stage %s), which has no state yet", app, stage)
+		if !strings.Contains(r.out, want) {
+			t.Errorf("plan --all before any apply: no %q in\n%s%s", want, r.out, r.errOut)
+		}
+	}
+	if !strings.Contains(r.out, "=== core (plan) ===") || !strings.Contains(r.out, "Plan: ") {
+		t.Errorf("plan --all does not plan core:\n%s", r.out)
+	}
+	r = mustEvd(t, 0, append([]string{"apply", "--all", "--auto-approve"}, common...)...)
+	if want := "apply --all: 3 apps in " + dir + ", in order: core, orders, billing"; !strings.Contains(r.errOut, want) {
+		t.Errorf("apply --all order: no %q in\n%s", want, r.errOut)
+	}
+	mustEvd(t, 0, append([]string{"plan", "--all", "--detailed-exitcode"}, common...)...)
+
+	cfg := sdkConfig(emu)
+	deployed := map[string][]state.Resource{}
+	for _, app := range apps {
+		deployed[app] = stateResources(t, filepath.Join(dir, app, ".evdeploy", "state", stage+".json"))
+		if len(deployed[app]) == 0 {
+			t.Fatalf("%s: state records no resources after apply", app)
+		}
+		for _, r := range deployed[app] {
+			if exists, err := resourceExists(context.Background(), cfg, r); err != nil || !exists {
+				t.Errorf("%s: %s (%s): exists=%v err=%v after apply", app, r.Addr, r.ID, exists, err)
+			}
+		}
+	}
+
+	r = mustEvd(t, 0, append([]string{"destroy", "--all", "--auto-approve", "--allow-data-loss"}, common...)...)
+	if want := "destroy --all: 3 apps in " + dir + ", in order: billing, orders, core"; !strings.Contains(r.errOut, want) {
+		t.Errorf("destroy --all order: no %q in\n%s", want, r.errOut)
+	}
+	for app, rs := range deployed {
+		for _, r := range rs {
+			exists, err := resourceExists(context.Background(), cfg, r)
+			if err != nil {
+				t.Errorf("%s: %s: %v", app, r.Addr, err)
+			} else if exists {
+				t.Errorf("%s: %s (%s) still exists after destroy", app, r.Addr, r.ID)
+			}
 		}
 	}
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/evdeploy/evdeploy/spec"
 	"github.com/hashicorp/hcl/v2"
@@ -15,6 +18,7 @@ func init() { registerVerb(func(f *Factory) *cobra.Command { return newCmdValida
 type ValidateOptions struct {
 	Factory *Factory
 	JSON    bool
+	All     bool // every app of the monorepo in --dir (validateAll)
 }
 
 func newCmdValidate(f *Factory, runF func(*ValidateOptions) error) *cobra.Command {
@@ -36,11 +40,15 @@ its file:line:col. Exit status: 0 valid, 1 invalid.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "check every app in the subfolders of --dir (docs/monorepo.md)")
 	return cmd
 }
 
 func validateRun(opts *ValidateOptions) error {
 	f := opts.Factory
+	if opts.All {
+		return validateAll(opts)
+	}
 	if !opts.JSON {
 		app, _, err := loadApp(f)
 		if err != nil {
@@ -142,4 +150,40 @@ func toJSONDiag(d *hcl.Diagnostic) jsonDiag {
 		}
 	}
 	return jd
+}
+
+// validateAll checks every app of the monorepo in --dir, each in full (an app
+// whose spec does not load is reported with its diagnostics, and the others
+// are still checked): validating needs no other app's state.
+func validateAll(opts *ValidateOptions) error {
+	f := opts.Factory
+	if opts.JSON {
+		return fmt.Errorf("validate --all prints text; run validate --json -C <app> for each app")
+	}
+	apps, err := discoverApps(f, f.Global.Dir)
+	if err != nil {
+		return err
+	}
+	var failed []string
+	for _, a := range orderApps(apps) {
+		var out, errOut bytes.Buffer
+		o := *opts
+		o.All, o.Factory = false, subFactory(f, a.dir, &out, &errOut)
+		if err := validateRun(&o); err != nil {
+			failed = append(failed, a.name)
+			var ec *exitCodeError
+			if !(errors.As(err, &ec) && ec.silent) {
+				fmt.Fprintf(&errOut, "Error: %v\n", err)
+			}
+		}
+		fmt.Fprintf(f.IO.Out, "=== %s (validate) ===\n", a.name)
+		f.IO.Out.Write(out.Bytes())
+		f.IO.ErrOut.Write(errOut.Bytes())
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(f.IO.Out, "\nvalidate --all: %d apps, invalid: %s\n", len(apps), strings.Join(failed, ", "))
+		return silentExit(exitError)
+	}
+	fmt.Fprintf(f.IO.Out, "\nvalidate --all: %d apps, all valid\n", len(apps))
+	return nil
 }

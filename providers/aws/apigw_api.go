@@ -21,8 +21,7 @@ type apiGatewayAPI interface {
 	GetApis(context.Context, *apigatewayv2.GetApisInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetApisOutput, error)
 	UpdateApi(context.Context, *apigatewayv2.UpdateApiInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.UpdateApiOutput, error)
 	DeleteApi(context.Context, *apigatewayv2.DeleteApiInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.DeleteApiOutput, error)
-	TagResource(context.Context, *apigatewayv2.TagResourceInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.TagResourceOutput, error)
-	UntagResource(context.Context, *apigatewayv2.UntagResourceInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.UntagResourceOutput, error)
+	apigwTagger
 	DeleteCorsConfiguration(context.Context, *apigatewayv2.DeleteCorsConfigurationInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.DeleteCorsConfigurationOutput, error)
 }
 
@@ -165,6 +164,37 @@ func (h *apiGatewayV2API) arn(ctx context.Context, id string) (string, error) {
 	return fmt.Sprintf("arn:%s:apigateway:%s::/apis/%s", partition, h.region, id), nil
 }
 
+// apigwTagger is the part of API Gateway v2 that tags a resource by ARN.
+type apigwTagger interface {
+	TagResource(context.Context, *apigatewayv2.TagResourceInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.TagResourceOutput, error)
+	UntagResource(context.Context, *apigatewayv2.UntagResourceInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.UntagResourceOutput, error)
+}
+
+// apigwRetag brings an API Gateway v2 resource's tags from prior's to
+// desired's: removed keys first, then the new and changed ones. arn is asked
+// only when a tag changes (an API's ARN costs an STS call).
+func apigwRetag(ctx context.Context, api apigwTagger, arn func() (string, error), prior, desired planner.Attrs) error {
+	set, remove := tagDiff(prior.StringMap("tags"), desired.StringMap("tags"))
+	if len(set) == 0 && len(remove) == 0 {
+		return nil
+	}
+	a, err := arn()
+	if err != nil {
+		return err
+	}
+	if len(remove) > 0 {
+		if _, err := api.UntagResource(ctx, &apigatewayv2.UntagResourceInput{ResourceArn: aws.String(a), TagKeys: remove}); err != nil {
+			return classify(err)
+		}
+	}
+	if len(set) > 0 {
+		if _, err := api.TagResource(ctx, &apigatewayv2.TagResourceInput{ResourceArn: aws.String(a), Tags: set}); err != nil {
+			return classify(err)
+		}
+	}
+	return nil
+}
+
 func (h *apiGatewayV2API) Update(ctx context.Context, id string, prior, desired planner.Attrs) (planner.Attrs, error) {
 	if name := desired.String("name"); name != prior.String("name") {
 		if _, err := h.api.UpdateApi(ctx, &apigatewayv2.UpdateApiInput{ApiId: aws.String(id), Name: aws.String(name)}); err != nil {
@@ -180,22 +210,8 @@ func (h *apiGatewayV2API) Update(ctx context.Context, id string, prior, desired 
 			return nil, fmt.Errorf("removing CORS: %w", classify(err))
 		}
 	}
-	set, remove := tagDiff(prior.StringMap("tags"), desired.StringMap("tags"))
-	if len(set) > 0 || len(remove) > 0 {
-		arn, err := h.arn(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if len(remove) > 0 {
-			if _, err := h.api.UntagResource(ctx, &apigatewayv2.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: remove}); err != nil {
-				return nil, classify(err)
-			}
-		}
-		if len(set) > 0 {
-			if _, err := h.api.TagResource(ctx, &apigatewayv2.TagResourceInput{ResourceArn: aws.String(arn), Tags: set}); err != nil {
-				return nil, classify(err)
-			}
-		}
+	if err := apigwRetag(ctx, h.api, func() (string, error) { return h.arn(ctx, id) }, prior, desired); err != nil {
+		return nil, err
 	}
 	a, ok, err := h.Read(ctx, id, prior)
 	if err != nil {

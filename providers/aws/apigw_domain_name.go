@@ -20,8 +20,7 @@ type apiGatewayDomainAPI interface {
 	GetDomainName(context.Context, *apigatewayv2.GetDomainNameInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetDomainNameOutput, error)
 	UpdateDomainName(context.Context, *apigatewayv2.UpdateDomainNameInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.UpdateDomainNameOutput, error)
 	DeleteDomainName(context.Context, *apigatewayv2.DeleteDomainNameInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.DeleteDomainNameOutput, error)
-	TagResource(context.Context, *apigatewayv2.TagResourceInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.TagResourceOutput, error)
-	UntagResource(context.Context, *apigatewayv2.UntagResourceInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.UntagResourceOutput, error)
+	apigwTagger
 	CreateApiMapping(context.Context, *apigatewayv2.CreateApiMappingInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.CreateApiMappingOutput, error)
 	GetApiMapping(context.Context, *apigatewayv2.GetApiMappingInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetApiMappingOutput, error)
 	GetApiMappings(context.Context, *apigatewayv2.GetApiMappingsInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetApiMappingsOutput, error)
@@ -141,20 +140,14 @@ func (h *apiGatewayDomainName) Update(ctx context.Context, id string, prior, des
 			return nil, classify(err)
 		}
 	}
-	set, remove := tagDiff(prior.StringMap("tags"), desired.StringMap("tags"))
-	arn := prior.String("arn")
-	if arn == "" {
-		arn = h.arn(id)
-	}
-	if len(remove) > 0 {
-		if _, err := h.api.UntagResource(ctx, &apigatewayv2.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: remove}); err != nil {
-			return nil, classify(err)
+	arn := func() (string, error) {
+		if a := prior.String("arn"); a != "" {
+			return a, nil
 		}
+		return h.arn(id), nil
 	}
-	if len(set) > 0 {
-		if _, err := h.api.TagResource(ctx, &apigatewayv2.TagResourceInput{ResourceArn: aws.String(arn), Tags: set}); err != nil {
-			return nil, classify(err)
-		}
+	if err := apigwRetag(ctx, h.api, arn, prior, desired); err != nil {
+		return nil, err
 	}
 	a, ok, err := h.Read(ctx, id, prior)
 	if err != nil {

@@ -120,16 +120,9 @@ func (h *eventBridgeBus) create(ctx context.Context, name string, desired planne
 }
 
 func (h *eventBridgeBus) Update(ctx context.Context, id string, prior, desired planner.Attrs) (planner.Attrs, error) {
-	arn := prior.String("arn")
-	if arn == "" {
-		cur, ok, err := h.Read(ctx, id, prior)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, fmt.Errorf("event bus %q no longer exists", id)
-		}
-		arn = cur.String("arn")
+	arn, err := priorARN(ctx, h, id, prior, "event bus")
+	if err != nil {
+		return nil, err
 	}
 	if err := syncEventBridgeTags(ctx, h.api, arn, prior.StringMap("tags"), desired.StringMap("tags")); err != nil {
 		return nil, err

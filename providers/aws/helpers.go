@@ -104,6 +104,22 @@ func tagDiff(prior, desired map[string]string) (set map[string]string, remove []
 	return set, remove
 }
 
+// priorARN is the ARN prior records or, for state written before it was
+// recorded, the one Read finds now; what names the resource when it is gone.
+func priorARN(ctx context.Context, h planner.Handler, id string, prior planner.Attrs, what string) (string, error) {
+	if arn := prior.String("arn"); arn != "" {
+		return arn, nil
+	}
+	cur, ok, err := h.Read(ctx, id, prior)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fmt.Errorf("%s %q no longer exists", what, id)
+	}
+	return cur.String("arn"), nil
+}
+
 // propagating marks err as an IAM-propagation error the executor may retry.
 func propagating(err error) error {
 	return errors.Join(planner.ErrPropagating, err)

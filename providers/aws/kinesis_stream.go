@@ -229,16 +229,9 @@ func (h *kinesisStream) Update(ctx context.Context, id string, prior, desired pl
 	if err != nil {
 		return nil, err
 	}
-	arn := prior.String("arn")
-	if arn == "" {
-		cur, ok, err := h.Read(ctx, id, prior)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, fmt.Errorf("stream %q no longer exists", id)
-		}
-		arn = cur.String("arn")
+	arn, err := priorARN(ctx, h, id, prior, "stream")
+	if err != nil {
+		return nil, err
 	}
 	if prior.String("stream_mode") != string(mode) {
 		if _, err := h.api.UpdateStreamMode(ctx, &kinesis.UpdateStreamModeInput{
