@@ -209,3 +209,12 @@ process.on("unhandledRejection", async (reason) => {
   }
 })();
 `
+
+// debug runs node with the inspector on port (Chrome DevTools protocol, what
+// VS Code and chrome://inspect attach to). --inspect, not --inspect-brk: the
+// function serves without a debugger; one attached before a request breaks
+// in the handler.
+func (nodeRuntime) debug(_ lambdaConf, argv []string, port int) ([]string, error) {
+	out := []string{argv[0], "--inspect=" + debugAddr(port)}
+	return append(out, argv[1:]...), nil
+}

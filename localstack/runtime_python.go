@@ -206,3 +206,14 @@ while True:
                                  headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req).read()
 `
+
+// debug runs the loop under debugpy listening on port (the Debug Adapter
+// Protocol VS Code's Python debugger attaches with), if the function's
+// interpreter has debugpy.
+func (pythonRuntime) debug(_ lambdaConf, argv []string, port int) ([]string, error) {
+	if !hasDebugpy(argv[0]) {
+		return nil, errNoDebugpy(argv[0])
+	}
+	out := []string{argv[0], "-m", "debugpy", "--listen", debugAddr(port)}
+	return append(out, argv[1:]...), nil
+}
