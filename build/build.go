@@ -31,6 +31,11 @@ type Function struct {
 	Handler      string // as written; "" for go/provided
 	Architecture string // arm64 (default when "") or x86_64
 	Bundle       Bundle // Node bundling, Python dependency install
+	// Debug builds for a debugger (evdeploy dev --debug): Go without
+	// optimisations or inlining (-gcflags=all=-N -l), with its DWARF and the
+	// sources' real paths (no -s -w, no -trimpath); a Node bundle with its
+	// source map.
+	Debug bool
 }
 
 // Bundle is how a Node function is bundled, and whether dependencies are
@@ -102,6 +107,9 @@ const GoRuntime = "provided.al2023"
 // goBuildFlags are the flags of every Go build, also part of the cache key.
 var goBuildFlags = []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-tags", "lambda.norpc"}
 
+// goDebugBuildFlags replace goBuildFlags for Function.Debug.
+var goDebugBuildFlags = []string{"-buildvcs=false", "-gcflags=all=-N -l", "-tags", "lambda.norpc"}
+
 // CacheDir is where b keeps artifacts.
 func (b *Builder) CacheDir() string { return filepath.Join(b.Dir, ".evdeploy", "build") }
 
@@ -169,6 +177,9 @@ func (b *Builder) build(ctx context.Context, fn Function) (*Artifact, error) {
 		return nil, fmt.Errorf("source %s is not a folder", fn.Source)
 	}
 
+	if fn.Debug && strings.HasPrefix(fn.Runtime, "nodejs") {
+		fn.Bundle.SourceMap = true
+	}
 	isGo, err := isGoFunction(fn)
 	if err != nil {
 		return nil, err

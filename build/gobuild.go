@@ -123,7 +123,14 @@ func (b *Builder) planGo(ctx context.Context, fn Function, arch string) (plan, e
 	}
 
 	k := newKey("go", fn.Runtime, arch)
-	k.add(goBuildFlags...)
+	flags := goBuildFlags
+	k.add(flags...)
+	if fn.Debug {
+		flags = goDebugBuildFlags
+		// Without -trimpath the binary names the sources where they are.
+		k.add("debug", fn.Source)
+		k.add(flags...)
+	}
 	for _, key := range goEnvKeys {
 		k.add(key, goenv[key])
 	}
@@ -204,7 +211,7 @@ func (b *Builder) planGo(ctx context.Context, fn Function, arch string) (plan, e
 		kind: "go", key: k.sum(), inputs: inputs, goVersion: goenv["GOVERSION"], needsTmp: true,
 		produce: func(ctx context.Context, tmp string) ([]zipEntry, error) {
 			bin := filepath.Join(tmp, "bootstrap")
-			args := append([]string{"build"}, goBuildFlags...)
+			args := append([]string{"build"}, flags...)
 			args = append(args, "-o", bin, ".")
 			if _, err := b.runGo(ctx, fn.Source, env, args...); err != nil {
 				return nil, err

@@ -165,6 +165,9 @@ func Serve(ctx context.Context, addr string, opts ServeOptions) error {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(doc)
 	})
+	if run != nil {
+		mux.HandleFunc(DebugPath, run.serveDebug)
+	}
 	mux.Handle("/", handler)
 	// HTTP/2 without TLS too: the JS SDK's Kinesis client speaks only HTTP/2
 	// (prior knowledge on an http:// endpoint) and fails on an HTTP/1 server.

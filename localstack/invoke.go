@@ -55,10 +55,13 @@ func (r *runner) invocationStarted(name, id string) {
 	if timeout <= 0 {
 		timeout = 3
 	}
-	inv.timer = time.AfterFunc(time.Duration(timeout)*time.Second-timeoutLead, func() { r.timedOut(fn, gen, inv, timeout) })
+	debugged := fn.debugPort != 0 // a breakpoint may hold it: no timeout, no memory limit
+	if !debugged {
+		inv.timer = time.AfterFunc(time.Duration(timeout)*time.Second-timeoutLead, func() { r.timedOut(fn, gen, inv, timeout) })
+	}
 	r.mu.Unlock()
 	r.fnLine(name, "START RequestId: "+id+" Version: $LATEST")
-	if limit > 0 && memoryMeasured {
+	if limit > 0 && memoryMeasured && !debugged {
 		go r.watchMemory(fn, gen, inv, pid, limit)
 	}
 }
@@ -103,7 +106,7 @@ func (r *runner) invocationFinishing(name, id string) (report func(), ok bool) {
 	if fn.cmd != nil && memoryMeasured {
 		peak = max(peak, treeMemoryMB(fn.cmd.Process.Pid, true))
 	}
-	if limit > 0 && memoryMeasured && peak > limit {
+	if limit > 0 && memoryMeasured && peak > limit && fn.debugPort == 0 {
 		r.mu.Unlock()
 		r.outOfMemory(fn, gen, inv)
 		return nil, false

@@ -80,6 +80,14 @@ func (l *lineLogger) Write(p []byte) (int, error) {
 			}
 		}
 		i := bytes.IndexByte(l.buf, '\n')
+		// A frame behind a line the process left unfinished (a write with
+		// no newline, then the engine's END): the unfinished part is its
+		// own event, as Lambda logs it, not glued to the frame.
+		if j := bytes.Index(l.buf, frameMagic); j > 0 && (i < 0 || j < i) {
+			l.line(string(l.buf[:j]))
+			l.buf = l.buf[j:]
+			continue
+		}
 		if i < 0 {
 			break
 		}
@@ -88,6 +96,9 @@ func (l *lineLogger) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// frameMagic starts a frame; its NUL never occurs in a process's text.
+var frameMagic = []byte{0xa5, 0x5a, 0x00, 0x03}
 
 func (l *lineLogger) flush() {
 	l.mu.Lock()

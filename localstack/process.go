@@ -45,6 +45,9 @@ func (r *runner) restartLocked(fn *fnRun) {
 		return
 	}
 	dir := filepath.Join(r.root, fn.name, strconv.Itoa(fn.gen))
+	if fn.debugPort != 0 {
+		dir = debugDir(r.root, fn.name)
+	}
 	os.RemoveAll(filepath.Join(r.root, fn.name))
 	if err := unzip(fn.zip, dir); err != nil {
 		fn.status = "not run: " + err.Error()
@@ -64,6 +67,14 @@ func (r *runner) restartLocked(fn *fnRun) {
 	}
 	if why != "" {
 		r.lg.Printf("function %s: %s", fn.name, why)
+	}
+	if fn.debugPort != 0 {
+		var err error
+		if argv, err = runtimeFor(fn.conf.Runtime).debug(fn.conf, argv, fn.debugPort); err != nil {
+			fn.status = "not run: " + err.Error()
+			r.lg.Printf("function %s: %s", fn.name, fn.status)
+			return
+		}
 	}
 	env := r.handlerEnv(fn, dir)
 	cmd := exec.Command(argv[0], argv[1:]...)

@@ -63,6 +63,7 @@ type fnRun struct {
 	readyOnce *sync.Once
 	stream    string   // the CloudWatch Logs stream of the running process
 	logw      *os.File // the write end of the process's output pipe (fnLine)
+	debugPort int      // its process runs under its debugger, listening there (debug.go)
 
 	// The invocation lifecycle (invoke.go).
 	startedAt  time.Time // when the process started (Init Duration)

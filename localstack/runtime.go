@@ -16,6 +16,10 @@ type lambdaRuntime interface {
 	// are written), or says why nothing can run it here. why with a
 	// command is a note for the engine log (another interpreter version).
 	launch(conf lambdaConf, dir, root string) (argv []string, why string)
+	// debug returns the command that runs launch's argv under the runtime's
+	// debugger, listening on 127.0.0.1:port (dev --debug, debug.go), or why
+	// it cannot (the debugger is not installed).
+	debug(conf lambdaConf, argv []string, port int) ([]string, error)
 }
 
 var lambdaRuntimes = []lambdaRuntime{providedRuntime{}, pythonRuntime{}, nodeRuntime{}}

@@ -153,6 +153,15 @@ async function handlerOf(full) {
 
 let current = null; // the invocation in progress, for unhandled rejections
 
+// As the runtime interface client: an error thrown outside the handler's
+// promise (a timer, an emitter) is logged as one event, fails the invocation
+// in progress, and ends the process.
+process.on("uncaughtException", async (e) => {
+  console.error("Uncaught Exception", formatted(e));
+  if (current) await call("POST", "/invocation/" + current + "/error", JSON.stringify(rapid(e)), e && e.name);
+  process.exit(129);
+});
+
 process.on("unhandledRejection", async (reason) => {
   const e = new RuntimeError("UnhandledPromiseRejection", String(reason && reason.stack ? reason.name + ": " + reason.message : reason));
   console.error("Unhandled Promise Rejection", formatted(e));
@@ -200,3 +209,12 @@ process.on("unhandledRejection", async (reason) => {
   }
 })();
 `
+
+// debug runs node with the inspector on port (Chrome DevTools protocol, what
+// VS Code and chrome://inspect attach to). --inspect, not --inspect-brk: the
+// function serves without a debugger; one attached before a request breaks
+// in the handler.
+func (nodeRuntime) debug(_ lambdaConf, argv []string, port int) ([]string, error) {
+	out := []string{argv[0], "--inspect=" + debugAddr(port)}
+	return append(out, argv[1:]...), nil
+}

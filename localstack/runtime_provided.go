@@ -64,3 +64,22 @@ func runsHere(path string) error {
 	}
 	return nil
 }
+
+// debug runs the executable under a headless Delve server on port (JSON-RPC
+// API v2; VS Code's Go extension and `dlv connect` attach to it), running at
+// once (--continue), accepting several clients one after another. The
+// function should be built with -gcflags=all=-N -l and its DWARF kept
+// (evdeploy dev --debug builds it so).
+func (providedRuntime) debug(_ lambdaConf, argv []string, port int) ([]string, error) {
+	dlv, err := findDelve()
+	if err != nil {
+		return nil, err
+	}
+	out := []string{dlv, "exec", "--headless", "--api-version=2", "--accept-multiclient", "--continue",
+		"--listen=" + debugAddr(port), argv[0]}
+	if len(argv) > 1 {
+		out = append(out, "--")
+		out = append(out, argv[1:]...)
+	}
+	return out, nil
+}

@@ -29,6 +29,8 @@ type DevOptions struct {
 	Down bool
 	// Poll is how often the project folder is scanned for changes.
 	Poll time.Duration
+	// Debug are the functions run under their debugger: FUNCTION[=PORT].
+	Debug []string
 }
 
 func newCmdDev(f *Factory) *cobra.Command {
@@ -47,9 +49,15 @@ folder until Ctrl-C:
 Every function's output (from its CloudWatch log group, which the engine
 fills) is printed prefixed with the function's name, in a colour per function
 on a terminal (none with NO_COLOR or --no-color). Ctrl-C stops watching and
-exits 0; the engine stays up for the next run unless --down is given.`,
+exits 0; the engine stays up for the next run unless --down is given.
+
+--debug FUNCTION[=PORT] runs that function under its runtime's debugger on
+127.0.0.1:PORT (Node.js --inspect, Go under a headless Delve, Python under
+debugpy) and prints how to attach; see docs/local.md, "Debugging".`,
 		Example: `  evdeploy dev
-  evdeploy dev --port 4577 --down`,
+  evdeploy dev --port 4577 --down
+  evdeploy dev --debug api            # Node :9229, Go (Delve) :2345, Python (debugpy) :5678
+  evdeploy dev --debug api=9230 --debug worker`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if fl := cmd.Flag("target"); fl != nil && fl.Changed && fl.Value.String() != "local" {
@@ -62,6 +70,7 @@ exits 0; the engine stays up for the next run unless --down is given.`,
 	cmd.Flags().BoolVar(&opts.Down, "down", false, "stop the engine when dev exits")
 	cmd.Flags().DurationVar(&opts.Poll, "poll", 100*time.Millisecond, "how often the project folder is checked for changes")
 	_ = cmd.Flags().MarkHidden("poll")
+	cmd.Flags().StringArrayVar(&opts.Debug, "debug", nil, "run `FUNCTION[=PORT]` under its runtime's debugger (repeatable)")
 	return cmd
 }
 
@@ -73,11 +82,27 @@ func devRun(ctx context.Context, f *Factory, opts *DevOptions) error {
 	defer stop()
 	f.Global.Target = "local"
 	w := f.IO.ErrOut
+	var debugs []*debugTarget
+	if len(opts.Debug) > 0 {
+		app, _, err := loadApp(f)
+		if err != nil {
+			return err
+		}
+		if debugs, err = parseDebugFlags(opts.Debug, app); err != nil {
+			return err
+		}
+		f.debugFns = map[string]bool{}
+		for _, d := range debugs {
+			f.debugFns[d.block] = true
+		}
+	}
+	endpoint := f.Global.Endpoint
 	if f.Global.Endpoint == "" {
 		rec, err := localstack.Start(ctx, localstack.StartOptions{Port: opts.Port, Version: evdeployVersion()})
 		if err != nil {
 			return err
 		}
+		endpoint = rec.Endpoint
 		if rec.AlreadyRunning {
 			fmt.Fprintf(w, "dev: using the engine running at %s\n", rec.Endpoint)
 			if opts.Port != 0 && !strings.HasSuffix(rec.Endpoint, fmt.Sprintf(":%d", opts.Port)) {
@@ -107,6 +132,12 @@ func devRun(ctx context.Context, f *Factory, opts *DevOptions) error {
 		tails.follow(ctx)
 	}
 	apply(true)
+	if len(debugs) > 0 {
+		defer endDebugging(f, endpoint, debugs)
+		if err := startDebugging(ctx, f, endpoint, debugs); err != nil {
+			return err
+		}
+	}
 	root := f.Global.Dir
 	if root == "" {
 		root = "."

@@ -330,29 +330,41 @@ func newFlaky(t *testing.T, target string, seed uint64) *flaky {
 			}
 			f.mu.Unlock()
 		}
-		switch fault {
-		case "503":
-			http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
-			return
-		case "500":
-			http.Error(w, "Internal Failure", http.StatusInternalServerError)
-			return
-		case "slow":
+		if fault == "slow" {
 			time.Sleep(50 * time.Millisecond)
-		case "drop":
-			rec := httptest.NewRecorder()
-			proxy.ServeHTTP(rec, r)
-			if hj, ok := w.(http.Hijacker); ok {
-				if conn, _, err := hj.Hijack(); err == nil {
-					conn.Close()
-					return
-				}
-			}
+		}
+		if injectFault(w, r, proxy, fault) {
+			return
 		}
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// injectFault answers r as the fault proxies' fault says: "503" or "500"
+// without forwarding it, or "drop": forwarded and carried out, its answer
+// lost (the connection closed). It reports whether it answered; otherwise
+// (another fault, none, or a connection that cannot be hijacked) the caller
+// forwards r.
+func injectFault(w http.ResponseWriter, r *http.Request, proxy http.Handler, fault string) bool {
+	switch fault {
+	case "503":
+		http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+		return true
+	case "500":
+		http.Error(w, "Internal Failure", http.StatusInternalServerError)
+		return true
+	case "drop":
+		proxy.ServeHTTP(httptest.NewRecorder(), r)
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (f *flaky) set(on bool) {

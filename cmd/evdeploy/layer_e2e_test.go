@@ -43,16 +43,7 @@ func TestE2ELayer(t *testing.T) {
 	ctx := context.Background()
 	lc := lambda.NewFromConfig(sdkConfig(endpoint))
 	dir := t.TempDir()
-	write := func(rel, body string) {
-		t.Helper()
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, body string) { t.Helper(); writeTestFile(t, filepath.Join(dir, rel), body) }
 	write("fn/main.py", "import util\n\ndef handler(event, context):\n    return util.answer()\n")
 	write("layers/deps/python/util.py", "def answer():\n    return 1\n")
 	write("evdeploy.evd.hcl", layerSpec)

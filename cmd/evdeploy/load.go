@@ -27,6 +27,7 @@ func loadApp(f *Factory) (*spec.App, map[string]*hcl.File, error) {
 	if diags.HasErrors() {
 		return nil, files, silentExit(exitError)
 	}
+	debugTimeouts(f, app)
 	return app, files, nil
 }
 

@@ -136,6 +136,7 @@ func packageApp(ctx context.Context, f *Factory, app *spec.App, parallel int) ([
 		fns[i] = build.Function{
 			Addr: fn.Addr.String(), Runtime: fn.Runtime, Source: fn.Source,
 			Handler: fn.Handler, Architecture: fn.Architecture,
+			Debug: f.debugFns[fn.Addr.Name],
 		}
 		if bd := fn.Bundle; bd != nil {
 			fns[i].Bundle = build.Bundle{Off: bd.Disabled, External: bd.External, SourceMap: bd.SourceMap}

@@ -60,16 +60,7 @@ func TestE2EReleaseMoto(t *testing.T) {
 	ctx := context.Background()
 	lc := lambda.NewFromConfig(sdkConfig(endpoint))
 	dir := t.TempDir()
-	write := func(rel, body string) {
-		t.Helper()
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, body string) { t.Helper(); writeTestFile(t, filepath.Join(dir, rel), body) }
 	write("fn/main.py", "def handler(event, context):\n    return {'statusCode': 200, 'body': 'v1'}\n")
 	write("evdeploy.evd.hcl", releaseMotoSpec)
 	stage := uniqueStage("r")
@@ -209,16 +200,7 @@ func TestE2EReleaseResumeMoto(t *testing.T) {
 	ctx := context.Background()
 	lc := lambda.NewFromConfig(sdkConfig(endpoint))
 	dir := t.TempDir()
-	write := func(rel, body string) {
-		t.Helper()
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, body string) { t.Helper(); writeTestFile(t, filepath.Join(dir, rel), body) }
 	write("fn/main.py", "def handler(event, context):\n    return 'v1'\n")
 	write("evdeploy.evd.hcl", strings.Replace(releaseMotoSpec, "linear {\n      percent = 40\n      every   = \"2s\"", "canary {\n      percent = 50\n      wait    = \"4s\"", 1))
 	stage := uniqueStage("k")

@@ -69,6 +69,10 @@ type Factory struct {
 	// `output NAME`, which prints a sensitive value on request.
 	redact *redactor
 	rawOut io.Writer
+
+	// debugFns are the function blocks `dev --debug` debugs: loadApp gives
+	// them the longest timeout, packageApp builds them for the debugger.
+	debugFns map[string]bool
 }
 
 // stdoutRaw is where a value asked for by name is printed.

@@ -248,25 +248,12 @@ func newHostile(t *testing.T, target string, seed uint64) *hostile {
 		if fault != "" {
 			h.count("fault-" + fault)
 		}
-		switch fault {
-		case "503":
-			http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
-			return
-		case "500":
-			http.Error(w, "Internal Failure", http.StatusInternalServerError)
-			return
-		case "throttle":
+		if fault == "throttle" {
 			throttle(w, r)
 			return
-		case "drop":
-			// Carried out, answer lost.
-			proxy.ServeHTTP(httptest.NewRecorder(), r)
-			if hj, ok := w.(http.Hijacker); ok {
-				if conn, _, err := hj.Hijack(); err == nil {
-					conn.Close()
-					return
-				}
-			}
+		}
+		if injectFault(w, r, proxy, fault) {
+			return
 		}
 		proxy.ServeHTTP(w, r)
 	}))
