@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Answers the engine corrects on their way back, where kumo departs from
@@ -21,6 +22,8 @@ import (
 //   - SNS PublishBatch: kumo does not implement it (its answer is not the
 //     XML an SDK can parse). The engine publishes each entry with Publish and
 //     answers as SNS does.
+//   - SNS Subscribe: kumo subscribes an endpoint again on every call, AWS
+//     answers the existing subscription (snssubscribe.go).
 //   - SQS queue URLs: kumo says http://localhost:4566 whatever the engine's
 //     port; SDKs that send to the queue URL (boto3 and the AWS CLI do) would
 //     reach another engine or nothing. Rewritten to the engine's address.
@@ -30,6 +33,8 @@ import (
 
 type fidelity struct {
 	endpoint string // the engine's, for queue URLs
+
+	subscribing sync.Mutex // one SNS Subscribe at a time (snssubscribe.go)
 }
 
 func (fx *fidelity) wrap(next http.Handler) http.Handler {
@@ -62,6 +67,10 @@ func (fx *fidelity) wrap(next http.Handler) http.Handler {
 			form, err := url.ParseQuery(string(body))
 			if err == nil && form.Get("Action") == "PublishBatch" {
 				fx.publishBatch(w, req, next, form)
+				return
+			}
+			if err == nil && form.Get("Action") == "Subscribe" {
+				fx.subscribe(w, req, next, form)
 				return
 			}
 		case target == "" && strings.Contains(req.Header.Get("Authorization"), "/sqs/"):

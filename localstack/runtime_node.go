@@ -153,6 +153,15 @@ async function handlerOf(full) {
 
 let current = null; // the invocation in progress, for unhandled rejections
 
+// As the runtime interface client: an error thrown outside the handler's
+// promise (a timer, an emitter) is logged as one event, fails the invocation
+// in progress, and ends the process.
+process.on("uncaughtException", async (e) => {
+  console.error("Uncaught Exception", formatted(e));
+  if (current) await call("POST", "/invocation/" + current + "/error", JSON.stringify(rapid(e)), e && e.name);
+  process.exit(129);
+});
+
 process.on("unhandledRejection", async (reason) => {
   const e = new RuntimeError("UnhandledPromiseRejection", String(reason && reason.stack ? reason.name + ": " + reason.message : reason));
   console.error("Unhandled Promise Rejection", formatted(e));

@@ -75,6 +75,25 @@ def _task_path(s):
     return s
 
 
+class _TaskPaths:
+    # What the handler prints (traceback.print_exc() too) names its folder
+    # /var/task, as it would on Lambda.
+    def __init__(self, stream):
+        self._s = stream
+
+    def write(self, t):
+        return self._s.write(_task_path(t))
+
+    def writelines(self, lines):
+        self._s.writelines(_task_path(l) for l in lines)
+
+    def __getattr__(self, name):
+        return getattr(self._s, name)
+
+
+sys.stdout, sys.stderr = _TaskPaths(sys.stdout), _TaskPaths(sys.stderr)
+
+
 def _error(message, etype, trace, rid=""):
     return {"errorMessage": _task_path(message), "errorType": etype, "requestId": rid,
             "stackTrace": [_task_path(t) for t in trace or []]}

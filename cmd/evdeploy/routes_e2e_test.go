@@ -214,22 +214,32 @@ func TestE2ERoutesOnEngine(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var fired struct{ Targets int }
+		err = json.NewDecoder(resp.Body).Decode(&fired)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("firing the schedule: %s", resp.Status)
+		if resp.StatusCode != http.StatusOK || err != nil || fired.Targets != 1 {
+			t.Fatalf("firing the schedule: %s, %d targets (%v); want its one target", resp.Status, fired.Targets, err)
 		}
-		// EventBridge and SNS deliver at least once, so a duplicate is within
-		// what AWS promises; one was seen once under load (unexplained, in the
-		// handoff note). Every message must be the schedule's input.
+		// One firing is one message: the engine has no cause to deliver twice
+		// (a second one, seen once, was a second subscription from a repeated
+		// Subscribe, which the engine now answers as AWS does). The second
+		// receive shows any that follows.
 		msgs := queueMessages(t, qc, queueURL("ticks"), 1, 20*time.Second)
-		if len(msgs) == 0 {
-			t.Errorf("ticks queue received nothing")
-		}
-		for _, m := range msgs {
-			if m != `{"tick":"acceptance"}` {
-				t.Errorf("ticks queue received %v", msgs)
-				break
+		msgs = append(msgs, queueMessages(t, qc, queueURL("ticks"), 1, 2*time.Second)...)
+		if len(msgs) != 1 || msgs[0] != `{"tick":"acceptance"}` {
+			// Say which layer doubled it.
+			var why []string
+			if subs, err := sns.NewFromConfig(cfg).ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(arn("sns", "routes-dev-ticks"))}); err == nil {
+				for _, s := range subs.Subscriptions {
+					why = append(why, "subscription "+aws.ToString(s.SubscriptionArn)+" → "+aws.ToString(s.Endpoint))
+				}
 			}
+			if tg, err := eventbridge.NewFromConfig(cfg).ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String("routes-dev-tick-route")}); err == nil {
+				for _, x := range tg.Targets {
+					why = append(why, "rule target "+aws.ToString(x.Id)+" → "+aws.ToString(x.Arn))
+				}
+			}
+			t.Errorf("ticks queue received %q, want the schedule's input once\n%s\nengine log:\n%s", msgs, strings.Join(why, "\n"), engineLog(t))
 		}
 	})
 
