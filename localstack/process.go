@@ -117,6 +117,9 @@ func (r *runner) restartLocked(fn *fnRun) {
 	fn.stream, fn.logw = stream, pw
 	fn.startedAt = time.Now()
 	fn.status = fmt.Sprintf("running (pid %d)", cmd.Process.Pid)
+	if fn.debugPort != 0 {
+		fn.status += ", under its debugger on " + debugAddr(fn.debugPort)
+	}
 	r.lg.Printf("function %s: started %s (%s), pid %d", fn.name, fn.conf.Runtime, filepath.Base(argv[len(argv)-1]), cmd.Process.Pid)
 	gen, done, started := fn.gen, fn.done, time.Now()
 	go func() {
