@@ -209,6 +209,19 @@ func TestHandlersOnKumo(t *testing.T) {
 		}
 	})
 
+	t.Run("http-api-canary", func(t *testing.T) {
+		// Lambda names the version in AWS_LAMBDA_FUNCTION_VERSION; the
+		// answer carries it (kumo runs $LATEST).
+		invoke := k.start(t, "http-api-canary/pricing", map[string]string{"AWS_LAMBDA_FUNCTION_VERSION": "3"})
+		req := httpEvent("GET /quote/{sku}", "", "")
+		req["pathParameters"] = map[string]string{"sku": "bulb"}
+		req["queryStringParameters"] = map[string]string{"quantity": "10"}
+		resp := invoke(req)
+		if want := `{"sku":"bulb","quantity":10,"unit_cents":350,"discount_percent":5,"total_cents":3325,"version":"3"}`; resp.StatusCode != 200 || resp.Body != want {
+			t.Errorf("GET /quote/bulb?quantity=10: %d %s, want 200 %s", resp.StatusCode, resp.Body, want)
+		}
+	})
+
 	t.Run("monorepo", func(t *testing.T) {
 		// core's bus and table; orders' checkout puts an OrderPlaced event on
 		// the bus, billing's invoice bills it into the table, once.

@@ -21,7 +21,7 @@ import (
 // the module).
 //
 //go:embed all:cron all:dynamodb-stream all:event-bus all:fan-out all:http-api all:kinesis-consumer all:queue-worker all:s3-file-processing
-//go:embed all:queue-worker-ts all:http-api-python all:monorepo
+//go:embed all:queue-worker-ts all:http-api-python all:monorepo all:http-api-canary
 var files embed.FS
 
 // AppNamePlaceholder stands for the app's name in template files; Write
@@ -42,6 +42,7 @@ var catalog = []Template{
 	{"event-bus", "producer → custom EventBridge bus → rules routing to consumers, plus an SNS fan-out"},
 	{"fan-out", "SNS topic → routes to two SQS queues (one filtered, raw) → two workers, failures to dead-letter queues"},
 	{"http-api", "API Gateway HTTP API → Lambda → DynamoDB: a small CRUD service"},
+	{"http-api-canary", "API Gateway HTTP API → Lambda released as a canary through a live alias, rolled back by an alarm or its error rate"},
 	{"http-api-python", "API Gateway HTTP API → Python Lambda using the team's own library (a wheel in requirements.txt)"},
 	{"kinesis-consumer", "Kinesis stream → Lambda aggregating records, with partial-batch failures"},
 	{"monorepo", "three apps: core (bus, table), orders (HTTP → core's bus), billing (core's bus → core's table) via app_outputs"},

@@ -383,11 +383,16 @@ func checkTemplatePlan(t *testing.T, tmplName, dir string, app *spec.App, plan *
 		blocks[c.Block] = true
 		switch c.Addr.Type {
 		case planner.TypeFunction:
-			fnName := strings.TrimPrefix(c.Block, "function.")
 			if templates.Language(tmplName) != "go" {
 				continue // their handlers read no environment
 			}
-			src, err := os.ReadFile(filepath.Join(dir, "functions", fnName, "main.go"))
+			source := ""
+			for _, fn := range app.Functions {
+				if fn.Addr.String() == c.Block {
+					source = fn.Source
+				}
+			}
+			src, err := os.ReadFile(filepath.Join(source, "main.go"))
 			if err != nil {
 				t.Fatal(err)
 			}
