@@ -38,7 +38,8 @@ func (r *runner) restartLocked(fn *fnRun) {
 	stopFn(fn)
 	closeLog(fn)
 	fn.gen++
-	fn.polled, fn.reportInit, fn.inflight, fn.initPhase = false, false, nil, ""
+	fn.polled, fn.reportInit, fn.inflight = false, false, nil
+	fn.initPhase, fn.nextPhase = fn.nextPhase, ""
 	fn.initFailed, fn.initErr, fn.initType, fn.initExit = false, nil, "", ""
 	if fn.zip == nil {
 		fn.status = "not run: its code was not seen by this engine (deployed before it started?)"
@@ -62,6 +63,11 @@ func (r *runner) restartLocked(fn *fnRun) {
 			// As Lambda answers an invoke of a package without its bootstrap.
 			fn.initFailed, fn.initType = true, "Runtime.InvalidEntrypoint"
 			fn.initExit = "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"
+			if fn.stream == "" {
+				fn.stream = newStreamName()
+			}
+			fn.startedAt = time.Now()
+			r.initReportLocked(fn)
 		}
 		return
 	}
