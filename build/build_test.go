@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"debug/dwarf"
 	"debug/elf"
 	"encoding/base64"
 	"encoding/binary"
@@ -810,5 +811,88 @@ func TestBuildAllSharesOneBuildPerSource(t *testing.T) {
 		!strings.Contains(err.Error(), "function.a: source folder /nonexistent/src") ||
 		!strings.Contains(err.Error(), "function.b: shares the build of function.a") {
 		t.Errorf("shared failure: %v", err)
+	}
+}
+
+// TestGoDebugBuild: Function.Debug builds Go for a debugger: its own cache
+// entry, DWARF kept (no -s -w), the sources named by their real paths (no
+// -trimpath), and package main neither optimised nor inlined (its DWARF
+// compile unit's producer names the flags).
+func TestGoDebugBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles Go")
+	}
+	t.Parallel()
+	src := filepath.Join(t.TempDir(), "gofn")
+	copyDir(t, "testdata/gofn", src)
+	b := &Builder{Dir: t.TempDir()}
+	fn := Function{Addr: "function.api", Runtime: "go", Source: src}
+	plain, err := b.Build(context.Background(), fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn.Debug = true
+	dbg, err := b.Build(context.Background(), fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dbg.Cached || dbg.SHA256 == plain.SHA256 {
+		t.Fatalf("the debug build came from the plain build's cache entry (cached %v, same digest %v)", dbg.Cached, dbg.SHA256 == plain.SHA256)
+	}
+	zr, err := zip.OpenReader(dbg.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	rc, err := zr.File[0].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ef, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dw, err := ef.DWARF()
+	if err != nil {
+		t.Fatalf("the debug bootstrap has no DWARF: %v", err)
+	}
+	main := filepath.Join(src, "main.go")
+	found, optimised := false, ""
+	r := dw.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil || e == nil {
+			break
+		}
+		if e.Tag != dwarf.TagCompileUnit {
+			continue
+		}
+		// The function's own package (the runtime's own packages keep some
+		// flags of their own whatever -gcflags say).
+		if p, _ := e.Val(dwarf.AttrProducer).(string); e.Val(dwarf.AttrName) == "main" && !strings.Contains(p, "-N -l") {
+			optimised = fmt.Sprintf("%s (producer %q)", e.Val(dwarf.AttrName), p)
+		}
+		lr, err := dw.LineReader(e)
+		if err != nil || lr == nil {
+			r.SkipChildren()
+			continue
+		}
+		for _, f := range lr.Files() {
+			if f != nil && f.Name == main {
+				found = true
+			}
+		}
+		r.SkipChildren()
+	}
+	if !found {
+		t.Errorf("the debug bootstrap's line tables do not name %s", main)
+	}
+	if optimised != "" {
+		t.Errorf("a compile unit was built without -N -l: %s", optimised)
 	}
 }

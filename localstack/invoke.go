@@ -274,8 +274,8 @@ func (r *runner) answerInitFailure(w http.ResponseWriter, req *http.Request, nam
 		r.mu.Unlock()
 		return false
 	}
+	fn.nextPhase = "invoke"
 	r.restartLocked(fn)
-	fn.initPhase = "invoke"
 	r.mu.Unlock()
 	r.awaitReady(req.Context(), name)
 	id := newRequestID()

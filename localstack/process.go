@@ -38,7 +38,8 @@ func (r *runner) restartLocked(fn *fnRun) {
 	stopFn(fn)
 	closeLog(fn)
 	fn.gen++
-	fn.polled, fn.reportInit, fn.inflight, fn.initPhase = false, false, nil, ""
+	fn.polled, fn.reportInit, fn.inflight = false, false, nil
+	fn.initPhase, fn.nextPhase = fn.nextPhase, ""
 	fn.initFailed, fn.initErr, fn.initType, fn.initExit = false, nil, "", ""
 	if fn.zip == nil {
 		fn.status = "not run: its code was not seen by this engine (deployed before it started?)"
@@ -62,6 +63,11 @@ func (r *runner) restartLocked(fn *fnRun) {
 			// As Lambda answers an invoke of a package without its bootstrap.
 			fn.initFailed, fn.initType = true, "Runtime.InvalidEntrypoint"
 			fn.initExit = "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"
+			if fn.stream == "" {
+				fn.stream = newStreamName()
+			}
+			fn.startedAt = time.Now()
+			r.initReportLocked(fn)
 		}
 		return
 	}
@@ -111,6 +117,9 @@ func (r *runner) restartLocked(fn *fnRun) {
 	fn.stream, fn.logw = stream, pw
 	fn.startedAt = time.Now()
 	fn.status = fmt.Sprintf("running (pid %d)", cmd.Process.Pid)
+	if fn.debugPort != 0 {
+		fn.status += ", under its debugger on " + debugAddr(fn.debugPort)
+	}
 	r.lg.Printf("function %s: started %s (%s), pid %d", fn.name, fn.conf.Runtime, filepath.Base(argv[len(argv)-1]), cmd.Process.Pid)
 	gen, done, started := fn.gen, fn.done, time.Now()
 	go func() {

@@ -78,6 +78,7 @@ type fnRun struct {
 	initType   string
 	initExit   string // how the process ended, when it posted nothing
 	initPhase  string // "invoke" when an invoke runs the init again (INIT_REPORT's Phase), else "init"
+	nextPhase  string // the initPhase of the next start
 }
 
 // lambdaConf is the part of a function's configuration the runner needs, as

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +15,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
@@ -351,4 +357,121 @@ func TestSplitQualifier(t *testing.T) {
 			t.Errorf("splitQualifier(%s) = %s, %s; want %s, %s", tt.in, n, q, tt.name, tt.q)
 		}
 	}
+}
+
+// TestAliasTriggers: what targets an alias runs the version the alias
+// picks, though kumo drops the qualifier when it invokes: a topic
+// subscription, a bucket notification, an EventBridge target and a function
+// URL on fn:live run version 1 while $LATEST holds other code.
+func TestAliasTriggers(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3 here")
+	}
+	t.Parallel()
+	var logBuf lockedBuffer
+	ep := serveRunning(t, &logBuf)
+	cfg := localConfig(ep, "us-east-1")
+	c := lambda.NewFromConfig(cfg)
+	ctx := t.Context()
+	name := fmt.Sprintf("evd-aliastrig-%d", os.Getpid())
+	zipFor := func(tag string) []byte { return zipOf(t, map[string][]byte{"app.py": versionCode(tag)}, 0o644) }
+	created, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/r"),
+		Runtime: lambdatypes.RuntimePython312, Handler: aws.String("app.handler"),
+		Code: &lambdatypes.FunctionCode{ZipFile: zipFor("one")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(created.FunctionArn)
+	if _, err := c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String(name), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), ZipFile: zipFor("two")}); err != nil {
+		t.Fatal(err)
+	}
+	// ran waits until the alias has run version 1 once more since from.
+	ran := func(what string, from time.Time, before int) int {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			vals, _ := engineMetrics.window("AWS/Lambda", "Invocations",
+				[]dimension{{"FunctionName", name}, {"Resource", name + ":live"}, {"ExecutedVersion", "1"}}, from, time.Now().Add(time.Second))
+			n, _ := statistic("Sum", vals)
+			if int(n) > before {
+				return int(n)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s on %s:live did not run version 1\n%s", what, name, logBuf.String())
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	from := time.Now()
+	n := 0
+
+	sc := sns.NewFromConfig(cfg)
+	topic, err := sc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("lambda"), Endpoint: aws.String(arn + ":live")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Publish(ctx, &sns.PublishInput{TopicArn: topic.TopicArn, Message: aws.String("hi")}); err != nil {
+		t.Fatal(err)
+	}
+	n = ran("a topic subscription", from, n)
+
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	bucket := strings.ToLower(name)
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String(bucket),
+		NotificationConfiguration: &s3types.NotificationConfiguration{LambdaFunctionConfigurations: []s3types.LambdaFunctionConfiguration{{
+			Id: aws.String("to-live"), LambdaFunctionArn: aws.String(arn + ":live"), Events: []s3types.Event{"s3:ObjectCreated:*"},
+		}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("k"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	n = ran("a bucket notification", from, n)
+
+	eb := eventbridge.NewFromConfig(cfg)
+	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(name), EventPattern: aws.String(`{"source":["evd.alias"]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(name), Targets: []ebtypes.Target{{Id: aws.String("live"), Arn: aws.String(arn + ":live")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{Source: aws.String("evd.alias"), DetailType: aws.String("t"), Detail: aws.String("{}")}}}); err != nil {
+		t.Fatal(err)
+	}
+	n = ran("an EventBridge target", from, n)
+
+	u, err := c.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String(name), Qualifier: aws.String("live"), AuthType: lambdatypes.FunctionUrlAuthTypeNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(u.FunctionArn) != arn+":live" {
+		t.Errorf("function URL FunctionArn = %s, want %s:live", aws.ToString(u.FunctionArn), arn)
+	}
+	id, _, _ := strings.Cut(strings.TrimPrefix(aws.ToString(u.FunctionUrl), "https://"), ".")
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ep+"/", nil)
+	req.Host = id + ".lambda-url.localhost"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"one"`) {
+		t.Errorf("the function URL on live answered %d %s, want version 1's reply", resp.StatusCode, body)
+	}
+	ran("a function URL", from, n)
 }

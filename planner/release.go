@@ -116,6 +116,11 @@ func Release(c *Change) *ReleasePlan {
 	}
 	if n, err := strconv.Atoi(c.Before.String("latest_version")); err == nil {
 		r.To = strconv.Itoa(n + 1)
+		if k := c.Before.String("latest_release_key"); k != "" && k == c.After.String("release_key") {
+			// The last version already holds these settings (a rollback
+			// since): Lambda publishes nothing and returns it.
+			r.To = strconv.Itoa(n)
+		}
 	}
 	return r
 }

@@ -236,7 +236,8 @@ func TestDevDebug(t *testing.T) {
 			t.Skip("needs node")
 		}
 		dir := debugProject(t, "dbgnode", `  runtime = "nodejs20.x"
-  handler = "main.handler"`, "web/main.js", debugNodeHandler)
+  handler = "main.handler"
+  timeout = "2s"`, "web/main.js", debugNodeHandler)
 
 		// A busy port is refused, after the apply, with nothing lost.
 		busy, err := net.Listen("tcp", "127.0.0.1:0")
@@ -308,51 +309,72 @@ func TestDevDebug(t *testing.T) {
 			t.Fatalf("breakpoint at %s:%d resolved to %d locations, want 1 (the loaded handler)", script, genLine, len(bp.Locations))
 		}
 
+		// Twice on one process: the first hold outlasts the spec's 2s timeout.
 		type answer struct {
 			code int
 			body string
 			err  error
 		}
-		answered := make(chan answer, 1)
-		go func() {
-			c, b, err := apiGet(port, m[1], "/hello")
-			answered <- answer{c, b, err}
-		}()
-		params, err := cdp.event("Debugger.paused", 30*time.Second)
-		if err != nil {
-			t.Fatalf("%v\nengine log:\n%s", err, engineLog(t))
-		}
-		var paused struct {
-			HitBreakpoints []string `json:"hitBreakpoints"`
-			CallFrames     []struct {
-				Location struct {
-					ScriptID   string `json:"scriptId"`
-					LineNumber int    `json:"lineNumber"`
-				} `json:"location"`
-			} `json:"callFrames"`
-		}
-		if err := json.Unmarshal(params, &paused); err != nil {
-			t.Fatal(err)
-		}
-		if len(paused.CallFrames) == 0 || paused.CallFrames[0].Location.ScriptID != bp.Locations[0].ScriptID ||
-			paused.CallFrames[0].Location.LineNumber != genLine || len(paused.HitBreakpoints) != 1 || paused.HitBreakpoints[0] != bp.BreakpointID {
-			t.Fatalf("paused at %s, want %s:%d by breakpoint %s", params, filepath.Join(root[1], "main.js"), genLine, bp.BreakpointID)
-		}
-		select {
-		case a := <-answered:
-			t.Fatalf("the request was answered while the handler was paused: %+v", a)
-		case <-time.After(500 * time.Millisecond):
-		}
-		if err := cdp.call("Debugger.resume", map[string]any{}, nil); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case a := <-answered:
-			if a.err != nil || a.code != 200 || a.body != "hello from node" {
-				t.Fatalf("after resuming: %d %q %v, want 200 %q", a.code, a.body, a.err, "hello from node")
+		for _, hold := range []time.Duration{2500 * time.Millisecond, 300 * time.Millisecond} {
+			answered := make(chan answer, 1)
+			go func() {
+				c, b, err := apiGet(port, m[1], "/hello")
+				answered <- answer{c, b, err}
+			}()
+			params, err := cdp.event("Debugger.paused", 30*time.Second)
+			if err != nil {
+				t.Fatalf("%v\nengine log:\n%s", err, engineLog(t))
 			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("no answer 30s after resuming")
+			var paused struct {
+				HitBreakpoints []string `json:"hitBreakpoints"`
+				CallFrames     []struct {
+					Location struct {
+						ScriptID   string `json:"scriptId"`
+						LineNumber int    `json:"lineNumber"`
+					} `json:"location"`
+				} `json:"callFrames"`
+			}
+			if err := json.Unmarshal(params, &paused); err != nil {
+				t.Fatal(err)
+			}
+			if len(paused.CallFrames) == 0 || paused.CallFrames[0].Location.ScriptID != bp.Locations[0].ScriptID ||
+				paused.CallFrames[0].Location.LineNumber != genLine || len(paused.HitBreakpoints) != 1 || paused.HitBreakpoints[0] != bp.BreakpointID {
+				t.Fatalf("paused at %s, want %s:%d by breakpoint %s", params, filepath.Join(root[1], "main.js"), genLine, bp.BreakpointID)
+			}
+			select {
+			case a := <-answered:
+				t.Fatalf("the request was answered while the handler was paused: %+v", a)
+			case <-time.After(hold):
+			}
+			if err := cdp.call("Debugger.resume", map[string]any{}, nil); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case a := <-answered:
+				if a.err != nil || a.code != 200 || a.body != "hello from node" {
+					t.Fatalf("after resuming (held %s): %d %q %v, want 200 %q\nengine log:\n%s", hold, a.code, a.body, a.err, "hello from node", engineLog(t))
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("no answer 30s after resuming")
+			}
+		}
+
+		// A saved edit: the new process runs under the inspector again, from
+		// the same folder (a debugger's remoteRoot stays right).
+		cdp.Close()
+		if err := os.WriteFile(filepath.Join(dir, "web", "main.js"), []byte(strings.Replace(debugNodeHandler, "hello from node", "hello again", 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d.waitFor("the edit served", 60*time.Second, func() bool {
+			_, b, _ := apiGet(port, m[1], "/hello")
+			return b == "hello again"
+		})
+		if b, err := os.ReadFile(filepath.Join(root[1], "main.js")); err != nil || !strings.Contains(string(b), "hello again") {
+			t.Errorf("the edited bundle is not in the debugged folder %s: %v", root[1], err)
+		}
+		cdp, err = dialCDP(fmt.Sprintf("127.0.0.1:%d", dport))
+		if err != nil {
+			t.Fatalf("the redeployed function is not under the inspector: %v", err)
 		}
 		cdp.Close()
 		d.stop()
@@ -360,7 +382,7 @@ func TestDevDebug(t *testing.T) {
 			t.Errorf("dev did not end the debugging on exit:\n%s", d.errOut.String())
 		}
 		// The function still serves, without its inspector.
-		if c, b, err := apiGet(port, m[1], "/hello"); err != nil || c != 200 || b != "hello from node" {
+		if c, b, err := apiGet(port, m[1], "/hello"); err != nil || c != 200 || b != "hello again" {
 			t.Errorf("after dev exited: %d %q %v", c, b, err)
 		}
 		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", dport), time.Second); err == nil {
@@ -391,6 +413,9 @@ func TestDevDebug(t *testing.T) {
 		}
 		if !strings.Contains(d.errOut.String(), fmt.Sprintf("`dlv connect 127.0.0.1:%d`", dport)) {
 			t.Errorf("dev did not say how to attach:\n%s", d.errOut.String())
+		}
+		if h := engineHealth(t, endpoint); !strings.Contains(h.Functions["dbggo-dev-web"], fmt.Sprintf("under its debugger on 127.0.0.1:%d", dport)) {
+			t.Errorf("the engine's health document does not say the function is debugged: %q", h.Functions)
 		}
 
 		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", dport), 5*time.Second)
@@ -442,10 +467,6 @@ func TestDevDebug(t *testing.T) {
 			}
 		case <-time.After(60 * time.Second):
 			t.Fatalf("the breakpoint was not hit within 60s\nengine log:\n%s", engineLog(t))
-		}
-		{
-			b, _ := json.Marshal(st.State)
-			t.Logf("%s stopped: %s", time.Now().Format("15:04:05.000"), b)
 		}
 		th := st.State.CurrentThread
 		if th == nil || th.Breakpoint == nil || th.Breakpoint.ID != bp.Breakpoint.ID || th.File != file || th.Line != line {
@@ -550,4 +571,18 @@ func functionTimeout(t *testing.T, endpoint, name string) int {
 		t.Fatalf("GetFunctionConfiguration %s: %s: %v", name, resp.Status, err)
 	}
 	return c.Timeout
+}
+
+func engineHealth(t *testing.T, endpoint string) localstack.EngineInfo {
+	t.Helper()
+	resp, err := http.Get(endpoint + localstack.HealthPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var info localstack.EngineInfo
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
+		t.Fatal(err)
+	}
+	return info
 }

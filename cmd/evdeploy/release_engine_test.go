@@ -19,6 +19,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
@@ -42,6 +43,7 @@ function "api" {
     alarms        = ["%s"]
     max_errors    = "5%%"
     keep_versions = 2
+    provisioned_concurrency = 2
   }
 }
 
@@ -96,7 +98,10 @@ def handler(event, context):
 //     clean; the engine's health lists no hidden function;
 //   - an engine restart keeps the alias and its versions;
 //   - `evdeploy rollback api`: the next request runs v3 (its time is logged,
-//     BENCHMARKS.md has it; no timing is asserted).
+//     BENCHMARKS.md has it; no timing is asserted);
+//   - v5: apply (the built binary) SIGKILLed while the alias is split, then
+//     plan shows the recorded rollout and apply resumes and completes it; the
+//     alias never names a missing version and the plan is then clean.
 //
 // The canary waits 8 s here (the issue says 20 s: what it checks holds for
 // any wait long enough for the 200 requests).
@@ -199,6 +204,12 @@ func TestE2EReleaseOnEngine(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	mustRun(0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
+	// Provisioned concurrency on the alias: accepted and reported (the
+	// engine keeps nothing warm).
+	pc, err := lc.GetProvisionedConcurrencyConfig(ctx, &lambda.GetProvisionedConcurrencyConfigInput{FunctionName: aws.String(fn), Qualifier: aws.String("live")})
+	if err != nil || aws.ToInt32(pc.RequestedProvisionedConcurrentExecutions) != 2 || pc.Status != lambdatypes.ProvisionedConcurrencyStatusEnumReady {
+		t.Errorf("provisioned concurrency of live: %+v, %v; want 2, READY", pc, err)
+	}
 
 	aliasState := func() (string, string) {
 		a, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
@@ -422,5 +433,70 @@ func TestE2EReleaseOnEngine(t *testing.T) {
 		if s, _ := aliasState(); s != "v3" {
 			t.Errorf("after the rollback the alias is %q, want v3", s)
 		}
+		// The spec still holds v4's code: the next apply releases it again,
+		// and Lambda gives back version 4 rather than publishing a fifth.
+		if p := mustRun(0, append([]string{"plan"}, common...)...); !strings.Contains(p, "release v3 → v4 (canary 50% for 8s)") {
+			t.Errorf("plan after the rollback does not show the release of v4 again:\n%s", p)
+		}
+	})
+
+	t.Run("SIGKILL mid-shift, then apply again", func(t *testing.T) {
+		bin := evdeployBinary(t)
+		code("v5", false)
+		cmd := exec.Command(bin, append([]string{"apply", "--auto-approve"}, common...)...)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// exists checks that every version the alias names exists.
+		exists := func(when string) {
+			t.Helper()
+			a, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			named := []string{aws.ToString(a.FunctionVersion)}
+			if a.RoutingConfig != nil {
+				for v := range a.RoutingConfig.AdditionalVersionWeights {
+					named = append(named, v)
+				}
+			}
+			for _, v := range named {
+				if _, err := lc.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn), Qualifier: aws.String(v)}); err != nil {
+					t.Errorf("%s the alias names version %s: %v", when, v, err)
+				}
+			}
+		}
+		killed := false
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if s, _ := aliasState(); s != "v3 + v5@0.5" {
+				continue
+			}
+			// Split: give apply a moment to record the step, then kill it.
+			time.Sleep(300 * time.Millisecond)
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			killed = true
+			break
+		}
+		_ = cmd.Wait()
+		if !killed {
+			t.Fatalf("the alias was never split v3 + v5@0.5:\n%s", out.String())
+		}
+		exists("after the kill")
+		if p := mustRun(0, append([]string{"plan"}, common...)...); !strings.Contains(p, "resume release v3 → v5 (canary 50% for 8s)") {
+			t.Errorf("plan after the kill does not show the recorded rollout:\n%s", p)
+		}
+		if r := mustRun(0, append([]string{"apply", "--auto-approve"}, common...)...); !strings.Contains(r, "resuming the release of v5 at 50%") || !strings.Contains(r, "released v5: 100%") {
+			t.Errorf("the second apply did not resume the release:\n%s", r)
+		}
+		exists("after the resumed release")
+		if s, _ := aliasState(); s != "v5" {
+			t.Errorf("after the resumed release the alias is %q, want v5", s)
+		}
+		allFrom("after the resumed release", "v5", 10)
+		mustRun(0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
 	})
 }

@@ -41,7 +41,7 @@ func (*lambdaAlias) Schema() planner.Schema {
 	return planner.Schema{
 		Type:     planner.TypeAlias,
 		ForceNew: []string{"function_name", "name"},
-		Computed: []string{"arn", "function_version", "revision_id", "latest_version"},
+		Computed: []string{"arn", "function_version", "revision_id", "latest_version", "latest_release_key"},
 		// How a release runs never makes a change by itself; the next
 		// release uses it.
 		NoDiff: []string{"strategy", "percent", "wait_seconds", "alarms", "max_errors", "keep_versions", "code_sha256"},
@@ -123,12 +123,15 @@ func (h *lambdaAlias) Read(ctx context.Context, id string, prior planner.Attrs) 
 		return nil, false, err
 	}
 	attrs := aliasAttrs(fn, out)
-	versions, err := h.versions(ctx, fn)
+	versions, latestKey, err := h.versionsAndKey(ctx, fn)
 	if err != nil {
 		return nil, false, err
 	}
 	if len(versions) > 0 {
 		attrs["latest_version"] = strconv.Itoa(versions[len(versions)-1])
+		// What the latest version was published for: a release of the same
+		// settings gets it back (the plan's "→ vN").
+		attrs["latest_release_key"] = latestKey
 	}
 	if prior.Has("provisioned_concurrency") && prior["provisioned_concurrency"] != nil {
 		pc, err := h.api.GetProvisionedConcurrencyConfig(ctx, &lambda.GetProvisionedConcurrencyConfigInput{FunctionName: aws.String(fn), Qualifier: aws.String(name)})
@@ -145,24 +148,39 @@ func (h *lambdaAlias) Read(ctx context.Context, id string, prior planner.Attrs) 
 
 // versions lists the function's published version numbers, ascending.
 func (h *lambdaAlias) versions(ctx context.Context, fn string) ([]int, error) {
+	out, _, err := h.versionsAndKey(ctx, fn)
+	return out, err
+}
+
+// versionsAndKey is versions plus the release key the latest version was
+// published with ("" if it was not published by a release).
+func (h *lambdaAlias) versionsAndKey(ctx context.Context, fn string) ([]int, string, error) {
 	var out []int
+	latest, key := -1, ""
 	p := lambda.NewListVersionsByFunctionPaginator(h.api, &lambda.ListVersionsByFunctionInput{FunctionName: aws.String(fn)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if isLambdaNotFound(err) {
-			return nil, nil
+			return nil, "", nil
 		}
 		if err != nil {
-			return nil, classify(err)
+			return nil, "", classify(err)
 		}
 		for _, v := range page.Versions {
 			if n, err := strconv.Atoi(aws.ToString(v.Version)); err == nil {
 				out = append(out, n)
+				if n > latest {
+					latest = n
+					key = ""
+					if k, ok := strings.CutPrefix(aws.ToString(v.Description), releaseDescPrefix); ok {
+						key = k
+					}
+				}
 			}
 		}
 	}
 	sort.Ints(out)
-	return out, nil
+	return out, key, nil
 }
 
 // publish publishes $LATEST as a version, guarded by the code the function
