@@ -214,6 +214,13 @@ func (pythonRuntime) debug(_ lambdaConf, argv []string, port int) ([]string, err
 	if !hasDebugpy(argv[0]) {
 		return nil, errNoDebugpy(argv[0])
 	}
-	out := []string{argv[0], "-m", "debugpy", "--listen", debugAddr(port)}
-	return append(out, argv[1:]...), nil
+	// The interpreter's own options (-u) stay before -m debugpy, which
+	// takes the script and its arguments after its own.
+	i := 1
+	for i < len(argv) && strings.HasPrefix(argv[i], "-") {
+		i++
+	}
+	out := append([]string{}, argv[:i]...)
+	out = append(out, "-m", "debugpy", "--listen", debugAddr(port))
+	return append(out, argv[i:]...), nil
 }
