@@ -2,6 +2,7 @@ package localstack
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -85,7 +86,8 @@ func (a *asyncInvokes) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	case req.Method == http.MethodPost && strings.HasPrefix(p, lambdaPrefix+"/") && strings.HasSuffix(p, "/invocations") &&
 		req.Header.Get("X-Amz-Invocation-Type") == "Event":
-		name := functionName(mustUnescape(strings.TrimSuffix(strings.TrimPrefix(p, lambdaPrefix+"/"), "/invocations")))
+		// fn:live too: the alias's version is picked below (versions.go).
+		name, _ := splitQualifier(mustUnescape(strings.TrimSuffix(strings.TrimPrefix(p, lambdaPrefix+"/"), "/invocations")))
 		a.mu.Lock()
 		cfg := a.configs[name]
 		a.mu.Unlock()
@@ -122,7 +124,7 @@ func lambdaError(w http.ResponseWriter, status int, code, msg string) {
 func (a *asyncInvokes) serveConfig(w http.ResponseWriter, req *http.Request) {
 	rest := strings.TrimPrefix(req.URL.Path, eventInvokeConfigPrefix)
 	fn, tail, _ := strings.Cut(rest, "/")
-	name := functionName(mustUnescape(fn))
+	name, _ := splitQualifier(mustUnescape(fn)) // fn:live: configs are kept per function
 	arn, ok := a.functionArn(req.Context(), name)
 	if !ok {
 		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
@@ -190,7 +192,9 @@ func (a *asyncInvokes) serveConfig(w http.ResponseWriter, req *http.Request) {
 		if in.DestinationConfig != nil || req.Method == http.MethodPut {
 			c.DestinationConfig = in.DestinationConfig
 		}
-		c.FunctionArn = arn + ":$LATEST"
+		// The configuration's qualifier: an alias's (versions.go) or $LATEST.
+		_, q := splitQualifier(mustUnescape(fn))
+		c.FunctionArn = arn + ":" + cmp.Or(req.URL.Query().Get("Qualifier"), q, "$LATEST")
 		c.LastModified = float64(time.Now().UnixMilli()) / 1000
 		a.configs[name] = c
 		a.mu.Unlock()
@@ -259,6 +263,7 @@ type outcome struct {
 	status        int
 	functionError string
 	payload       []byte
+	version       string // the version run (an alias's pick, versions.go)
 }
 
 func (o outcome) failed() bool { return o.status != http.StatusOK || o.functionError != "" }
@@ -332,7 +337,8 @@ func (a *asyncInvokes) invokeOnce(path, auth string, payload []byte) outcome {
 	if buf.status == 0 {
 		buf.status = http.StatusOK
 	}
-	return outcome{status: buf.status, functionError: buf.header.Get("X-Amz-Function-Error"), payload: buf.body.Bytes()}
+	return outcome{status: buf.status, functionError: buf.header.Get("X-Amz-Function-Error"), payload: buf.body.Bytes(),
+		version: buf.header.Get("X-Amz-Executed-Version")}
 }
 
 // invocationRecord is what Lambda sends a destination.
@@ -344,7 +350,7 @@ func invocationRecord(fnArn, id, condition string, attempts int, payload []byte,
 			"requestId": id, "functionArn": fnArn, "condition": condition, "approximateInvokeCount": attempts,
 		},
 		"requestPayload":  jsonOrString(payload),
-		"responseContext": map[string]any{"statusCode": last.status, "executedVersion": "$LATEST"},
+		"responseContext": map[string]any{"statusCode": last.status, "executedVersion": cmp.Or(last.version, "$LATEST")},
 		"responsePayload": jsonOrString(last.payload),
 	}
 	if last.functionError != "" {

@@ -500,5 +500,41 @@ func TestAliasTriggers(t *testing.T) {
 	if !strings.Contains(string(body), `"one"`) {
 		t.Errorf("the function URL on live answered %d %s, want version 1's reply", resp.StatusCode, body)
 	}
-	ran("a function URL", from, n)
+	n = ran("a function URL", from, n)
+
+	// An asynchronous invoke of the alias with its event invoke config: the
+	// record sent to on_success names the alias and the version it ran.
+	qc := sqs.NewFromConfig(cfg)
+	q, err := qc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-ok")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String(name), Qualifier: aws.String("live"),
+		DestinationConfig: &lambdatypes.DestinationConfig{OnSuccess: &lambdatypes.OnSuccess{Destination: aws.String("arn:aws:sqs:us-east-1:000000000000:" + name + "-ok")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name + ":live"), InvocationType: lambdatypes.InvocationTypeEvent, Payload: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	ran("an asynchronous invoke", from, n)
+	var rec struct {
+		RequestContext  struct{ FunctionArn string } `json:"requestContext"`
+		ResponseContext struct {
+			ExecutedVersion string `json:"executedVersion"`
+		} `json:"responseContext"`
+	}
+	for deadline := time.Now().Add(10 * time.Second); rec.ResponseContext.ExecutedVersion == ""; {
+		out, err := qc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 1})
+		if err == nil && len(out.Messages) > 0 {
+			if err := json.Unmarshal([]byte(aws.ToString(out.Messages[0].Body)), &rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no on_success record")
+		}
+	}
+	if rec.RequestContext.FunctionArn != arn+":live" || rec.ResponseContext.ExecutedVersion != "1" {
+		t.Errorf("on_success record: functionArn %s, executedVersion %s; want %s:live, 1", rec.RequestContext.FunctionArn, rec.ResponseContext.ExecutedVersion, arn)
+	}
 }
