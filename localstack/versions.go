@@ -107,12 +107,31 @@ type versionStore struct {
 	dataDir string
 	lg      *log.Logger
 
+	*versionState
+}
+
+// versionState is what the engine knows of versions and aliases. kumo's
+// state is one per process, shared by every kumo server in it (and kumo's
+// own calls reach whichever engine started last, selfcall.go), so this is
+// one per process too (sharedVersions): engines in one process (tests) see
+// the same functions and the same versions.
+type versionState struct {
 	mu       sync.Mutex
+	loaded   bool
 	fns      map[string]*fnVersions
 	mappings map[string]string
 	pending  map[string][]pendingInvoke // by kumo function name
 	origins  map[string]originHit       // an event's origin → the qualifier it targets
 }
+
+func newVersionState() *versionState {
+	return &versionState{
+		fns: map[string]*fnVersions{}, mappings: map[string]string{},
+		pending: map[string][]pendingInvoke{}, origins: map[string]originHit{},
+	}
+}
+
+var sharedVersions = newVersionState()
 
 type originHit struct {
 	qualifier string
@@ -129,12 +148,18 @@ var versionStores struct {
 func init() { invocationQualifier = qualifiedInvocation }
 
 func newVersionStore(next http.Handler, kumoURL string, run *runner, dataDir string, lg *log.Logger) (*versionStore, func()) {
-	v := &versionStore{
-		next: next, kc: newKumoClient(kumoURL), run: run, dataDir: dataDir, lg: lg,
-		fns: map[string]*fnVersions{}, mappings: map[string]string{},
-		pending: map[string][]pendingInvoke{}, origins: map[string]originHit{},
+	return newVersionStoreOn(sharedVersions, next, kumoURL, run, dataDir, lg)
+}
+
+// newVersionStoreOn serves st, read from dataDir if it was not yet.
+func newVersionStoreOn(st *versionState, next http.Handler, kumoURL string, run *runner, dataDir string, lg *log.Logger) (*versionStore, func()) {
+	v := &versionStore{next: next, kc: newKumoClient(kumoURL), run: run, dataDir: dataDir, lg: lg, versionState: st}
+	st.mu.Lock()
+	if !st.loaded {
+		st.loaded = true
+		v.load()
 	}
-	v.load()
+	st.mu.Unlock()
 	versionStores.mu.Lock()
 	versionStores.list = append(versionStores.list, v)
 	versionStores.mu.Unlock()

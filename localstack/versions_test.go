@@ -345,7 +345,7 @@ func TestVersionsAndAliases(t *testing.T) {
 func TestVersionStoreKept(t *testing.T) {
 	dir := t.TempDir()
 	lg := log.New(io.Discard, "", 0)
-	a, stopA := newVersionStore(nil, "http://127.0.0.1:1", nil, dir, lg)
+	a, stopA := newVersionStoreOn(newVersionState(), nil, "http://127.0.0.1:1", nil, dir, lg)
 	a.fns["f"] = &fnVersions{Arn: "arn:aws:lambda:us-east-1:000000000000:function:f", Last: 3,
 		Versions: map[string]*publishedVersion{"3": {Config: map[string]any{"Version": "3"}, Hidden: "f--v3"}},
 		Aliases:  map[string]*aliasState{"live": {Name: "live", FunctionVersion: "3", RevisionID: "r1"}}}
@@ -357,7 +357,7 @@ func TestVersionStoreKept(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, versionsFile)); err != nil {
 		t.Fatal(err)
 	}
-	b, stopB := newVersionStore(nil, "http://127.0.0.1:1", nil, dir, lg)
+	b, stopB := newVersionStoreOn(newVersionState(), nil, "http://127.0.0.1:1", nil, dir, lg)
 	defer stopB()
 	if d := cmp.Diff(a.fns, b.fns); d != "" {
 		t.Errorf("functions read back (-saved +read):\n%s", d)
