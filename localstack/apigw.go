@@ -71,14 +71,7 @@ func (r *runner) serveAPI(w http.ResponseWriter, req *http.Request, next http.Ha
 		}
 		return
 	}
-	for k, v := range buf.header {
-		w.Header()[k] = v
-	}
-	if buf.status == 0 {
-		buf.status = http.StatusOK
-	}
-	w.WriteHeader(buf.status)
-	_, _ = w.Write(buf.body.Bytes())
+	buf.send(w)
 }
 
 // watch looks for an API request's tag in an invoke's event, takes it out

@@ -1,12 +1,10 @@
 package localstack
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log"
 	"net/http"
 	"strings"
@@ -98,22 +96,11 @@ func (e *events) wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, req)
 			return
 		}
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		body, buf, ok := serveBuffered(w, req, next)
+		if !ok {
 			return
 		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		buf := &bufferedResponse{header: http.Header{}}
-		next.ServeHTTP(buf, req)
-		for k, v := range buf.header {
-			w.Header()[k] = v
-		}
-		if buf.status == 0 {
-			buf.status = http.StatusOK
-		}
-		w.WriteHeader(buf.status)
-		_, _ = w.Write(buf.body.Bytes())
+		buf.send(w)
 		if buf.status != http.StatusOK {
 			return
 		}

@@ -74,6 +74,33 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 	return b.body.Write(p)
 }
 
+// send passes the held answer on to w (200 when next set no status).
+func (b *bufferedResponse) send(w http.ResponseWriter) {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body.Bytes())
+}
+
+// serveBuffered reads req's body (and gives next a copy), and holds next's
+// answer for the caller to act on and send; a body that cannot be read is
+// answered 400 and ok is false.
+func serveBuffered(w http.ResponseWriter, req *http.Request, next http.Handler) (body []byte, buf *bufferedResponse, ok bool) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, nil, false
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	buf = &bufferedResponse{header: http.Header{}}
+	next.ServeHTTP(buf, req)
+	return body, buf, true
+}
+
 // wrap follows successful Lambda control-plane calls on their way to next.
 func (r *runner) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -123,14 +150,10 @@ func (r *runner) wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, req)
 			return
 		}
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		body, buf, ok := serveBuffered(w, req, next)
+		if !ok {
 			return
 		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		buf := &bufferedResponse{header: http.Header{}}
-		next.ServeHTTP(buf, req)
 		if buf.status == 0 {
 			buf.status = http.StatusOK
 		}
@@ -142,11 +165,7 @@ func (r *runner) wrap(next http.Handler) http.Handler {
 			}
 			cancel()
 		}
-		for k, v := range buf.header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(buf.status)
-		_, _ = w.Write(buf.body.Bytes())
+		buf.send(w)
 	})
 }
 

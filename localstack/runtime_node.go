@@ -62,6 +62,11 @@ function frame(msg) {
   h.writeBigInt64BE(BigInt(Date.now()) * 1000n, 8);
   fs.writeSync(1, Buffer.concat([h, b]));
 }
+// What the handler writes to stdout and stderr itself names /var/task too.
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  stream.write = (chunk, ...rest) => write(typeof chunk === "string" ? taskPath(chunk) : chunk, ...rest);
+}
 const levels = { log: "INFO", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG", trace: "TRACE" };
 for (const [fn, level] of Object.entries(levels)) {
   console[fn] = (msg, ...params) => frame(new Date().toISOString() + "\t" + requestId + "\t" + level + "\t" + taskPath(util.format(msg, ...params)));

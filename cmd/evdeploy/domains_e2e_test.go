@@ -308,14 +308,8 @@ func TestE2EDomainsOnEngine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	_, port := localTestEnv(t)
+	port := localEngineUp(t)
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
-		t.Setenv(k, "")
-	}
-	if code, out, errOut := runLocal(t, "local", "up"); code != 0 {
-		t.Fatalf("local up: exit %d\n%s%s", code, out, errOut)
-	}
 	t.Cleanup(func() { runLocal(t, "local", "down") })
 	ctx := t.Context()
 	cfg, err := (&localstack.Target{Endpoint: endpoint, Region: "us-east-1"}).AWSConfig(ctx, "")

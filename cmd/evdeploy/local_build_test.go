@@ -34,13 +34,7 @@ func TestLocalRunsBuiltPackages(t *testing.T) {
 			t.Skipf("%v does not run here: %v", tool, err)
 		}
 	}
-	_, port := localTestEnv(t)
-	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
-		t.Setenv(k, "")
-	}
-	if code, out, errOut := runLocal(t, "local", "up"); code != 0 {
-		t.Fatalf("local up: exit %d\n%s%s", code, out, errOut)
-	}
+	port := localEngineUp(t)
 
 	dir := t.TempDir()
 	if err := pkgfixture.TSFunction(filepath.Join(dir, "greet")); err != nil {

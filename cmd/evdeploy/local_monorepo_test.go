@@ -94,13 +94,7 @@ func TestLocalMonorepoExisting(t *testing.T) {
 	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
 		t.Skip("needs boto3 for python3 (the marker function uses it)")
 	}
-	_, port := localTestEnv(t)
-	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
-		t.Setenv(k, "")
-	}
-	if code, out, errOut := runLocal(t, "local", "up"); code != 0 {
-		t.Fatalf("local up: exit %d\n%s%s", code, out, errOut)
-	}
+	port := localEngineUp(t)
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
 	cfg := sdkConfig(endpoint)
 	stage := "m1"

@@ -87,6 +87,21 @@ func localTestEnv(t *testing.T) (stateDir string, port int) {
 	return stateDir, port
 }
 
+// localEngineUp starts an embedded engine for t on a free port (localTestEnv),
+// with no AWS region or profile taken from the environment, and returns the
+// port.
+func localEngineUp(t *testing.T) int {
+	t.Helper()
+	_, port := localTestEnv(t)
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
+		t.Setenv(k, "")
+	}
+	if code, out, errOut := runLocal(t, "local", "up"); code != 0 {
+		t.Fatalf("local up: exit %d\n%s%s", code, out, errOut)
+	}
+	return port
+}
+
 type localIO struct {
 	*IOStreams
 	out, errOut *bytes.Buffer
@@ -378,14 +393,8 @@ func TestLocalApplyShop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	_, port := localTestEnv(t)
+	port := localEngineUp(t)
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
-		t.Setenv(k, "")
-	}
-	if code, out, errOut := runLocal(t, "local", "up"); code != 0 {
-		t.Fatalf("local up: exit %d\n%s%s", code, out, errOut)
-	}
 
 	dir := localCopyDir(t, "../../examples/shop")
 	for _, f := range []string{"go.mod", "go.sum"} {

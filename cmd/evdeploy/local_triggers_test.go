@@ -44,13 +44,7 @@ func TestLocalAllTriggers(t *testing.T) {
 	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
 		t.Skip("needs boto3 for python3 (the marker function uses it)")
 	}
-	_, portA := localTestEnv(t)
-	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
-		t.Setenv(k, "")
-	}
-	if code, out, errOut := runLocal(t, "local", "up"); code != 0 {
-		t.Fatalf("local up: exit %d\n%s%s", code, out, errOut)
-	}
+	portA := localEngineUp(t)
 	// Engine B: another process, port and state folder.
 	stateB := t.TempDir()
 	portB := freePort(t)

@@ -95,13 +95,7 @@ func TestE2ESecretsOnEngine(t *testing.T) {
 		t.Skip("needs python3 with boto3 (the function reads the secrets with it)")
 	}
 	runtimeName := strings.TrimSpace(string(ver))
-	_, port := localTestEnv(t)
-	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
-		t.Setenv(k, "")
-	}
-	if code, out, errOut := runLocal(t, "local", "up"); code != 0 {
-		t.Fatalf("local up: exit %d\n%s%s", code, out, errOut)
-	}
+	port := localEngineUp(t)
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
 	const (
 		key1 = "key-Vq8mZ3xR1pLs"
