@@ -1,9 +1,13 @@
 package main
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/evdeploy/evdeploy/spec"
 )
 
 // TestWaitsForUpstream: within plan --all, an app whose unapplied upstreams
@@ -37,5 +41,51 @@ func TestWaitsForUpstream(t *testing.T) {
 				t.Errorf("waits for (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestOtherRegionUses: a trigger or route that would add to a resource made
+// elsewhere in another region is a plan error at its block; a reference or
+// grant is not, nor the same use in the app's region.
+func TestOtherRegionUses(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "evdeploy.evd.hcl"), `app "x" {}
+
+bus "org" {
+  existing = "arn:aws:events:eu-west-1:123456789012:event-bus/org"
+}
+
+function "f" {
+  runtime = "python3.12"
+  source  = "./f"
+  handler = "main.handler"
+  environment = { BUS = bus.org.arn }
+  uses = [bus.org.put]
+}
+
+trigger "t" {
+  function = function.f
+  event {
+    bus     = bus.org
+    pattern = { source = ["a"] }
+  }
+}
+`)
+	writeTestFile(t, filepath.Join(dir, "f", "main.py"), "def handler(e, c):\n    return None\n")
+	app, _, diags := spec.Load(dir, spec.Options{Stage: "dev", Getenv: func(string) string { return "" }})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	bus := spec.Addr{Kind: spec.KindBus, Name: "org"}
+	arn := "arn:aws:events:eu-west-1:123456789012:event-bus/org"
+	got := otherRegionUses(app, bus, arn, "us-east-1")
+	if len(got) != 1 || got[0].Subject.Start.Line != 15 || !strings.Contains(got[0].Detail, "trigger.t uses bus.org") || !strings.Contains(got[0].Detail, "in eu-west-1; this app deploys to us-east-1") {
+		t.Errorf("another region: %v", got)
+	}
+	if got := otherRegionUses(app, bus, arn, "eu-west-1"); len(got) != 0 {
+		t.Errorf("the app's region: %v", got)
+	}
+	if got := otherRegionUses(app, bus, "org", "us-east-1"); len(got) != 0 {
+		t.Errorf("a name (the app's region): %v", got)
 	}
 }

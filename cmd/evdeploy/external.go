@@ -131,8 +131,49 @@ func readExternal(ctx context.Context, app *spec.App, cfg aws.Config, target *Ta
 			continue
 		}
 		ex.existing[addr] = attrs
+		if target.Engine != "embedded" { // kumo writes us-east-1 in every ARN, whatever the region
+			diags = append(diags, otherRegionUses(app, addr, ref, target.Region)...)
+		}
 	}
 	return ex, diags
+}
+
+// otherRegionUses reports each trigger and route of app that would add
+// something (a rule, subscription, mapping or policy statement) to block, a
+// resource made elsewhere whose ARN, as written, names another region than
+// the app's (a name is in the app's region; the region in an ARN an emulator
+// reports is not trusted: kumo reports us-east-1 in every one): evdeploy adds
+// them with the app region's clients, which cannot reach it (and, by name,
+// could reach a namesake in the app's region instead). References and `uses`
+// grants on it are fine: an ARN works from any region.
+func otherRegionUses(app *spec.App, block spec.Addr, arn, appRegion string) hcl.Diagnostics {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[3] == "" || parts[3] == appRegion {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	report := func(user spec.Addr, rng hcl.Range) {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Existing " + block.Kind + " in another region",
+			Detail: fmt.Sprintf("%s uses %s (%s), which is in %s; this app deploys to %s. evdeploy adds rules, subscriptions, mappings and policy statements only to resources in the app's region: deploy this app to %s, or take the events through a %s of this region.",
+				user, block, arn, parts[3], appRegion, parts[3], block.Kind),
+			Subject: rng.Ptr(),
+		})
+	}
+	for _, t := range app.Triggers {
+		if t.SourceAddr() == block {
+			report(t.Addr, t.DeclRange)
+		}
+	}
+	for _, r := range app.Routes {
+		// A queue or topic it delivers to gets a statement in its policy; a
+		// bus or stream in another region is a valid target as it is.
+		if r.SourceAddr() == block || r.To == block && (block.Kind == spec.KindQueue || block.Kind == spec.KindTopic) {
+			report(r.Addr, r.DeclRange)
+		}
+	}
+	return diags
 }
 
 // readAppOutputs reads the outputs recorded in the state of the app in dir,

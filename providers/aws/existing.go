@@ -28,8 +28,12 @@ var ErrExistingNotFound = errors.New("not found")
 // attributes references read (name, arn, url, stream_arn) and what the
 // planner checks (planner.ExistingFIFO, planner.ExistingNotifications). It
 // only reads: a data-source lookup at plan time.
+//
+// An ARN is read in its own region (a client for that region), and queues
+// in its account (QueueOwnerAWSAccountId). Another account's resource is
+// read with this configuration's credentials: the owner must allow the read
+// in the resource's policy, else the lookup fails with AWS's AccessDenied.
 func LookupExisting(ctx context.Context, cfg aws.Config, account, partition, kind, ref string) (map[string]any, error) {
-	c := newClients(cfg)
 	region := cfg.Region
 	name := ref
 	arn := ""
@@ -50,6 +54,13 @@ func LookupExisting(ctx context.Context, cfg aws.Config, account, partition, kin
 			name = strings.TrimPrefix(name, p)
 		}
 	}
+	if region != cfg.Region {
+		// SQS, SNS, EventBridge, DynamoDB and Kinesis answer only for their
+		// own region: this config's would say "not found".
+		cfg = cfg.Copy()
+		cfg.Region = region
+	}
+	c := newClients(cfg)
 	switch kind {
 	case "queue":
 		in := &sqs.GetQueueUrlInput{QueueName: aws.String(name)}
@@ -138,7 +149,7 @@ func LookupExisting(ctx context.Context, cfg aws.Config, account, partition, kin
 		return map[string]any{"name": name, "arn": fmt.Sprintf("arn:%s:s3:::%s", partition, name), planner.ExistingNotifications: entries}, nil
 	case "table":
 		// By name: DescribeTable takes an ARN only on newer AWS endpoints
-		// (and not on the emulators); the ARN named this account's region.
+		// (and not on the emulators); the client is in the ARN's region.
 		out, err := c.ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 		var nf *ddbtypes.ResourceNotFoundException
 		if errors.As(err, &nf) || hasCode(err, "ResourceNotFoundException") {

@@ -42,6 +42,7 @@ func TestMoto(t *testing.T) {
 		{"APIGatewayStageErrors", TestAPIGatewayStageErrors},
 		{"APIGatewayStageDrift", TestAPIGatewayStageDrift},
 		{"APIGatewayStageFind", TestAPIGatewayStageFind},
+		{"LookupExistingOtherRegion", TestLookupExistingOtherRegion},
 		{"DynamoDBTableLifecycle", TestDynamoDBTableLifecycle},
 		{"DynamoDBTableOnDemand", TestDynamoDBTableOnDemand},
 		{"DynamoDBTableErrors", TestDynamoDBTableErrors},
