@@ -45,7 +45,7 @@ func (r *runner) invocationStarted(name, id string) {
 	fn := r.fns[name]
 	if fn == nil || fn.cmd == nil {
 		r.mu.Unlock()
-		r.fnLine(name, "START RequestId: "+id+" Version: $LATEST")
+		r.fnLine(name, "START RequestId: "+id+" Version: "+publishedVersionOf(name))
 		return
 	}
 	inv := &invocation{id: id, started: time.Now(), stopMem: make(chan struct{})}
@@ -60,7 +60,7 @@ func (r *runner) invocationStarted(name, id string) {
 		inv.timer = time.AfterFunc(time.Duration(timeout)*time.Second-timeoutLead, func() { r.timedOut(fn, gen, inv, timeout) })
 	}
 	r.mu.Unlock()
-	r.fnLine(name, "START RequestId: "+id+" Version: $LATEST")
+	r.fnLine(name, "START RequestId: "+id+" Version: "+publishedVersionOf(name))
 	if limit > 0 && memoryMeasured && !debugged {
 		go r.watchMemory(fn, gen, inv, pid, limit)
 	}
@@ -300,14 +300,14 @@ func (r *runner) answerInitFailure(w http.ResponseWriter, req *http.Request, nam
 		fn.stream = newStreamName() // it never started: its log still gets the invoke
 	}
 	r.mu.Unlock()
-	r.fnLine(name, "START RequestId: "+id+" Version: $LATEST")
+	r.fnLine(name, "START RequestId: "+id+" Version: "+publishedVersionOf(name))
 	if logMsg != "" {
 		r.fnLine(name, logMsg)
 	}
 	r.report(name, id, d, memMB, 0, 0, "error", errType)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amz-Function-Error", "Unhandled")
-	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
+	w.Header().Set("X-Amz-Executed-Version", publishedVersionOf(name))
 	w.Header().Set("X-Amzn-Requestid", id)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)

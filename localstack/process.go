@@ -88,8 +88,10 @@ func (r *runner) restartLocked(fn *fnRun) {
 	cmd.Env = env
 	// Own process group (stop kills helpers too); on Linux, die with the engine.
 	cmd.SysProcAttr = handlerAttr()
-	stream := newStreamName()
-	public, _ := publicFunction(fn.name) // a published version logs to its function's group
+	// A published version logs to its function's group, in streams named
+	// 2026/12/07/[3]… as Lambda names them.
+	public, version := publicFunction(fn.name)
+	stream := strings.Replace(newStreamName(), "[$LATEST]", "["+version+"]", 1)
 	cmd.Env = append(cmd.Env, "AWS_LAMBDA_LOG_STREAM_NAME="+stream, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/"+public)
 	out := &lineLogger{line: func(l string) {
 		r.lg.Print("[" + fn.name + "] " + l)

@@ -245,6 +245,13 @@ func publicFunction(name string) (function, version string) {
 	return function, version
 }
 
+// publishedVersionOf is the version kumo function name runs ($LATEST, or a
+// published version's number), for its log lines.
+func publishedVersionOf(name string) string {
+	_, v := publicFunction(name)
+	return v
+}
+
 // qualifiedInvocation is metrics.go's hook: an invocation of kumo function
 // name ended; it returns the function, the alias or version invoked and the
 // version run ("" when the invocation was unqualified).

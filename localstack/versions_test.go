@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -218,6 +219,32 @@ func TestVersionsAndAliases(t *testing.T) {
 			[]dimension{{"FunctionName", name}, {"Resource", name + ":live"}, {"ExecutedVersion", ver}}, now.Add(-time.Minute), now.Add(time.Second))
 		if n, _ := statistic("Sum", vals); int(n) != counts[ver] {
 			t.Errorf("Invocations of %s:live on version %s = %v; want %d", name, ver, n, counts[ver])
+		}
+	}
+
+	// A version logs to its function's group, as Lambda does: streams
+	// named [2], START lines with its number.
+	logs := cloudwatchlogs.NewFromConfig(cfg)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		found := false
+		var streams []string
+		p := cloudwatchlogs.NewFilterLogEventsPaginator(logs, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/aws/lambda/" + name)})
+		for p.HasMorePages() && !found {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				break
+			}
+			for _, e := range out.Events {
+				streams = append(streams, aws.ToString(e.LogStreamName))
+				found = found || strings.Contains(aws.ToString(e.Message), "Version: 2") && strings.Contains(aws.ToString(e.LogStreamName), "/[2]")
+			}
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("no START line of version 2 in a [2] stream of /aws/lambda/%s (streams %v)", name, streams)
+			break
 		}
 	}
 

@@ -101,7 +101,8 @@ def handler(event, context):
 //     BENCHMARKS.md has it; no timing is asserted);
 //   - v5: apply (the built binary) SIGKILLed while the alias is split, then
 //     plan shows the recorded rollout and apply resumes and completes it; the
-//     alias never names a missing version and the plan is then clean.
+//     alias never names a missing version and the plan is then clean;
+//   - destroy leaves no alias, version or hidden function.
 //
 // The canary waits 8 s here (the issue says 20 s: what it checks holds for
 // any wait long enough for the 200 requests).
@@ -498,5 +499,26 @@ func TestE2EReleaseOnEngine(t *testing.T) {
 		}
 		allFrom("after the resumed release", "v5", 10)
 		mustRun(0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
+	})
+
+	t.Run("destroy leaves no version or alias", func(t *testing.T) {
+		mustRun(0, append([]string{"destroy", "--auto-approve", "--allow-data-loss"}, common...)...)
+		if _, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")}); err == nil {
+			t.Errorf("the alias outlived destroy")
+		}
+		fns, err := lc.ListFunctions(ctx, &lambda.ListFunctionsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fns.Functions {
+			if strings.HasPrefix(aws.ToString(f.FunctionName), fn) {
+				t.Errorf("%s outlived destroy", aws.ToString(f.FunctionName))
+			}
+		}
+		for v := range 6 {
+			if _, err := lc.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(fmt.Sprintf("%s--v%d", fn, v))}); err == nil {
+				t.Errorf("the engine still runs version %d of %s", v, fn)
+			}
+		}
 	})
 }

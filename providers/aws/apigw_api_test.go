@@ -63,23 +63,10 @@ func TestAPIGatewayAPILifecycle(t *testing.T) {
 
 	// In place: the name (not unique, not identity) and the tags.
 	update := planner.Attrs{"name": name + "-v2", "protocol_type": "HTTP", "tags": map[string]any{"evdeploy:app": "demo", "env": "dev"}}
-	after, err := h.Update(ctx, id, got, update)
-	if err != nil {
-		t.Fatalf("Update: %v", err)
-	}
 	for k, v := range update.Norm() {
 		want[k] = v
 	}
-	if d := cmp.Diff(want, after); d != "" {
-		t.Errorf("Update (-want +got):\n%s", d)
-	}
-	got, _, err = h.Read(ctx, id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("Read after Update (-want +got):\n%s", d)
-	}
+	got = assertUpdated(t, ctx, h, id, got, update, want)
 
 	s := h.Schema()
 	if !slices.Contains(s.ForceNew, "protocol_type") || slices.Contains(s.ForceNew, "name") {

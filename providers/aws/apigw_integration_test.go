@@ -48,22 +48,9 @@ func TestAPIGatewayIntegrationLifecycle(t *testing.T) {
 	}
 
 	update := planner.Attrs{"api_id": api, "integration_type": "AWS_PROXY", "integration_uri": fnArnB, "payload_format_version": "2.0"}
-	after, err := h.Update(ctx, id, got, update)
-	if err != nil {
-		t.Fatalf("Update: %v", err)
-	}
 	want = update.Norm()
 	want["integration_id"] = integID
-	if d := cmp.Diff(want, after); d != "" {
-		t.Errorf("Update (-want +got):\n%s", d)
-	}
-	got, _, err = h.Read(ctx, id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("Read after Update (-want +got):\n%s", d)
-	}
+	got = assertUpdated(t, ctx, h, id, got, update, want)
 
 	if !slices.Contains(h.Schema().ForceNew, "api_id") {
 		t.Errorf("api_id is not ForceNew")

@@ -65,22 +65,9 @@ func TestAPIGatewayRouteLifecycle(t *testing.T) {
 		"api_id": api, "route_key": "POST /orders", "target": "integrations/" + i2.String("integration_id"),
 		"authorization_type": "JWT", "authorizer_id": auth.String("authorizer_id"), "authorization_scopes": []any{"orders.read", "orders.write"},
 	}
-	after, err := h.Update(ctx, id, got, update)
-	if err != nil {
-		t.Fatalf("Update: %v", err)
-	}
 	want = update.Norm()
 	want["route_id"] = routeID
-	if d := cmp.Diff(want, after); d != "" {
-		t.Errorf("Update (-want +got):\n%s", d)
-	}
-	got, _, err = h.Read(ctx, id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("Read after Update (-want +got):\n%s", d)
-	}
+	got = assertUpdated(t, ctx, h, id, got, update, want)
 
 	if !slices.Contains(h.Schema().ForceNew, "api_id") {
 		t.Errorf("api_id is not ForceNew")

@@ -45,20 +45,7 @@ func TestAPIGatewayStageLifecycle(t *testing.T) {
 		return
 	}
 	update := planner.Attrs{"api_id": api, "name": "$default", "auto_deploy": false}
-	after, err := h.Update(ctx, id, got, update)
-	if err != nil {
-		t.Fatalf("Update: %v", err)
-	}
-	if d := cmp.Diff(update.Norm(), after); d != "" {
-		t.Errorf("Update (-want +got):\n%s", d)
-	}
-	got, _, err = h.Read(ctx, id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(update.Norm(), got); d != "" {
-		t.Errorf("Read after Update (-want +got):\n%s", d)
-	}
+	got = assertUpdated(t, ctx, h, id, got, update, update.Norm())
 
 	for _, a := range []string{"api_id", "name"} {
 		if !slices.Contains(h.Schema().ForceNew, a) {

@@ -45,22 +45,9 @@ func TestEventBridgeBusLifecycle(t *testing.T) {
 
 	// In place: one tag changed, one removed, one added.
 	desired := planner.Attrs{"name": name, "tags": map[string]any{"evdeploy:app": "demo", "evdeploy:stage": "prod", "owner": "b"}}
-	after, err := h.Update(ctx, id, got, desired)
-	if err != nil {
-		t.Fatalf("Update: %v", err)
-	}
 	want = desired.Norm()
 	want["arn"] = arn
-	if d := cmp.Diff(want, after); d != "" {
-		t.Errorf("Update (-want +got):\n%s", d)
-	}
-	got, _, err = h.Read(ctx, id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("Read after Update (-want +got):\n%s", d)
-	}
+	got = assertUpdated(t, ctx, h, id, got, desired, want)
 
 	if !slices.Contains(h.Schema().ForceNew, "name") {
 		t.Errorf("name is not ForceNew")

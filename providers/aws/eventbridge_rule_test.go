@@ -90,22 +90,9 @@ func TestEventBridgeRuleLifecycle(t *testing.T) {
 				t.Errorf("Read (-want +got):\n%s", d)
 			}
 
-			after, err := h.Update(ctx, id, got, tt.update)
-			if err != nil {
-				t.Fatalf("Update: %v", err)
-			}
 			want = tt.update.Norm()
 			want["arn"] = arn
-			if d := cmp.Diff(want, after); d != "" {
-				t.Errorf("Update (-want +got):\n%s", d)
-			}
-			got, _, err = h.Read(ctx, id, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := cmp.Diff(want, got); d != "" {
-				t.Errorf("Read after Update (-want +got):\n%s", d)
-			}
+			got = assertUpdated(t, ctx, h, id, got, tt.update, want)
 
 			assertDeletedForGood(t, ctx, h, id, got)
 		})

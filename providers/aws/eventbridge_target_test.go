@@ -58,20 +58,7 @@ func TestEventBridgeTargetLifecycle(t *testing.T) {
 
 	// In place: another function, no constant input.
 	update := planner.Attrs{"bus": bus, "rule": rule, "target_id": "fn", "arn": "arn:aws:lambda:us-east-1:000000000000:function:b"}
-	after, err := h.Update(ctx, id, got, update)
-	if err != nil {
-		t.Fatalf("Update: %v", err)
-	}
-	if d := cmp.Diff(update.Norm(), after); d != "" {
-		t.Errorf("Update (-want +got):\n%s", d)
-	}
-	got, _, err = h.Read(ctx, id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(update.Norm(), got); d != "" {
-		t.Errorf("Read after Update (-want +got):\n%s", d)
-	}
+	got = assertUpdated(t, ctx, h, id, got, update, update.Norm())
 
 	for _, a := range []string{"bus", "rule", "target_id"} {
 		if !slices.Contains(h.Schema().ForceNew, a) {

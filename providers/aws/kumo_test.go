@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/google/go-cmp/cmp"
 	"github.com/sivchari/kumo"
 
 	"github.com/evdeploy/evdeploy/internal/motoserver"
@@ -48,6 +49,27 @@ func uniqueName(prefix string) string {
 func testContext(t testing.TB) context.Context {
 	t.Helper()
 	return t.Context()
+}
+
+// assertUpdated updates id from prior to desired and checks that Update's
+// answer and a Read after it are both want; it returns what Read answered.
+func assertUpdated(t *testing.T, ctx context.Context, h planner.Handler, id string, prior, desired, want planner.Attrs) planner.Attrs {
+	t.Helper()
+	after, err := h.Update(ctx, id, prior, desired)
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if d := cmp.Diff(want, after); d != "" {
+		t.Errorf("Update (-want +got):\n%s", d)
+	}
+	got, _, err := h.Read(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Read after Update (-want +got):\n%s", d)
+	}
+	return got
 }
 
 // assertDeletedForGood deletes a resource, checks that Read then reports it
