@@ -207,7 +207,7 @@ func printAttach(w io.Writer, t *debugTarget) {
 	switch debugKind(t.runtime) {
 	case "node":
 		fmt.Fprintf(w, "dev:   Node.js inspector (Chrome DevTools protocol) on %s: chrome://inspect, or VS Code launch.json:\n", addr)
-		fmt.Fprintf(w, "dev:   {\"type\": \"node\", \"request\": \"attach\", \"name\": \"%s\", \"address\": \"127.0.0.1\", \"port\": %d, \"localRoot\": %q, \"remoteRoot\": %q, \"sourceMaps\": true}\n",
+		fmt.Fprintf(w, "dev:   {\"type\": \"node\", \"request\": \"attach\", \"name\": \"%s\", \"address\": \"127.0.0.1\", \"port\": %d, \"localRoot\": %q, \"remoteRoot\": %q, \"sourceMaps\": true, \"restart\": true}\n",
 			t.block, s.Port, t.source, s.Root)
 	case "go":
 		fmt.Fprintf(w, "dev:   Delve (headless, API v2) on %s: `dlv connect %s`, or VS Code launch.json:\n", addr, addr)
