@@ -75,11 +75,13 @@ func (r *runner) serveDebug(w http.ResponseWriter, req *http.Request) {
 		_ = json.NewEncoder(w).Encode(s)
 	case http.MethodDelete:
 		name := req.URL.Query().Get("function")
-		if err := r.endDebug(name); err != nil {
+		was, err := r.endDebug(name)
+		if err != nil {
 			fail(http.StatusNotFound, err)
 			return
 		}
-		w.WriteHeader(http.StatusNoContent)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]bool{"was_debugged": was})
 	default:
 		fail(http.StatusMethodNotAllowed, fmt.Errorf("%s %s: use POST or DELETE", req.Method, DebugPath))
 	}
@@ -151,35 +153,36 @@ func (r *runner) startDebug(ctx context.Context, in DebugRequest) (*DebugSession
 		}
 		select {
 		case <-done:
-			_ = r.endDebug(in.Function)
+			_, _ = r.endDebug(in.Function)
 			return nil, http.StatusBadGateway, fmt.Errorf("function %s: its process under the debugger ended before the debugger listened on port %d (the engine log, or `evdeploy logs`, says why)", in.Function, in.Port)
 		case <-ctx.Done():
 			return nil, http.StatusGatewayTimeout, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			_ = r.endDebug(in.Function)
+			_, _ = r.endDebug(in.Function)
 			return nil, http.StatusGatewayTimeout, fmt.Errorf("function %s: no debugger listened on port %d within %s", in.Function, in.Port, debugReadyWait)
 		}
 	}
 }
 
-// endDebug runs name's process without its debugger again.
-func (r *runner) endDebug(name string) error {
+// endDebug runs name's process without its debugger again; it reports
+// whether it was debugged.
+func (r *runner) endDebug(name string) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	fn := r.fns[name]
 	if fn == nil {
-		return fmt.Errorf("function %s is not deployed on this engine", name)
+		return false, fmt.Errorf("function %s is not deployed on this engine", name)
 	}
 	if fn.debugPort == 0 {
-		return nil
+		return false, nil
 	}
 	fn.debugPort = 0
 	fn.quick = 0
 	r.restartLocked(fn)
 	r.lg.Printf("function %s: no longer debugged", name)
-	return nil
+	return true, nil
 }
 
 // debugDir is where a debugged function's code is unpacked: the same
@@ -243,14 +246,22 @@ func StartDebug(ctx context.Context, endpoint, function string, port int) (*Debu
 	return &s, nil
 }
 
-// EndDebug asks the engine at endpoint to run function without its debugger.
-func EndDebug(ctx context.Context, endpoint, function string) error {
+// EndDebug asks the engine at endpoint to run function without its
+// debugger; it reports whether the function was debugged.
+func EndDebug(ctx context.Context, endpoint, function string) (bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, strings.TrimSuffix(endpoint, "/")+DebugPath+"?function="+url.QueryEscape(function), nil)
 	if err != nil {
-		return err
+		return false, err
 	}
-	_, err = debugCall(req)
-	return err
+	b, err := debugCall(req)
+	if err != nil {
+		return false, err
+	}
+	var out struct {
+		WasDebugged bool `json:"was_debugged"`
+	}
+	_ = json.Unmarshal(b, &out)
+	return out.WasDebugged, nil
 }
 
 func debugCall(req *http.Request) ([]byte, error) {

@@ -69,7 +69,7 @@ func TestLowerGolden(t *testing.T) {
 	// Projects that live elsewhere, not under testdata/lower, so that no copy
 	// drifts: the SPEC example itself, spec's corpus cases (speccorpus), and
 	// the domains end-to-end project.
-	fromCorpus := map[string]bool{"alarms": true}
+	fromCorpus := map[string]bool{"alarms": true, "secrets": true}
 	elsewhere := map[string]struct {
 		dir  string
 		vars map[string]string

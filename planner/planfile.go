@@ -125,7 +125,7 @@ func (pf *PlanFile) CheckFresh(doc *state.Document, specHash string) error {
 	case serial != p.StateSerial:
 		return fmt.Errorf("%w: the state changed since it was made (serial %d, now %d); run plan again", ErrStalePlan, p.StateSerial, serial)
 	case specHash != pf.SpecHash:
-		return fmt.Errorf("%w: the spec, variables, stage or target changed since it was made; run plan again", ErrStalePlan)
+		return fmt.Errorf("%w: the spec, variables, stage, target, code or what it read from other apps and existing resources changed since it was made; run plan again", ErrStalePlan)
 	}
 	return nil
 }

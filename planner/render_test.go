@@ -267,7 +267,7 @@ func TestPlanFileRoundTripAndFreshness(t *testing.T) {
 		"spec changed": {
 			doc:  func() *state.Document { return doc },
 			hash: "hash-2",
-			want: "saved plan is stale: the spec, variables, stage or target changed since it was made; run plan again",
+			want: "saved plan is stale: the spec, variables, stage, target, code or what it read from other apps and existing resources changed since it was made; run plan again",
 		},
 	}
 	for name, tt := range tests {

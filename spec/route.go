@@ -135,33 +135,26 @@ func (d *decoder) route(addr Addr, b *hcl.Block) *Route {
 	if attr := c.Attributes["message_group"]; attr != nil && (r.MessageGroup == "" || len(r.MessageGroup) > 128) {
 		d.errorf(attr.Expr.Range(), "Invalid value", "\"message_group\" is an SQS message group id: 1 to 128 characters.")
 	}
-	if len(c.Blocks) == 0 {
-		d.errorf(b.DefRange, "Missing route source",
-			"A route needs exactly one source block: %s.", strings.Join(routeSourceKinds, ", "))
+	sb := d.firstSource(b, c.Blocks, "route", routeSourceKinds)
+	if sb == nil {
 		return r
 	}
-	for i, sb := range c.Blocks {
-		if i > 0 {
-			d.errorf(sb.DefRange, "Multiple route sources",
-				"A route has exactly one source; this one already has %s at %s. Declare another route for this source.", c.Blocks[0].Type, c.Blocks[0].DefRange)
-			continue
-		}
-		switch sb.Type {
-		case "queue", "kinesis", "dynamodb":
-			r.Pipe = d.pipeSource(sb)
-		case "http":
-			d.content(sb.Body, routeSourceSchemas["http"])
-			d.errorf(sb.DefRange, "Route not allowed",
-				"An http source cannot feed a route: API Gateway invokes functions. %s sends HTTP requests to %s; use a trigger with a function that forwards them.", addr, describeAddr(r.To))
-		default:
-			t := &Trigger{}
-			a := d.source(sb, routeSourceSchemas[sb.Type], t)
-			r.Topic, r.S3, r.Schedule, r.Event = t.Topic, t.S3, t.Schedule, t.Event
-			if r.Topic != nil {
-				r.Topic.RawDelivery = d.boolean(a, "raw_delivery", false)
-			}
+	switch sb.Type {
+	case "queue", "kinesis", "dynamodb":
+		r.Pipe = d.pipeSource(sb)
+	case "http":
+		d.content(sb.Body, routeSourceSchemas["http"])
+		d.errorf(sb.DefRange, "Route not allowed",
+			"An http source cannot feed a route: API Gateway invokes functions. %s sends HTTP requests to %s; use a trigger with a function that forwards them.", addr, describeAddr(r.To))
+	default:
+		t := &Trigger{}
+		a := d.source(sb, routeSourceSchemas[sb.Type], t)
+		r.Topic, r.S3, r.Schedule, r.Event = t.Topic, t.S3, t.Schedule, t.Event
+		if r.Topic != nil {
+			r.Topic.RawDelivery = d.boolean(a, "raw_delivery", false)
 		}
 	}
+	d.extraSources(c.Blocks, "route")
 	return r
 }
 

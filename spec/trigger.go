@@ -55,20 +55,35 @@ func (d *decoder) trigger(addr Addr, b *hcl.Block) *Trigger {
 	c := d.content(b.Body, triggerSchema)
 	t := &Trigger{Addr: addr, DeclRange: b.DefRange}
 	t.Function, _ = d.blockRef(c.Attributes, "function", KindFunction)
-	if len(c.Blocks) == 0 {
-		d.errorf(b.DefRange, "Missing trigger source",
-			"A trigger needs exactly one source block: %s.", strings.Join(sourceKinds, ", "))
+	sb := d.firstSource(b, c.Blocks, "trigger", sourceKinds)
+	if sb == nil {
 		return t
 	}
-	for i, sb := range c.Blocks {
-		if i > 0 {
-			d.errorf(sb.DefRange, "Multiple trigger sources",
-				"A trigger has exactly one source; this one already has %s at %s. Declare another trigger for this source.", c.Blocks[0].Type, c.Blocks[0].DefRange)
-			continue
-		}
-		d.source(sb, sourceSchemas[sb.Type], t)
-	}
+	d.source(sb, sourceSchemas[sb.Type], t)
+	d.extraSources(c.Blocks, "trigger")
 	return t
+}
+
+// firstSource returns the source block of a trigger or route (what), or
+// reports that b has none (kinds are the blocks it may have) and returns
+// nil.
+func (d *decoder) firstSource(b *hcl.Block, blocks hcl.Blocks, what string, kinds []string) *hcl.Block {
+	if len(blocks) == 0 {
+		d.errorf(b.DefRange, "Missing "+what+" source",
+			"A %s needs exactly one source block: %s.", what, strings.Join(kinds, ", "))
+		return nil
+	}
+	return blocks[0]
+}
+
+// extraSources reports every source block after the first: a trigger or
+// route has exactly one. Called after the first is decoded, so that its
+// diagnostics come first.
+func (d *decoder) extraSources(blocks hcl.Blocks, what string) {
+	for _, sb := range blocks[1:] {
+		d.errorf(sb.DefRange, "Multiple "+what+" sources",
+			"A %s has exactly one source; this one already has %s at %s. Declare another %s for this source.", what, blocks[0].Type, blocks[0].DefRange, what)
+	}
 }
 
 // source decodes one source block into t's matching field; triggers and

@@ -339,24 +339,28 @@ func TestAppName(t *testing.T) {
 	}
 }
 
-// TestScaffoldBuilds writes one template and vets it as its own module (vet
+// TestScaffoldBuilds writes a template and vets it as its own module (vet
 // compiles the handlers and their tests): the go.mod/go.sum it carries are
 // complete. -mod=readonly makes a missing requirement or checksum an error
-// instead of a silent fix-up. One template keeps the cost down; TestGoModFiles
-// holds the others to the same rule.
+// instead of a silent fix-up. Two templates (event-bus, and monorepo for its
+// layout) keep the cost down; TestGoModFiles holds the others to the same
+// rule.
 func TestScaffoldBuilds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles a module")
 	}
-	dir := filepath.Join(t.TempDir(), "standalone")
-	if _, err := Write("event-bus", dir, WriteOptions{AppName: "standalone"}); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("go", "vet", "./...")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go vet ./... in the scaffolded project: %v\n%s", err, out)
+	// event-bus, and monorepo: one go.mod at the top for its apps' folders.
+	for _, name := range []string{"event-bus", "monorepo"} {
+		dir := filepath.Join(t.TempDir(), "standalone")
+		if _, err := Write(name, dir, WriteOptions{AppName: "standalone"}); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("go", "vet", "./...")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go vet ./... in the scaffolded %s project: %v\n%s", name, err, out)
+		}
 	}
 }
 

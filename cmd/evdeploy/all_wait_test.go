@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/evdeploy/evdeploy/planner"
 	"github.com/evdeploy/evdeploy/spec"
+	"github.com/evdeploy/evdeploy/state"
 )
 
 // TestWaitsForUpstream: within plan --all, an app whose unapplied upstreams
@@ -87,5 +90,36 @@ trigger "t" {
 	}
 	if got := otherRegionUses(app, bus, "org", "us-east-1"); len(got) != 0 {
 		t.Errorf("a name (the app's region): %v", got)
+	}
+}
+
+// TestUpstreamChanges: the upstream outputs whose value differs from the one
+// recorded at the last apply, by name, decoded; a sensitive one without its
+// values, in the plan and in the text printed.
+func TestUpstreamChanges(t *testing.T) {
+	s := &session{
+		external: &external{
+			consumed:  map[string]any{"app_outputs.core.a": "new", "app_outputs.core.n": int64(2), "app_outputs.core.same": "x", "app_outputs.core.tok": "s3cret2", "app_outputs.core.fresh": "y"},
+			sensitive: map[string]bool{"app_outputs.core.tok": true},
+		},
+		doc: &state.Document{Inputs: map[string]string{"app_outputs.core.a": `"old"`, "app_outputs.core.n": `1`, "app_outputs.core.same": `"x"`, "app_outputs.core.tok": `"s3cret1"`}},
+	}
+	got := s.upstreamChanges()
+	want := []*planner.UpstreamChange{
+		{Name: "app_outputs.core.a", Before: "old", After: "new"},
+		{Name: "app_outputs.core.n", Before: int64(1), After: int64(2)},
+		{Name: "app_outputs.core.tok", Sensitive: true},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("upstream changes (-want +got):\n%s", d)
+	}
+	var out bytes.Buffer
+	printUpstreamChanges(&Factory{IO: &IOStreams{Out: &out}}, &planner.Plan{Upstream: got}, &engineOptions{})
+	wantText := "\nUpstream outputs changed since the last apply:\n  app_outputs.core.a: \"old\" → \"new\"\n  app_outputs.core.n: 1 → 2\n  app_outputs.core.tok: (sensitive value changed)\n"
+	if d := cmp.Diff(wantText, out.String()); d != "" {
+		t.Errorf("text (-want +got):\n%s", d)
+	}
+	if strings.Contains(out.String(), "s3cret") {
+		t.Error("a sensitive value was printed")
 	}
 }

@@ -132,6 +132,9 @@ func devRun(ctx context.Context, f *Factory, opts *DevOptions) error {
 		tails.follow(ctx)
 	}
 	apply(true)
+	if f.Global.Endpoint == "" {
+		endStaleDebugging(ctx, f, endpoint, debugs)
+	}
 	if len(debugs) > 0 {
 		defer endDebugging(f, endpoint, debugs)
 		if err := startDebugging(ctx, f, endpoint, debugs); err != nil {

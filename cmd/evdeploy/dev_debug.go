@@ -110,12 +110,11 @@ func debugTimeouts(f *Factory, app *spec.App) {
 	}
 }
 
-// startDebugging asks the engine to debug each target and prints how to
-// attach. Functions are found in state by their block.
-func startDebugging(ctx context.Context, f *Factory, endpoint string, targets []*debugTarget) error {
+// deployedFunctions maps the app's function blocks to their deployed names.
+func deployedFunctions(ctx context.Context, f *Factory) (map[string]string, error) {
 	doc, err := readState(ctx, f)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ids := map[string]string{}
 	if doc != nil {
@@ -124,6 +123,46 @@ func startDebugging(ctx context.Context, f *Factory, endpoint string, targets []
 				ids[strings.TrimPrefix(r.Block, "function.")] = r.ID
 			}
 		}
+	}
+	return ids, nil
+}
+
+// endStaleDebugging runs the app's functions that this dev does not debug
+// without a debugger: a dev --debug that did not exit cleanly (killed) left
+// them under it. Engines that do not debug are left alone.
+func endStaleDebugging(ctx context.Context, f *Factory, endpoint string, targets []*debugTarget) {
+	ids, err := deployedFunctions(ctx, f)
+	if err != nil {
+		return
+	}
+	debugged := map[string]bool{}
+	for _, t := range targets {
+		debugged[t.block] = true
+	}
+	blocks := make([]string, 0, len(ids))
+	for b := range ids {
+		blocks = append(blocks, b)
+	}
+	sort.Strings(blocks)
+	for _, b := range blocks {
+		if debugged[b] {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		was, err := localstack.EndDebug(cctx, endpoint, ids[b])
+		cancel()
+		if err == nil && was {
+			fmt.Fprintf(f.IO.ErrOut, "dev: %s was still under its debugger (left by a dev --debug that did not exit cleanly): it runs without it again\n", b)
+		}
+	}
+}
+
+// startDebugging asks the engine to debug each target and prints how to
+// attach. Functions are found in state by their block.
+func startDebugging(ctx context.Context, f *Factory, endpoint string, targets []*debugTarget) error {
+	ids, err := deployedFunctions(ctx, f)
+	if err != nil {
+		return err
 	}
 	w := f.IO.ErrOut
 	for _, t := range targets {
@@ -150,7 +189,7 @@ func endDebugging(f *Factory, endpoint string, targets []*debugTarget) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := localstack.EndDebug(ctx, endpoint, t.physical); err != nil {
+		if _, err := localstack.EndDebug(ctx, endpoint, t.physical); err != nil {
 			fmt.Fprintf(f.IO.ErrOut, "dev: ending the debugging of %s: %v\n", t.block, err)
 		} else {
 			fmt.Fprintf(f.IO.ErrOut, "dev: %s runs without its debugger again (its %s timeout and debug build stay until the next apply or dev)\n", t.block, spec.FormatDuration(spec.MaxTimeout))
@@ -168,7 +207,7 @@ func printAttach(w io.Writer, t *debugTarget) {
 	switch debugKind(t.runtime) {
 	case "node":
 		fmt.Fprintf(w, "dev:   Node.js inspector (Chrome DevTools protocol) on %s: chrome://inspect, or VS Code launch.json:\n", addr)
-		fmt.Fprintf(w, "dev:   {\"type\": \"node\", \"request\": \"attach\", \"name\": \"%s\", \"address\": \"127.0.0.1\", \"port\": %d, \"localRoot\": %q, \"remoteRoot\": %q, \"sourceMaps\": true}\n",
+		fmt.Fprintf(w, "dev:   {\"type\": \"node\", \"request\": \"attach\", \"name\": \"%s\", \"address\": \"127.0.0.1\", \"port\": %d, \"localRoot\": %q, \"remoteRoot\": %q, \"sourceMaps\": true, \"restart\": true}\n",
 			t.block, s.Port, t.source, s.Root)
 	case "go":
 		fmt.Fprintf(w, "dev:   Delve (headless, API v2) on %s: `dlv connect %s`, or VS Code launch.json:\n", addr, addr)

@@ -389,6 +389,22 @@ func TestDevDebug(t *testing.T) {
 			c.Close()
 			t.Errorf("the inspector still listens on %d after dev exited", dport)
 		}
+
+		// A dev --debug killed without a chance to clean up: the next dev
+		// runs the function without its debugger.
+		d = startDev(t, "-C", dir, "--port", fmt.Sprint(port), "--debug", fmt.Sprintf("web=%d", dport))
+		d.waitFor("watching", 120*time.Second, func() bool { return strings.Contains(d.errOut.String(), "dev: watching") })
+		_ = d.cmd.Process.Kill()
+		_ = d.exit(10 * time.Second)
+		d = startDev(t, "-C", dir, "--port", fmt.Sprint(port))
+		d.waitFor("watching", 120*time.Second, func() bool { return strings.Contains(d.errOut.String(), "dev: watching") })
+		if !strings.Contains(d.errOut.String(), "dev: web was still under its debugger") {
+			t.Errorf("dev did not end the debugging left behind:\n%s", d.errOut.String())
+		}
+		if h := engineHealth(t, endpoint); strings.Contains(h.Functions["dbgnode-dev-web"], "debugger") {
+			t.Errorf("still debugged after dev without --debug: %q", h.Functions["dbgnode-dev-web"])
+		}
+		d.stop()
 	})
 
 	t.Run("go", func(t *testing.T) {

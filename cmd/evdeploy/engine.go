@@ -220,7 +220,7 @@ func openSession(ctx context.Context, f *Factory, opts *engineOptions, operation
 		}
 		s.desired = desired
 		f.redact.add(desired.Secrets...)
-		s.specHash = hashSpec(app, files, target, pkgs, variableInputs(f))
+		s.specHash = hashSpec(app, files, target, pkgs, variableInputs(f)+ext.hashInput())
 	}
 	ok = true
 	return s, nil

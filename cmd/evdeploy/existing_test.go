@@ -374,9 +374,17 @@ func testExistingPair(t *testing.T, endpoint string) {
 	mustEvd(t, 0, append([]string{"plan", "--all", "--detailed-exitcode", "-C", filepath.Dir(core)}, target...)...)
 	mustEvd(t, 0, append([]string{"plan", "--detailed-exitcode"}, ordersArgs...)...)
 
+	// A saved plan of orders binds what it read from core: once core's
+	// output changes, applying it is refused as stale.
+	saved := filepath.Join(t.TempDir(), "orders.plan")
+	mustEvd(t, 0, append([]string{"plan", "-out", saved}, ordersArgs...)...)
+
 	// An upstream output that changed shows in the downstream plan.
 	writeTestFile(t, filepath.Join(core, "evdeploy.evd.hcl"), strings.Replace(coreSpec, `"v1"`, `"v2"`, 1))
 	mustEvd(t, 0, append([]string{"apply", "--auto-approve"}, coreArgs...)...)
+	if r := mustEvd(t, 1, append([]string{"apply", saved}, ordersArgs...)...); !strings.Contains(r.errOut, "what it read from other apps and existing resources changed") {
+		t.Errorf("applying a plan saved before core's output changed:\n%s", r.errOut)
+	}
 	r = mustEvd(t, 2, append([]string{"plan", "--detailed-exitcode"}, ordersArgs...)...)
 	for _, want := range []string{"Upstream outputs changed since the last apply:", `app_outputs.core.label: "v1" → "v2"`, "function.worker"} {
 		if !strings.Contains(r.out, want) {

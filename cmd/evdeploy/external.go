@@ -357,6 +357,28 @@ func inputText(v any) string {
 	return string(b)
 }
 
+// hashInput is what the plan read from outside the app, for the spec hash
+// that binds a saved plan: an upstream output or an existing resource that
+// changed since `plan -out` makes the plan stale.
+func (e *external) hashInput() string {
+	if e == nil {
+		return ""
+	}
+	var lines []string
+	for k, v := range e.inputs() {
+		lines = append(lines, "input "+k+" "+v)
+	}
+	for addr, attrs := range e.existing {
+		b, err := json.Marshal(attrs) // map keys sorted
+		if err != nil {
+			b = []byte(fmt.Sprint(attrs))
+		}
+		lines = append(lines, "existing "+addr.String()+" "+string(b))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
 // sameInputs reports whether the recorded inputs equal these.
 func sameInputs(a, b map[string]string) bool {
 	if len(a) != len(b) {

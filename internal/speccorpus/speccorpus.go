@@ -19,8 +19,10 @@ func testdata(t testing.TB) string {
 }
 
 // App copies spec/testdata/valid/<name>.evd.hcl into a fresh folder
-// <tmp>/<name> beside a link <tmp>/src to spec/testdata/src (the corpus
-// names its function sources "../src/..."), and returns the folder.
+// <tmp>/<name>, with the function sources the corpus names beside it as in
+// spec/testdata/valid: links <tmp>/src to spec/testdata/src ("../src/...")
+// and <tmp>/<name>/functions to spec/testdata/valid/functions
+// ("./functions/..."). It returns the folder.
 func App(t testing.TB, name string) string {
 	t.Helper()
 	td := testdata(t)
@@ -34,6 +36,9 @@ func App(t testing.TB, name string) string {
 	}
 	dir := filepath.Join(root, name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(td, "valid", "functions"), filepath.Join(dir, "functions")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "app.evd.hcl"), body, 0o644); err != nil {

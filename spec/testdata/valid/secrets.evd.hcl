@@ -17,5 +17,5 @@ function "api" {
   runtime     = "go"
   source      = "./functions/api"
   uses        = [secret.stripe_key.read, secret.db.read, secret.legacy.read]
-  environment = { STRIPE_KEY_NAME = secret.stripe_key.name, DB_ARN = secret.db.arn }
+  environment = { STRIPE_KEY_NAME = secret.stripe_key.name, DB_ARN = secret.db.arn, LEGACY = secret.legacy.name }
 }
