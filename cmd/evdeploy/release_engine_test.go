@@ -444,6 +444,7 @@ func TestE2EReleaseOnEngine(t *testing.T) {
 	t.Run("SIGKILL mid-shift, then apply again", func(t *testing.T) {
 		bin := evdeployBinary(t)
 		code("v5", false)
+		write("evdeploy.evd.hcl", fmt.Sprintf(releaseEngineSpec, "4s", alarm)) // a shorter wait: only the kill needs it
 		cmd := exec.Command(bin, append([]string{"apply", "--auto-approve"}, common...)...)
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -487,7 +488,7 @@ func TestE2EReleaseOnEngine(t *testing.T) {
 			t.Fatalf("the alias was never split v3 + v5@0.5:\n%s", out.String())
 		}
 		exists("after the kill")
-		if p := mustRun(0, append([]string{"plan"}, common...)...); !strings.Contains(p, "resume release v3 → v5 (canary 50% for 8s)") {
+		if p := mustRun(0, append([]string{"plan"}, common...)...); !strings.Contains(p, "resume release v3 → v5 (canary 50% for 4s)") {
 			t.Errorf("plan after the kill does not show the recorded rollout:\n%s", p)
 		}
 		if r := mustRun(0, append([]string{"apply", "--auto-approve"}, common...)...); !strings.Contains(r, "resuming the release of v5 at 50%") || !strings.Contains(r, "released v5: 100%") {
