@@ -102,6 +102,8 @@ def handler(event, context):
 //   - v5: apply (the built binary) SIGKILLed while the alias is split, then
 //     plan shows the recorded rollout and apply resumes and completes it; the
 //     alias never names a missing version and the plan is then clean;
+//   - v6: the same kill, then the alarm in ALARM: the next apply reverts to
+//     v5 and exits 1 naming the alarm;
 //   - destroy leaves no alias, version or hidden function.
 //
 // The canary waits 8 s here (the issue says 20 s: what it checks holds for
@@ -441,38 +443,38 @@ func TestE2EReleaseOnEngine(t *testing.T) {
 		}
 	})
 
-	t.Run("SIGKILL mid-shift, then apply again", func(t *testing.T) {
-		bin := evdeployBinary(t)
-		code("v5", false)
-		write("evdeploy.evd.hcl", fmt.Sprintf(releaseEngineSpec, "4s", alarm)) // a shorter wait: only the kill needs it
-		cmd := exec.Command(bin, append([]string{"apply", "--auto-approve"}, common...)...)
+	// exists checks that every version the alias names exists.
+	exists := func(t *testing.T, when string) {
+		t.Helper()
+		a, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		named := []string{aws.ToString(a.FunctionVersion)}
+		if a.RoutingConfig != nil {
+			for v := range a.RoutingConfig.AdditionalVersionWeights {
+				named = append(named, v)
+			}
+		}
+		for _, v := range named {
+			if _, err := lc.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn), Qualifier: aws.String(v)}); err != nil {
+				t.Errorf("%s the alias names version %s: %v", when, v, err)
+			}
+		}
+	}
+	// killMidShift runs apply (the built binary) and SIGKILLs it once the
+	// alias is split as split says.
+	killMidShift := func(t *testing.T, split string) {
+		t.Helper()
+		cmd := exec.Command(evdeployBinary(t), append([]string{"apply", "--auto-approve"}, common...)...)
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		// exists checks that every version the alias names exists.
-		exists := func(when string) {
-			t.Helper()
-			a, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
-			if err != nil {
-				t.Fatal(err)
-			}
-			named := []string{aws.ToString(a.FunctionVersion)}
-			if a.RoutingConfig != nil {
-				for v := range a.RoutingConfig.AdditionalVersionWeights {
-					named = append(named, v)
-				}
-			}
-			for _, v := range named {
-				if _, err := lc.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn), Qualifier: aws.String(v)}); err != nil {
-					t.Errorf("%s the alias names version %s: %v", when, v, err)
-				}
-			}
-		}
 		killed := false
 		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if s, _ := aliasState(); s != "v3 + v5@0.5" {
+			if s, _ := aliasState(); s != split {
 				continue
 			}
 			// Split: give apply a moment to record the step, then kill it.
@@ -485,21 +487,43 @@ func TestE2EReleaseOnEngine(t *testing.T) {
 		}
 		_ = cmd.Wait()
 		if !killed {
-			t.Fatalf("the alias was never split v3 + v5@0.5:\n%s", out.String())
+			t.Fatalf("the alias was never split %s:\n%s", split, out.String())
 		}
-		exists("after the kill")
+		exists(t, "after the kill")
+	}
+
+	t.Run("SIGKILL mid-shift, then apply again", func(t *testing.T) {
+		code("v5", false)
+		write("evdeploy.evd.hcl", fmt.Sprintf(releaseEngineSpec, "4s", alarm)) // a shorter wait: only the kill needs it
+		killMidShift(t, "v3 + v5@0.5")
 		if p := mustRun(0, append([]string{"plan"}, common...)...); !strings.Contains(p, "resume release v3 → v5 (canary 50% for 4s)") {
 			t.Errorf("plan after the kill does not show the recorded rollout:\n%s", p)
 		}
 		if r := mustRun(0, append([]string{"apply", "--auto-approve"}, common...)...); !strings.Contains(r, "resuming the release of v5 at 50%") || !strings.Contains(r, "released v5: 100%") {
 			t.Errorf("the second apply did not resume the release:\n%s", r)
 		}
-		exists("after the resumed release")
+		exists(t, "after the resumed release")
 		if s, _ := aliasState(); s != "v5" {
 			t.Errorf("after the resumed release the alias is %q, want v5", s)
 		}
 		allFrom("after the resumed release", "v5", 10)
 		mustRun(0, append([]string{"plan", "--detailed-exitcode"}, common...)...)
+	})
+
+	t.Run("SIGKILL mid-shift, alarm in ALARM, apply reverts", func(t *testing.T) {
+		code("v6", false)
+		killMidShift(t, "v5 + v6@0.5")
+		setAlarm(cwtypes.StateValueAlarm)
+		defer setAlarm(cwtypes.StateValueOk)
+		out := mustRun(1, append([]string{"apply", "--auto-approve"}, common...)...)
+		if !strings.Contains(out, "all traffic on v5") || !strings.Contains(out, "alarm "+alarm+" is in ALARM") {
+			t.Errorf("the apply after the kill did not revert naming the alarm:\n%s", out)
+		}
+		exists(t, "after the revert")
+		if s, _ := aliasState(); s != "v5" {
+			t.Errorf("after the revert the alias is %q, want v5", s)
+		}
+		allFrom("after the revert", "v5", 10)
 	})
 
 	t.Run("destroy leaves no version or alias", func(t *testing.T) {
