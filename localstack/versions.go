@@ -107,6 +107,9 @@ type versionStore struct {
 	dataDir string
 	lg      *log.Logger
 
+	idleMu sync.Mutex
+	idle   map[string]bool // hidden functions whose handler this engine stopped (idleUnused)
+
 	*versionState
 }
 
@@ -153,13 +156,20 @@ func newVersionStore(next http.Handler, kumoURL string, run *runner, dataDir str
 
 // newVersionStoreOn serves st, read from dataDir if it was not yet.
 func newVersionStoreOn(st *versionState, next http.Handler, kumoURL string, run *runner, dataDir string, lg *log.Logger) (*versionStore, func()) {
-	v := &versionStore{next: next, kc: newKumoClient(kumoURL), run: run, dataDir: dataDir, lg: lg, versionState: st}
+	v := &versionStore{next: next, kc: newKumoClient(kumoURL), run: run, dataDir: dataDir, lg: lg, versionState: st, idle: map[string]bool{}}
 	st.mu.Lock()
 	if !st.loaded {
 		st.loaded = true
 		v.load()
 	}
+	names := make([]string, 0, len(st.fns))
+	for n := range st.fns {
+		names = append(names, n)
+	}
 	st.mu.Unlock()
+	for _, n := range names {
+		v.idleUnused(n) // the runner restored every version's handler
+	}
 	versionStores.mu.Lock()
 	versionStores.list = append(versionStores.list, v)
 	versionStores.mu.Unlock()
@@ -887,6 +897,9 @@ func (v *versionStore) serveAlias(w http.ResponseWriter, req *http.Request, name
 	if f == nil {
 		f = &fnVersions{}
 	}
+	if req.Method != http.MethodGet {
+		defer v.idleUnused(name) // after the unlock below
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if f.Arn == "" {
@@ -1094,6 +1107,7 @@ func (v *versionStore) invoke(w http.ResponseWriter, req *http.Request, name, qu
 	v.mu.Lock()
 	v.pending[kumoName] = append(v.pending[kumoName], entry)
 	v.mu.Unlock()
+	v.wake(kumoName)
 	setInvokeTarget(req, kumoName)
 	ew := &executedWriter{ResponseWriter: w, version: version}
 	v.next.ServeHTTP(ew, req)
@@ -1538,4 +1552,60 @@ func (r *runner) invokeMapped(ctx context.Context, fnArn string, event []byte) (
 		c, _ = frontClients.LoadOrStore(r.endpoint, newKumoClient(r.endpoint))
 	}
 	return c.(kumoClient).call(ctx, http.MethodPost, lambdaPrefix+"/"+url.PathEscape(target)+"/invocations", "lambda", "", json.RawMessage(event))
+}
+
+// idleUnused stops the handlers of fn's versions that no alias uses (kept
+// for a rollback, or published and never released): each would otherwise
+// hold a process. The next invoke of one starts it again (wake), a cold
+// start as on Lambda.
+func (v *versionStore) idleUnused(name string) {
+	if v.run == nil {
+		return
+	}
+	v.mu.Lock()
+	var unused []string
+	if f := v.fns[name]; f != nil {
+		used := map[string]bool{}
+		for _, a := range f.Aliases {
+			used[a.FunctionVersion] = true
+			for x := range a.Weights {
+				used[x] = true
+			}
+		}
+		for n, pv := range f.Versions {
+			if !used[n] {
+				unused = append(unused, pv.Hidden)
+			}
+		}
+	}
+	v.mu.Unlock()
+	for _, h := range unused {
+		v.run.mu.Lock()
+		if fn := v.run.fns[h]; fn != nil && fn.cmd != nil && fn.inflight == nil && !v.run.closed {
+			stopFn(fn)
+			fn.status = "idle: a version no alias uses (started by its next invoke)"
+			v.idleMu.Lock()
+			v.idle[h] = true
+			v.idleMu.Unlock()
+			v.lg.Printf("function %s: idle, no alias uses it: handler stopped until its next invoke", h)
+		}
+		v.run.mu.Unlock()
+	}
+}
+
+// wake starts the handler of a version idleUnused stopped, before an invoke
+// of it goes on (the runner then holds the invoke until the handler polls).
+func (v *versionStore) wake(kumoName string) {
+	v.idleMu.Lock()
+	idle := v.idle[kumoName]
+	delete(v.idle, kumoName)
+	v.idleMu.Unlock()
+	if !idle || v.run == nil {
+		return
+	}
+	v.run.mu.Lock()
+	defer v.run.mu.Unlock()
+	if fn := v.run.fns[kumoName]; fn != nil && fn.cmd == nil && !v.run.closed {
+		v.run.restartLocked(fn)
+	}
 }

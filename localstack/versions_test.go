@@ -260,6 +260,14 @@ func TestVersionsAndAliases(t *testing.T) {
 	if err != nil || moved.RoutingConfig != nil || aws.ToString(moved.RevisionId) == aws.ToString(alias.RevisionId) {
 		t.Fatalf("UpdateAlias to 2 = %+v, %v", moved, err)
 	}
+	// Version 1 is used by no alias now: its handler is stopped, and the
+	// next invoke of it starts it again.
+	if !strings.Contains(logBuf.String(), "function "+name+hiddenSep+"1: idle") {
+		t.Errorf("version 1's handler was not stopped once no alias used it")
+	}
+	if r, executed := invoke(name+":1", nil); r.Code != "one" || executed != "1" {
+		t.Errorf("invoke of the idle version 1 ran %+v (%s)", r, executed)
+	}
 	if _, err := c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(name), Qualifier: aws.String("1")}); err != nil {
 		t.Fatalf("deleting version 1: %v", err)
 	}
