@@ -697,7 +697,7 @@ func (v *versionStore) listVersions(w http.ResponseWriter, req *http.Request, na
 		}
 	}
 	v.mu.Unlock()
-	writeJSON(w, map[string]any{"Versions": list})
+	writeJSON(w, page(req, "Versions", list))
 }
 
 // getQualified answers GetFunction / GetFunctionConfiguration for a version
@@ -914,7 +914,7 @@ func (v *versionStore) serveAlias(w http.ResponseWriter, req *http.Request, name
 				list = append(list, aliasDoc(arn, a))
 			}
 		}
-		writeJSON(w, map[string]any{"Aliases": list})
+		writeJSON(w, page(req, "Aliases", list))
 	case alias == "" && req.Method == http.MethodPost:
 		if in.Name == nil || !aliasNameRE.MatchString(*in.Name) || versionRE.MatchString(*in.Name) {
 			n := ""
@@ -1608,4 +1608,22 @@ func (v *versionStore) wake(kumoName string) {
 	if fn := v.run.fns[kumoName]; fn != nil && fn.cmd == nil && !v.run.closed {
 		v.run.restartLocked(fn)
 	}
+}
+
+// page answers one page of a list as Lambda pages them: MaxItems (default
+// 50) from Marker, with NextMarker when more follow.
+func page(req *http.Request, key string, list []any) map[string]any {
+	q := req.URL.Query()
+	from, _ := strconv.Atoi(q.Get("Marker"))
+	n, err := strconv.Atoi(q.Get("MaxItems"))
+	if err != nil || n <= 0 {
+		n = 50
+	}
+	from = min(max(from, 0), len(list))
+	to := min(from+n, len(list))
+	out := map[string]any{key: list[from:to]}
+	if to < len(list) {
+		out["NextMarker"] = strconv.Itoa(to)
+	}
+	return out
 }

@@ -133,6 +133,21 @@ func TestVersionsAndAliases(t *testing.T) {
 	if d := cmp.Diff([]string{"$LATEST=", "1=first", "2="}, got); d != "" {
 		t.Errorf("versions (-want +got):\n%s", d)
 	}
+	// Paged as Lambda pages: the SDK's paginator with one item a page.
+	got = nil
+	for p := lambda.NewListVersionsByFunctionPaginator(c, &lambda.ListVersionsByFunctionInput{FunctionName: aws.String(name), MaxItems: aws.Int32(1)}); p.HasMorePages(); {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Versions) != 1 {
+			t.Fatalf("a page of MaxItems 1 holds %d versions", len(out.Versions))
+		}
+		got = append(got, aws.ToString(out.Versions[0].Version))
+	}
+	if d := cmp.Diff([]string{"$LATEST", "1", "2"}, got); d != "" {
+		t.Errorf("versions paged (-want +got):\n%s", d)
+	}
 	fns, err := c.ListFunctions(ctx, &lambda.ListFunctionsInput{})
 	if err != nil {
 		t.Fatal(err)
