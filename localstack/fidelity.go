@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/url"
@@ -24,6 +25,10 @@ import (
 //     answers as SNS does.
 //   - SNS Subscribe: kumo subscribes an endpoint again on every call, AWS
 //     answers the existing subscription (snssubscribe.go).
+//   - DynamoDB: every answer from AWS carries X-Amz-Crc32, the CRC32 of its
+//     body, and the Go SDK checks it; kumo sends none, so the SDK checks
+//     against 0 and logs "response did not match expected checksum" in
+//     every function using DynamoDB. Added to each DynamoDB answer.
 //   - SQS queue URLs: kumo says http://localhost:4566 whatever the engine's
 //     port; SDKs that send to the queue URL (boto3 and the AWS CLI do) would
 //     reach another engine or nothing. Rewritten to the engine's address.
@@ -38,7 +43,8 @@ type fidelity struct {
 }
 
 func (fx *fidelity) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	var fix http.Handler
+	fix = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		target := req.Header.Get("X-Amz-Target")
 		switch {
 		case target == "DynamoDB_20120810.BatchWriteItem":
@@ -79,6 +85,23 @@ func (fx *fidelity) wrap(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, req)
 	})
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if strings.HasPrefix(req.Header.Get("X-Amz-Target"), "DynamoDB_20120810.") {
+			withCRC32(w, req, fix)
+			return
+		}
+		fix.ServeHTTP(w, req)
+	})
+}
+
+// withCRC32 answers with next's answer and its body's CRC32 in
+// X-Amz-Crc32, as DynamoDB does.
+func withCRC32(w http.ResponseWriter, req *http.Request, next http.Handler) {
+	buf := &bufferedResponse{header: http.Header{}}
+	next.ServeHTTP(buf, req)
+	body := buf.body.Bytes()
+	buf.header.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	writeBuffered(w, buf, body)
 }
 
 func isSNSForm(req *http.Request) bool {

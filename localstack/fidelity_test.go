@@ -3,10 +3,14 @@ package localstack
 import (
 	"bytes"
 	"context"
+	"hash/crc32"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -84,5 +88,61 @@ func TestSDKFidelityGo(t *testing.T) {
 	}
 	if want := ep + "/000000000000/fid-go"; aws.ToString(q.QueueUrl) != want {
 		t.Errorf("queue URL = %s, want %s (the engine's own address)", aws.ToString(q.QueueUrl), want)
+	}
+}
+
+// TestDynamoDBChecksum: each DynamoDB answer, errors included, carries the
+// CRC32 of its body as AWS sends it; the Go SDK reads a missing one as 0 and
+// then logs "response did not match expected checksum" in the user's function.
+func TestDynamoDBChecksum(t *testing.T) {
+	ep := serveRunning(t, &lockedBuffer{})
+	cfg, err := (&Target{Endpoint: ep, Region: "us-east-1"}).AWSConfig(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddb := dynamodb.NewFromConfig(cfg)
+	ctx := t.Context()
+	if _, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("crc"), BillingMode: ddbtypes.BillingModePayPerRequest,
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}}}); err != nil {
+		t.Fatal(err)
+	}
+	item := map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: "a"}}
+	if _, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("crc"), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ddb.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"crc": {{PutRequest: &ddbtypes.PutRequest{Item: item}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("crc"), Key: item}); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct{ target, body string }{
+		{"PutItem", `{"TableName":"crc","Item":{"id":{"S":"b"}}}`},
+		{"Scan", `{"TableName":"crc"}`},
+		{"BatchWriteItem", `{"RequestItems":{"crc":[{"PutRequest":{"Item":{"id":{"S":"c"}}}}]}}`},
+		{"GetItem", `{"TableName":"no-such-table","Key":{"id":{"S":"a"}}}`}, // an error answer
+	} {
+		req, err := http.NewRequest(http.MethodPost, ep+"/", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+tc.target)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20261207/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10)
+		if got := resp.Header.Get("X-Amz-Crc32"); got != want {
+			t.Errorf("%s (%d %s): X-Amz-Crc32 = %q, want %q", tc.target, resp.StatusCode, body, got, want)
+		}
 	}
 }
