@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/evdeploy/evdeploy/spec"
 	"github.com/evdeploy/evdeploy/templates"
 	"github.com/spf13/cobra"
 )
@@ -126,20 +127,20 @@ func initRun(opts *InitOptions) error {
   evdeploy local up                # start the embedded local cloud (no Docker, no account)
   evdeploy plan --all --target local                  # see what would be created
   evdeploy apply --all --target local --auto-approve  # deploy the apps in dependency order
-  evdeploy destroy --all --target local --auto-approve  # and take them all down again, in reverse
+  evdeploy destroy --all --target local --auto-approve%s  # and take them all down again, in reverse
 
 README.md explains the apps and how they use each other. Drop --target local to deploy to AWS.
-`, strings.Join(apps, ", "))
+`, strings.Join(apps, ", "), dataLossFlag(dir, apps...))
 		return nil
 	}
-	fmt.Fprint(out, `  evdeploy validate                # check the spec
+	fmt.Fprintf(out, `  evdeploy validate                # check the spec
   evdeploy local up                # start the embedded local cloud (no Docker, no account)
   evdeploy plan --target local     # see what would be created
   evdeploy apply --target local    # deploy it
-  evdeploy destroy --target local  # and take it all down again
+  evdeploy destroy --target local%s  # and take it all down again
 
 README.md explains the pattern and how to try it. Drop --target local to deploy to AWS.
-`)
+`, dataLossFlag(dir))
 	return nil
 }
 
@@ -211,4 +212,45 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// dataLossFlag is " --allow-data-loss" when the app in dir (or in one of its
+// app folders) makes a queue, table, bucket or stream: destroy refuses to
+// delete those without it, and a next step that fails when pasted teaches
+// nothing.
+func dataLossFlag(dir string, apps ...string) string {
+	dirs := []string{dir}
+	if len(apps) > 0 {
+		dirs = dirs[:0]
+		for _, a := range apps {
+			dirs = append(dirs, filepath.Join(dir, a))
+		}
+	}
+	for _, d := range dirs {
+		app, _, diags := spec.Load(d, spec.Options{})
+		if diags.HasErrors() || app == nil {
+			continue
+		}
+		for _, q := range app.Queues {
+			if q.Existing == nil {
+				return " --allow-data-loss"
+			}
+		}
+		for _, t := range app.Tables {
+			if t.Existing == nil {
+				return " --allow-data-loss"
+			}
+		}
+		for _, b := range app.Buckets {
+			if b.Existing == nil {
+				return " --allow-data-loss"
+			}
+		}
+		for _, st := range app.Streams {
+			if st.Existing == nil {
+				return " --allow-data-loss"
+			}
+		}
+	}
+	return ""
 }

@@ -469,3 +469,37 @@ func specBlocks(app *spec.App) []string {
 	}
 	return out
 }
+
+// TestInitDestroyStep: the destroy step init prints, and the one in each
+// template's README, carries --allow-data-loss exactly when the app makes a
+// queue, table, bucket or stream: destroy refuses those without it, so a
+// pasted step would fail.
+func TestInitDestroyStep(t *testing.T) {
+	known := map[string]bool{"queue-worker": true, "http-api-canary": false, "event-bus": false, "monorepo": true, "s3-file-processing": true}
+	for _, name := range templates.Names() {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "app")
+			var out bytes.Buffer
+			if err := initRun(&InitOptions{Template: name, Dir: dir, IO: &IOStreams{Out: &out, ErrOut: &bytes.Buffer{}}}); err != nil {
+				t.Fatal(err)
+			}
+			step := regexp.MustCompile(`(?m)^  (evdeploy destroy[^#\n]*)`).FindStringSubmatch(out.String())
+			if step == nil {
+				t.Fatalf("no destroy step in:\n%s", out.String())
+			}
+			flagged := strings.Contains(step[1], "--allow-data-loss")
+			if want, ok := known[name]; ok && flagged != want {
+				t.Errorf("printed %q: --allow-data-loss %v, want %v", step[1], flagged, want)
+			}
+			readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range regexp.MustCompile(`(?m)^evdeploy destroy.*$`).FindAllString(string(readme), -1) {
+				if strings.Contains(line, "--allow-data-loss") != flagged {
+					t.Errorf("README step %q disagrees with the printed %q", line, step[1])
+				}
+			}
+		})
+	}
+}
