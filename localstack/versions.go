@@ -622,6 +622,9 @@ func (v *versionStore) publish(w http.ResponseWriter, req *http.Request, name st
 	v.save()
 	v.mu.Unlock()
 	v.lg.Printf("function %s: published version %s", name, n)
+	// No alias uses it yet: its handler is stopped like any unused
+	// version's, and the first invoke (or alias naming it) starts it.
+	v.idleUnused(name)
 	writeJSONStatus(w, http.StatusCreated, snap)
 }
 

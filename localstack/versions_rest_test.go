@@ -21,7 +21,8 @@ import (
 // runs the version the alias picks, though kumo invokes the bare name: all
 // of v2 while the alias names v2, all of v1 once it names v1, both with a
 // 50/50 split, never $LATEST. A method on ANY whose URI picks the alias by a
-// stage variable runs the version that stage names.
+// stage variable runs the version that stage names. A version published
+// and on no alias holds no process until something invokes it.
 func TestAliasRestAPI(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("no python3 here")
@@ -62,6 +63,12 @@ def handler(event, context):
 			if _, err := c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(name)}); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+	// Published and on no alias yet: neither version holds a process.
+	for _, h := range []string{name + "--v1", name + "--v2"} {
+		if !strings.Contains(logBuf.String(), "function "+h+": idle, no alias uses it") {
+			t.Errorf("%s was not made idle after its publish\n%s", h, logBuf.String())
 		}
 	}
 	if _, err := c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String(name), Name: aws.String("live"), FunctionVersion: aws.String("2")}); err != nil {
