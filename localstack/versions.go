@@ -1111,6 +1111,10 @@ func (v *versionStore) invoke(w http.ResponseWriter, req *http.Request, name, qu
 	v.pending[kumoName] = append(v.pending[kumoName], entry)
 	v.mu.Unlock()
 	v.wake(kumoName)
+	// The runner below holds an invoke for a starting handler only if it
+	// runs it; kumo's self-call may have reached another engine of the
+	// process (tests), so every engine's runner is waited on.
+	awaitGates(req.Context(), kumoName)
 	setInvokeTarget(req, kumoName)
 	ew := &executedWriter{ResponseWriter: w, version: version}
 	v.next.ServeHTTP(ew, req)
@@ -1263,6 +1267,17 @@ func (v *versionStore) s3Target(ctx context.Context, bucket, id string) string {
 }
 
 func (v *versionStore) apiTarget(ctx context.Context, api, routeKey string) string {
+	return v.apiRouteTarget(ctx, api, func(key string) int {
+		if key == routeKey {
+			return 0
+		}
+		return -1
+	})
+}
+
+// apiRouteTarget is the function behind the HTTP API route that scores
+// highest (a negative score is no match).
+func (v *versionStore) apiRouteTarget(ctx context.Context, api string, score func(routeKey string) int) string {
 	b, _, err := v.kc.call(ctx, http.MethodGet, "/v2/apis/"+url.PathEscape(api)+"/routes", "apigateway", "", nil)
 	if err != nil {
 		return ""
@@ -1276,10 +1291,10 @@ func (v *versionStore) apiTarget(ctx context.Context, api, routeKey string) stri
 	if json.Unmarshal(b, &routes) != nil {
 		return ""
 	}
-	target := ""
+	target, best := "", -1
 	for _, r := range routes.Items {
-		if r.RouteKey == routeKey {
-			target = r.Target
+		if n := score(r.RouteKey); n > best {
+			target, best = r.Target, n
 		}
 	}
 	id, ok := strings.CutPrefix(target, "integrations/")

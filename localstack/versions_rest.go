@@ -21,7 +21,9 @@ import (
 func (v *versionStore) restTarget(ctx context.Context, api, resourcePath, method string, stageVars map[string]string) string {
 	b, _, err := v.kc.call(ctx, http.MethodGet, "/restapis/"+url.PathEscape(api)+"/resources?limit=500", "apigateway", "", nil)
 	if err != nil {
-		return ""
+		// Not a REST API: an HTTP API route with payload format 1.0, whose
+		// event (kumo's) names no route key but the request's path.
+		return v.apiRouteTarget(ctx, api, func(key string) int { return routeScore(key, method, resourcePath) })
 	}
 	var list struct {
 		Items []struct {
@@ -54,4 +56,47 @@ func (v *versionStore) restTarget(ctx context.Context, api, resourcePath, method
 		uri = strings.ReplaceAll(uri, "${stageVariables."+k+"}", val)
 	}
 	return integrationFunction(uri)
+}
+
+// routeScore is how well an HTTP API route key matches a request, as API
+// Gateway picks routes: the most literal path segments win, a method beats
+// ANY, and $default matches anything last; -1 is no match.
+func routeScore(key, method, path string) int {
+	if key == "$default" {
+		return 0
+	}
+	m, p, ok := strings.Cut(key, " ")
+	if !ok || m != method && m != "ANY" {
+		return -1
+	}
+	want := strings.Split(strings.Trim(p, "/"), "/")
+	got := strings.Split(strings.Trim(path, "/"), "/")
+	score := 2
+	if m == method {
+		score++
+	}
+	for i, w := range want {
+		switch {
+		case strings.HasPrefix(w, "{") && strings.HasSuffix(w, "+}"):
+			if i < len(got) && got[i] != "" {
+				return score
+			}
+			return -1
+		case i >= len(got):
+			return -1
+		case strings.HasPrefix(w, "{") && strings.HasSuffix(w, "}"):
+			if got[i] == "" {
+				return -1
+			}
+			score += 2
+		case w == got[i]:
+			score += 4
+		default:
+			return -1
+		}
+	}
+	if len(got) != len(want) {
+		return -1
+	}
+	return score
 }

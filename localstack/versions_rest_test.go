@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	apitypes "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
@@ -114,13 +116,38 @@ def handler(event, context):
 		t.Fatal(err)
 	}
 
-	// get sends n requests to the stage and counts the versions that answered.
+	// An HTTP API whose integration on fn:live takes payload format 1.0
+	// (kumo's 1.0 event names no route key: the route is found by path).
+	hc := apigatewayv2.NewFromConfig(cfg)
+	hapi, err := hc.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String(name), ProtocolType: apitypes.ProtocolTypeHttp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	integ, err := hc.CreateIntegration(ctx, &apigatewayv2.CreateIntegrationInput{ApiId: hapi.ApiId, IntegrationType: apitypes.IntegrationTypeAwsProxy,
+		IntegrationUri: aws.String(arn + ":live"), PayloadFormatVersion: aws.String("1.0")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hc.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: hapi.ApiId, RouteKey: aws.String("GET /items/{id}"),
+		Target: aws.String("integrations/" + aws.ToString(integ.IntegrationId))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hc.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: hapi.ApiId, StageName: aws.String("prod"), AutoDeploy: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+
+	// get sends n requests to the REST API's stage (or the HTTP API's) and
+	// counts the versions that answered.
 	get := func(method, path string, n int) map[string]int {
 		t.Helper()
+		id := aws.ToString(api.Id)
+		if strings.HasPrefix(path, "/items/") {
+			id = aws.ToString(hapi.ApiId)
+		}
 		seen := map[string]int{}
 		for range n {
 			req, _ := http.NewRequestWithContext(ctx, method, ep+"/prod"+path, nil)
-			req.Host = aws.ToString(api.Id) + ".execute-api.localhost:" + ep[strings.LastIndex(ep, ":")+1:]
+			req.Host = id + ".execute-api.localhost:" + ep[strings.LastIndex(ep, ":")+1:]
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -149,10 +176,12 @@ def handler(event, context):
 	}
 
 	want("alias on v2", get("GET", "/hello", 5), "2/two")
+	want("alias on v2, HTTP API payload 1.0", get("GET", "/items/7", 3), "2/two")
 	if _, err := c.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(name), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
 		t.Fatal(err)
 	}
 	want("alias moved to v1", get("GET", "/hello", 5), "1/one")
+	want("alias moved to v1, HTTP API payload 1.0", get("GET", "/items/7", 3), "1/one")
 	if _, err := c.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(name), Name: aws.String("live"), FunctionVersion: aws.String("1"),
 		RoutingConfig: &lambdatypes.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{"2": 0.5}}}); err != nil {
 		t.Fatal(err)
@@ -160,4 +189,27 @@ def handler(event, context):
 	// 40 requests at 50/50: one version alone comes once in 2^39 runs.
 	want("alias 50/50 on v1 and v2", get("GET", "/hello", 40), "1/one", "2/two")
 	want("stage variable naming version 1, on ANY", get("POST", "/staged", 3), "1/one")
+}
+
+func TestRouteScore(t *testing.T) {
+	routes := []string{"GET /items/{id}", "ANY /items/{id}", "GET /items/special", "ANY /{proxy+}", "GET /", "$default", "POST /items/{id}"}
+	for _, tt := range []struct{ method, path, want string }{
+		{"GET", "/items/7", "GET /items/{id}"},
+		{"PUT", "/items/7", "ANY /items/{id}"},
+		{"GET", "/items/special", "GET /items/special"},
+		{"GET", "/other/a/b", "ANY /{proxy+}"},
+		{"GET", "/", "GET /"},
+		{"DELETE", "/", "$default"},
+		{"POST", "/items/7", "POST /items/{id}"},
+	} {
+		best, score := "", -1
+		for _, r := range routes {
+			if n := routeScore(r, tt.method, tt.path); n > score {
+				best, score = r, n
+			}
+		}
+		if best != tt.want {
+			t.Errorf("%s %s matched %q, want %q", tt.method, tt.path, best, tt.want)
+		}
+	}
 }
