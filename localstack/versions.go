@@ -622,6 +622,9 @@ func (v *versionStore) publish(w http.ResponseWriter, req *http.Request, name st
 	v.save()
 	v.mu.Unlock()
 	v.lg.Printf("function %s: published version %s", name, n)
+	// No alias uses it yet: its handler is stopped like any unused
+	// version's, and the first invoke (or alias naming it) starts it.
+	v.idleUnused(name)
 	writeJSONStatus(w, http.StatusCreated, snap)
 }
 
@@ -1168,7 +1171,9 @@ func (v *versionStore) originQualifier(req *http.Request, name string) string {
 			ResourceID  string `json:"resourceId"`
 			HTTPMethod  string `json:"httpMethod"`
 			ResourceStr string `json:"resourcePath"`
+			Stage       string `json:"stage"`
 		} `json:"requestContext"`
+		StageVariables map[string]string `json:"stageVariables"`
 	}
 	if json.Unmarshal(body, &ev) != nil {
 		return ""
@@ -1193,6 +1198,11 @@ func (v *versionStore) originQualifier(req *http.Request, name string) string {
 	case ev.RequestContext.APIID != "" && ev.RequestContext.RouteKey != "":
 		api, route := ev.RequestContext.APIID, ev.RequestContext.RouteKey
 		key, find = "api\x00"+api+"\x00"+route, func() string { return v.apiTarget(ctx, api, route) }
+	case ev.RequestContext.APIID != "" && ev.RequestContext.ResourceStr != "" && ev.RequestContext.HTTPMethod != "":
+		// A REST API's (v1) proxy event names no route but its resource
+		// path and method (versions_rest.go).
+		api, res, method := ev.RequestContext.APIID, ev.RequestContext.ResourceStr, ev.RequestContext.HTTPMethod
+		key, find = "rest\x00"+api+"\x00"+ev.RequestContext.Stage+"\x00"+res+"\x00"+method, func() string { return v.restTarget(ctx, api, res, method, ev.StageVariables) }
 	default:
 		return ""
 	}
@@ -1286,8 +1296,13 @@ func (v *versionStore) apiTarget(ctx context.Context, api, routeKey string) stri
 	if json.Unmarshal(b, &integ) != nil {
 		return ""
 	}
-	uri := integ.URI
-	// The REST form names the function inside the apigateway ARN.
+	return integrationFunction(integ.URI)
+}
+
+// integrationFunction is the function (with its qualifier) an integration
+// URI names: a function ARN, or the REST form that wraps it in an
+// apigateway ARN (arn:aws:apigateway:…:lambda:path/2015-03-31/functions/…/invocations).
+func integrationFunction(uri string) string {
 	if i := strings.Index(uri, "/functions/"); i >= 0 {
 		uri = strings.TrimSuffix(uri[i+len("/functions/"):], "/invocations")
 	}
@@ -1595,7 +1610,18 @@ func (v *versionStore) idleUnused(name string) {
 
 // wake starts the handler of a version idleUnused stopped, before an invoke
 // of it goes on (the runner then holds the invoke until the handler polls).
+// The engine that stopped it may not be the one kumo's self-call reached
+// (engines in one process, as in tests), so every live store is asked.
 func (v *versionStore) wake(kumoName string) {
+	versionStores.mu.Lock()
+	stores := append([]*versionStore{v}, versionStores.list...)
+	versionStores.mu.Unlock()
+	for _, s := range stores {
+		s.wakeOwn(kumoName)
+	}
+}
+
+func (v *versionStore) wakeOwn(kumoName string) {
 	v.idleMu.Lock()
 	idle := v.idle[kumoName]
 	delete(v.idle, kumoName)
