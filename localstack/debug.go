@@ -138,9 +138,7 @@ func (r *runner) startDebug(ctx context.Context, in DebugRequest) (*DebugSession
 		// polled the Runtime API. Delve (--continue) starts the process
 		// after it listens; a client that halts before then would see the
 		// start-up continue resume the process after its own breakpoint.
-		c, err := net.DialTimeout("tcp", debugAddr(in.Port), time.Second)
-		if err == nil {
-			c.Close()
+		if debuggerListens(in.Port) {
 			select {
 			case <-ready:
 				select {
@@ -293,16 +291,19 @@ func errNoDebugpy(interp string) error {
 	return fmt.Errorf("debugpy is not installed for %s: pip install debugpy (for that interpreter: %s -m pip install debugpy)", interp, interp)
 }
 
-var debugpyFound sync.Map // interpreter path → bool
+var debugpyFound sync.Map // interpreter path → true
 
-// hasDebugpy reports whether interp can import debugpy (asked once).
+// hasDebugpy reports whether interp can import debugpy (a yes is asked
+// once; a no again each time, so that installing it needs no engine restart).
 func hasDebugpy(interp string) bool {
-	if v, ok := debugpyFound.Load(interp); ok {
-		return v.(bool)
+	if _, ok := debugpyFound.Load(interp); ok {
+		return true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ok := exec.CommandContext(ctx, interp, "-c", "import debugpy").Run() == nil
-	debugpyFound.Store(interp, ok)
+	if ok {
+		debugpyFound.Store(interp, true)
+	}
 	return ok
 }

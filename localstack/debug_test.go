@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -26,6 +27,15 @@ func TestRuntimeDebug(t *testing.T) {
 	withDebugpy := script("python-with-debugpy", "exit 0")       // `-c "import debugpy"` succeeds
 	withoutDebugpy := script("python-without-debugpy", "exit 1") // ... fails
 	dlv := script("dlv", "exit 0")
+	// A python3 on PATH that has debugpy: it names debugpy's folder and
+	// what debugpy imports from beside it (Debian's layout).
+	lender := t.TempDir()
+	if err := os.WriteFile(filepath.Join(lender, "python3"), []byte("#!/bin/sh\ncase \"$2\" in *debugpy.server*) echo /site/bytecode; echo /site/debugpy;; esac\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	loop := filepath.Join(root, "python-runtime.py")
+	lent := filepath.Join(root, "python-debugpy")
 	empty := t.TempDir()
 
 	for _, c := range []struct {
@@ -39,8 +49,10 @@ func TestRuntimeDebug(t *testing.T) {
 		{name: "node", rt: nodeRuntime{}, argv: []string{"/usr/bin/node", "/x/node-runtime.js"},
 			want: []string{"/usr/bin/node", "--inspect=127.0.0.1:9229", "/x/node-runtime.js"}},
 		{name: "python", rt: pythonRuntime{}, argv: []string{withDebugpy, "-u", "/x/python-runtime.py", "/x/sdk"},
-			want: []string{withDebugpy, "-u", "-m", "debugpy", "--listen", "127.0.0.1:9229", "/x/python-runtime.py", "/x/sdk"}},
-		{name: "python-without-debugpy", rt: pythonRuntime{}, argv: []string{withoutDebugpy, "-u", "/x/python-runtime.py"},
+			want: []string{withDebugpy, "-u", "-Xfrozen_modules=off", "-m", "debugpy", "--listen", "127.0.0.1:9229", "/x/python-runtime.py", "/x/sdk"}},
+		{name: "python-debugpy-lent", rt: pythonRuntime{}, argv: []string{withoutDebugpy, "-u", loop, "/x/sdk"}, path: empty + string(filepath.ListSeparator) + lender,
+			want: []string{withoutDebugpy, "-u", "-Xfrozen_modules=off", "-c", debugpyShim, lent, "--listen", "127.0.0.1:9229", loop, "/x/sdk"}},
+		{name: "python-without-debugpy", rt: pythonRuntime{}, argv: []string{withoutDebugpy, "-u", "/x/python-runtime.py"}, path: empty,
 			wantErr: "debugpy is not installed for " + withoutDebugpy + ": pip install debugpy"},
 		{name: "go", rt: providedRuntime{}, argv: []string{"/x/bootstrap"}, path: bin,
 			want: []string{dlv, "exec", "--headless", "--api-version=2", "--accept-multiclient", "--continue", "--listen=127.0.0.1:9229", "/x/bootstrap"}},
@@ -69,6 +81,23 @@ func TestRuntimeDebug(t *testing.T) {
 			if d := cmp.Diff(c.want, got); d != "" {
 				t.Errorf("debug command (-want +got):\n%s", d)
 			}
+			if c.name == "python-debugpy-lent" {
+				// Only debugpy and what it imports are lent, as links.
+				var links []string
+				for _, n := range []string{"bytecode", "debugpy"} {
+					l, err := os.Readlink(filepath.Join(lent, n))
+					if err != nil {
+						t.Fatal(err)
+					}
+					links = append(links, l)
+				}
+				if d := cmp.Diff([]string{"/site/bytecode", "/site/debugpy"}, links); d != "" {
+					t.Errorf("lent links (-want +got):\n%s", d)
+				}
+				if ents, _ := os.ReadDir(lent); len(ents) != 2 {
+					t.Errorf("lent folder holds %d entries, want 2", len(ents))
+				}
+			}
 		})
 	}
 }
@@ -87,5 +116,37 @@ func TestPortFree(t *testing.T) {
 	ln.Close()
 	if err := portFree(port); err != nil {
 		t.Errorf("portFree(%d) once closed = %v", port, err)
+	}
+}
+
+// TestRuntimeDebugListens: readiness sees a listener without connecting to
+// it (debugpy's adapter exits when a client hangs up), and no listener once
+// it is closed.
+func TestRuntimeDebugListens(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	accepted := make(chan struct{}, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Close()
+			accepted <- struct{}{}
+		}
+	}()
+	if !debuggerListens(port) {
+		t.Fatalf("port %d listens, debuggerListens says no", port)
+	}
+	if _, known := procListens(port); known {
+		select {
+		case <-accepted:
+			t.Error("the probe connected to the debugger's port")
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	ln.Close()
+	if debuggerListens(port) {
+		t.Errorf("port %d closed, debuggerListens says it listens", port)
 	}
 }

@@ -1,6 +1,10 @@
 package localstack
 
-import "strings"
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
 
 // Python functions run on the host's interpreter through a small runtime
 // loop, the part of AWS's runtime interface client (awslambdaric) that a
@@ -208,19 +212,30 @@ while True:
 `
 
 // debug runs the loop under debugpy listening on port (the Debug Adapter
-// Protocol VS Code's Python debugger attaches with), if the function's
-// interpreter has debugpy.
+// Protocol VS Code's Python debugger attaches with): the interpreter's own
+// debugpy, else one lent from another python3 on PATH (pydebugpy.go).
 func (pythonRuntime) debug(_ lambdaConf, argv []string, port int) ([]string, error) {
-	if !hasDebugpy(argv[0]) {
-		return nil, errNoDebugpy(argv[0])
-	}
-	// The interpreter's own options (-u) stay before -m debugpy, which
+	// The interpreter's own options (-u) stay before debugpy's, which
 	// takes the script and its arguments after its own.
 	i := 1
 	for i < len(argv) && strings.HasPrefix(argv[i], "-") {
 		i++
 	}
-	out := append([]string{}, argv[:i]...)
-	out = append(out, "-m", "debugpy", "--listen", debugAddr(port))
+	if i >= len(argv) {
+		return nil, fmt.Errorf("no runtime loop in %q", argv)
+	}
+	lent, err := debugpyDir(argv[0], filepath.Dir(argv[i]))
+	if err != nil {
+		return nil, err
+	}
+	// Frozen stdlib modules (3.11+) hide their source from the debugger,
+	// which warns on every start; older versions ignore the option.
+	out := append(append([]string{}, argv[:i]...), "-Xfrozen_modules=off")
+	if lent == "" {
+		out = append(out, "-m", "debugpy")
+	} else {
+		out = append(out, "-c", debugpyShim, lent)
+	}
+	out = append(out, "--listen", debugAddr(port))
 	return append(out, argv[i:]...), nil
 }

@@ -197,7 +197,8 @@ func main() { lambda.Start(handler) }
 // under the inspector: a Chrome DevTools protocol client sets a breakpoint
 // on the handler's line, an HTTP request to the API stops there, resuming
 // answers it. A Go function under Delve: the same through Delve's JSON-RPC.
-// A Python function without debugpy: the error names pip install debugpy.
+// A Python function under debugpy: the same through the Debug Adapter
+// Protocol (devDebugPython; TestDevDebugNoDebugpy has the error without it).
 // Bad input (unknown function, a function given twice, a port in use) is a
 // clear error.
 func TestDevDebug(t *testing.T) {
@@ -507,34 +508,9 @@ func TestDevDebug(t *testing.T) {
 		d.stop()
 	})
 
-	t.Run("python-without-debugpy", func(t *testing.T) {
-		py, err := exec.LookPath("python3")
-		if err != nil {
-			t.Skip("needs python3")
-		}
-		if exec.Command(py, "-c", "import debugpy").Run() == nil {
-			t.Skip("debugpy is installed here: this case checks the error without it")
-		}
-		dir := debugProject(t, "dbgpy", `  runtime = "python3.11"
-  handler = "main.handler"`, "web/main.py", "def handler(event, context):\n    return {\"statusCode\": 200, \"body\": \"py\"}\n")
-		d := startDev(t, "-C", dir, "--port", fmt.Sprint(port), "--debug", "web")
-		err = d.exit(120 * time.Second)
-		want := regexp.MustCompile(`--debug web: function \S+: debugpy is not installed for \S*python3\S*: pip install debugpy`)
-		if err == nil || !want.MatchString(d.errOut.String()) {
-			t.Fatalf("dev --debug of a Python function without debugpy: %v, want an error matching %s:\n%s", err, want, d.errOut.String())
-		}
-		// Nothing lost: it runs without its debugger.
-		m := apiURL.FindStringSubmatch(d.out.String())
-		if m == nil {
-			t.Fatalf("no url output:\n%s", d.out.String())
-		}
-		var c int
-		var b string
-		d.waitFor("the function serving without its debugger", 30*time.Second, func() bool {
-			c, b, err = apiGet(port, m[1], "/hello")
-			return err == nil && c == 200 && b == "py"
-		})
-	})
+	for _, rt := range []string{"python3.11", "python3.12", "python3.13"} {
+		t.Run(rt, func(t *testing.T) { devDebugPython(t, port, rt) })
+	}
 }
 
 // Delve's JSON-RPC (API v2) types, the fields the test reads.
