@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -291,19 +290,6 @@ func errNoDebugpy(interp string) error {
 	return fmt.Errorf("debugpy is not installed for %s: pip install debugpy (for that interpreter: %s -m pip install debugpy)", interp, interp)
 }
 
-var debugpyFound sync.Map // interpreter path → true
-
 // hasDebugpy reports whether interp can import debugpy (a yes is asked
 // once; a no again each time, so that installing it needs no engine restart).
-func hasDebugpy(interp string) bool {
-	if _, ok := debugpyFound.Load(interp); ok {
-		return true
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ok := exec.CommandContext(ctx, interp, "-c", "import debugpy").Run() == nil
-	if ok {
-		debugpyFound.Store(interp, true)
-	}
-	return ok
-}
+func hasDebugpy(interp string) bool { return canImport(interp, "debugpy", false, 10*time.Second) }

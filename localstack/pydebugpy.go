@@ -46,17 +46,8 @@ func debugpyDir(interp, root string) (string, error) {
 		return "", errNoDebugpy(interp)
 	}
 	dir := filepath.Join(root, "python-debugpy")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := linkModules(dir, lender.paths); err != nil {
 		return "", err
-	}
-	for _, src := range lender.paths {
-		link := filepath.Join(dir, filepath.Base(src))
-		if _, err := os.Lstat(link); err == nil {
-			continue
-		}
-		if err := os.Symlink(src, link); err != nil && !os.IsExist(err) {
-			return "", err
-		}
 	}
 	return dir, nil
 }

@@ -22,7 +22,7 @@ import (
 var pySDKModules = []string{"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
 
 var (
-	pyHasSDK   sync.Map // interpreter path → bool
+	pyImports  sync.Map // interpreter path + "\x00" + module → bool
 	pySDKOnce  sync.Once
 	pySDKPaths map[string]string // module → file or folder, from the default python3
 )
@@ -38,31 +38,53 @@ func pythonSDKDir(interp, root string) string {
 	if len(pySDKPaths) == 0 {
 		return ""
 	}
-	dir := filepath.Join(root, "python-sdk")
+	srcs := make([]string, 0, len(pySDKPaths))
 	for _, src := range pySDKPaths {
-		link := filepath.Join(dir, filepath.Base(src))
-		if _, err := os.Lstat(link); err == nil {
-			continue
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return ""
-		}
-		if err := os.Symlink(src, link); err != nil && !os.IsExist(err) {
-			return ""
-		}
+		srcs = append(srcs, src)
+	}
+	dir := filepath.Join(root, "python-sdk")
+	if linkModules(dir, srcs) != nil {
+		return ""
 	}
 	return dir
 }
 
-func hasBoto3(interp string) bool {
-	if v, ok := pyHasSDK.Load(interp); ok {
+// hasBoto3 asks once per interpreter: the answer decides every launch.
+func hasBoto3(interp string) bool { return canImport(interp, "boto3", true, 20*time.Second) }
+
+// canImport reports whether interp can import module. A yes is remembered;
+// a no only when rememberNo (otherwise it is asked again next time, so that
+// installing the module needs no engine restart).
+func canImport(interp, module string, rememberNo bool, timeout time.Duration) bool {
+	key := interp + "\x00" + module
+	if v, ok := pyImports.Load(key); ok {
 		return v.(bool)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	ok := exec.CommandContext(ctx, interp, "-c", "import boto3").Run() == nil
-	pyHasSDK.Store(interp, ok)
+	ok := exec.CommandContext(ctx, interp, "-c", "import "+module).Run() == nil
+	if ok || rememberNo {
+		pyImports.Store(key, ok)
+	}
 	return ok
+}
+
+// linkModules makes dir a folder of links to srcs (module files or
+// folders), for a lent sys.path entry; links already there are kept.
+func linkModules(dir string, srcs []string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, src := range srcs {
+		link := filepath.Join(dir, filepath.Base(src))
+		if _, err := os.Lstat(link); err == nil {
+			continue
+		}
+		if err := os.Symlink(src, link); err != nil && !os.IsExist(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // defaultSDKPaths asks the default python3 where boto3 and its imports live.
