@@ -113,11 +113,17 @@ func isSNSForm(req *http.Request) bool {
 func (fx *fidelity) fixJSON(w http.ResponseWriter, req *http.Request, next http.Handler, fix func(map[string]any)) {
 	buf := &bufferedResponse{header: http.Header{}}
 	next.ServeHTTP(buf, req)
+	writeEdited(w, buf, fix)
+}
+
+// writeEdited sends a held answer on, edited first by edit when it is a
+// success whose body is a JSON object.
+func writeEdited(w http.ResponseWriter, buf *bufferedResponse, edit func(map[string]any)) {
 	out := buf.body.Bytes()
-	if buf.status == 0 || buf.status == http.StatusOK {
+	if buf.status == 0 || buf.status/100 == 2 {
 		var m map[string]any
-		if json.Unmarshal(out, &m) == nil {
-			fix(m)
+		if json.Unmarshal(out, &m) == nil && m != nil {
+			edit(m)
 			if b, err := json.Marshal(m); err == nil {
 				out = b
 			}

@@ -835,16 +835,11 @@ func (v *versionStore) deleteFunction(w http.ResponseWriter, req *http.Request, 
 func (v *versionStore) listFunctions(w http.ResponseWriter, req *http.Request) {
 	buf := &bufferedResponse{header: http.Header{}}
 	v.next.ServeHTTP(buf, req)
-	if buf.status != 0 && buf.status != http.StatusOK {
-		writeBuffered(w, buf, buf.body.Bytes())
-		return
-	}
-	var out map[string]any
-	if json.Unmarshal(buf.body.Bytes(), &out) != nil {
-		writeBuffered(w, buf, buf.body.Bytes())
-		return
-	}
-	if list, ok := out["Functions"].([]any); ok {
+	writeEdited(w, buf, func(out map[string]any) {
+		list, ok := out["Functions"].([]any)
+		if !ok {
+			return
+		}
 		kept := make([]any, 0, len(list))
 		for _, x := range list {
 			m, _ := x.(map[string]any)
@@ -856,9 +851,7 @@ func (v *versionStore) listFunctions(w http.ResponseWriter, req *http.Request) {
 			kept = append(kept, x)
 		}
 		out["Functions"] = kept
-	}
-	b, _ := json.Marshal(out)
-	writeBuffered(w, buf, b)
+	})
 }
 
 // aliasInput is CreateAlias's and UpdateAlias's request.
@@ -1452,25 +1445,20 @@ func (v *versionStore) serveMapping(w http.ResponseWriter, req *http.Request) {
 	}
 	buf := &bufferedResponse{header: http.Header{}}
 	v.next.ServeHTTP(buf, req)
-	if buf.status == 0 {
-		buf.status = http.StatusOK
-	}
-	if buf.status/100 != 2 {
-		writeBuffered(w, buf, buf.body.Bytes())
-		return
-	}
-	var out map[string]any
-	if json.Unmarshal(buf.body.Bytes(), &out) != nil {
-		writeBuffered(w, buf, buf.body.Bytes())
-		return
-	}
+	writeEdited(w, buf, func(out map[string]any) { v.keepMappingQualifier(req.Method, qual, out) })
+}
+
+// keepMappingQualifier records the qualifier (fn:live) a mapping was made or
+// updated with, which kumo drops, and gives it back in the answer.
+func (v *versionStore) keepMappingQualifier(method, qual string, out map[string]any) {
 	v.mu.Lock()
+	defer v.mu.Unlock()
 	if uuid, _ := out["UUID"].(string); uuid != "" {
 		switch {
-		case req.Method == http.MethodDelete:
+		case method == http.MethodDelete:
 			delete(v.mappings, uuid)
 			v.save()
-		case req.Method == http.MethodPost || (req.Method == http.MethodPut && qual != ""):
+		case method == http.MethodPost || (method == http.MethodPut && qual != ""):
 			if qual != "" {
 				v.mappings[uuid] = qual
 			} else {
@@ -1495,9 +1483,6 @@ func (v *versionStore) serveMapping(w http.ResponseWriter, req *http.Request) {
 	} else {
 		fix(out)
 	}
-	v.mu.Unlock()
-	b, _ := json.Marshal(out)
-	writeBuffered(w, buf, b)
 }
 
 // resolveCheck reports whether fn's qual names a version or alias.
@@ -1554,16 +1539,11 @@ func (v *versionStore) serveURLConfig(w http.ResponseWriter, req *http.Request) 
 			v.mu.Unlock()
 		}
 	}
-	var out map[string]any
-	if buf.status/100 == 2 && json.Unmarshal(buf.body.Bytes(), &out) == nil {
+	writeEdited(w, buf, func(out map[string]any) {
 		if arn, _ := out["FunctionArn"].(string); arn != "" {
 			out["FunctionArn"] = withQualifier(arn, qual)
 		}
-		b, _ := json.Marshal(out)
-		writeBuffered(w, buf, b)
-		return
-	}
-	writeBuffered(w, buf, buf.body.Bytes())
+	})
 }
 
 // frontClients are kumoClients of engines' own endpoints, by endpoint.
