@@ -37,29 +37,21 @@ func SecretStatus(ctx context.Context, cfg aws.Config, store, id string) (Secret
 	switch store {
 	case StoreSSM:
 		api := ssm.NewFromConfig(cfg)
-		out, err := api.DescribeParameters(ctx, &ssm.DescribeParametersInput{
-			ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Name"), Option: aws.String("Equals"), Values: []string{id}}},
-		})
+		p, err := describeParameter(ctx, api, id)
+		if err != nil || p == nil {
+			return SecretInfo{}, err
+		}
+		info := SecretInfo{Exists: true, HasValue: true, Version: strconv.FormatInt(p.Version, 10), LastChanged: aws.ToTime(p.LastModifiedDate)}
+		tags, err := api.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: aws.String(id)})
 		if err != nil {
 			return SecretInfo{}, err
 		}
-		for _, p := range out.Parameters {
-			if aws.ToString(p.Name) != id {
-				continue
+		for _, t := range tags.TagList {
+			if aws.ToString(t.Key) == UnsetTag {
+				info.HasValue = false
 			}
-			info := SecretInfo{Exists: true, HasValue: true, Version: strconv.FormatInt(p.Version, 10), LastChanged: aws.ToTime(p.LastModifiedDate)}
-			tags, err := api.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: aws.String(id)})
-			if err != nil {
-				return SecretInfo{}, err
-			}
-			for _, t := range tags.TagList {
-				if aws.ToString(t.Key) == UnsetTag {
-					info.HasValue = false
-				}
-			}
-			return info, nil
 		}
-		return SecretInfo{}, nil
+		return info, nil
 	case StoreSecretsManager:
 		out, err := secretsmanager.NewFromConfig(cfg).DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
 		if isSMNotFound(err) {
@@ -92,22 +84,14 @@ func PutSecretValue(ctx context.Context, cfg aws.Config, store, id string, value
 	switch store {
 	case StoreSSM:
 		api := ssm.NewFromConfig(cfg)
-		out, err := api.DescribeParameters(ctx, &ssm.DescribeParametersInput{
-			ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Name"), Option: aws.String("Equals"), Values: []string{id}}},
-		})
+		p, err := describeParameter(ctx, api, id)
 		if err != nil {
 			return "", err
 		}
-		var key, desc *string
-		found := false
-		for _, p := range out.Parameters {
-			if aws.ToString(p.Name) == id {
-				found, key, desc = true, p.KeyId, p.Description
-			}
-		}
-		if !found {
+		if p == nil {
 			return "", fmt.Errorf("parameter %s: %w", id, ErrNoSecret)
 		}
+		key, desc := p.KeyId, p.Description
 		// Without KeyId an overwrite would fall back to the default key, and
 		// some endpoints (kumo) drop the description: pass both as they are.
 		put, err := api.PutParameter(ctx, &ssm.PutParameterInput{

@@ -58,22 +58,32 @@ func isSSMNotFound(err error) bool {
 	return errors.As(err, &nf) || hasCode(err, "ParameterNotFound", "InvalidResourceId")
 }
 
+// describeParameter reads the metadata of the parameter named id, never its
+// value; nil when there is none.
+func describeParameter(ctx context.Context, api interface {
+	DescribeParameters(context.Context, *ssm.DescribeParametersInput, ...func(*ssm.Options)) (*ssm.DescribeParametersOutput, error)
+}, id string) (*ssmtypes.ParameterMetadata, error) {
+	out, err := api.DescribeParameters(ctx, &ssm.DescribeParametersInput{
+		ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Name"), Option: aws.String("Equals"), Values: []string{id}}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.Parameters {
+		if aws.ToString(out.Parameters[i].Name) == id {
+			return &out.Parameters[i], nil
+		}
+	}
+	return nil, nil
+}
+
 // ssmDefaultKey is the AWS managed key SSM reports when none was chosen.
 const ssmDefaultKey = "alias/aws/ssm"
 
 func (h *ssmParameter) Read(ctx context.Context, id string, _ planner.Attrs) (planner.Attrs, bool, error) {
-	// DescribeParameters reports the metadata, never the value.
-	out, err := h.api.DescribeParameters(ctx, &ssm.DescribeParametersInput{
-		ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Name"), Option: aws.String("Equals"), Values: []string{id}}},
-	})
+	p, err := describeParameter(ctx, h.api, id)
 	if err != nil {
 		return nil, false, classify(err)
-	}
-	var p *ssmtypes.ParameterMetadata
-	for i := range out.Parameters {
-		if aws.ToString(out.Parameters[i].Name) == id {
-			p = &out.Parameters[i]
-		}
 	}
 	if p == nil {
 		return nil, false, nil
