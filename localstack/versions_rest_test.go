@@ -46,14 +46,7 @@ def handler(event, context):
     return {"statusCode": 200, "body": json.dumps({"code": "` + tag + `", "version": os.environ["AWS_LAMBDA_FUNCTION_VERSION"]})}
 `)}, 0o644)
 	}
-	created, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/r"),
-		Runtime: lambdatypes.RuntimePython312, Handler: aws.String("app.handler"),
-		Code: &lambdatypes.FunctionCode{ZipFile: zipFor("one")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := createPythonFunction(t, c, name, zipFor("one"))
 	arn := aws.ToString(created.FunctionArn)
 	for i, tag := range []string{"one", "two", "latest"} {
 		if i > 0 {

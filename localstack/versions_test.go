@@ -70,14 +70,7 @@ func TestVersionsAndAliases(t *testing.T) {
 	ctx := t.Context()
 	name := fmt.Sprintf("evd-versions-%d", os.Getpid())
 	zipFor := func(tag string) []byte { return zipOf(t, map[string][]byte{"app.py": versionCode(tag)}, 0o644) }
-	created, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/r"),
-		Runtime: lambdatypes.RuntimePython312, Handler: aws.String("app.handler"),
-		Code: &lambdatypes.FunctionCode{ZipFile: zipFor("one")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := createPythonFunction(t, c, name, zipFor("one"))
 	arn := aws.ToString(created.FunctionArn)
 	invoke := func(fn string, qual *string) (versionReply, string) {
 		t.Helper()
@@ -427,14 +420,7 @@ func TestAliasTriggers(t *testing.T) {
 	ctx := t.Context()
 	name := fmt.Sprintf("evd-aliastrig-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6) // -count=N reuses the process
 	zipFor := func(tag string) []byte { return zipOf(t, map[string][]byte{"app.py": versionCode(tag)}, 0o644) }
-	created, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/r"),
-		Runtime: lambdatypes.RuntimePython312, Handler: aws.String("app.handler"),
-		Code: &lambdatypes.FunctionCode{ZipFile: zipFor("one")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := createPythonFunction(t, c, name, zipFor("one"))
 	arn := aws.ToString(created.FunctionArn)
 	if _, err := c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(name)}); err != nil {
 		t.Fatal(err)
@@ -562,4 +548,19 @@ func TestAliasTriggers(t *testing.T) {
 	if rec.RequestContext.FunctionArn != arn+":live" || rec.ResponseContext.ExecutedVersion != "1" {
 		t.Errorf("on_success record: functionArn %s, executedVersion %s; want %s:live, 1", rec.RequestContext.FunctionArn, rec.ResponseContext.ExecutedVersion, arn)
 	}
+}
+
+// createPythonFunction makes a python3.12 function of zip (handler
+// app.handler).
+func createPythonFunction(t *testing.T, c *lambda.Client, name string, zip []byte) *lambda.CreateFunctionOutput {
+	t.Helper()
+	created, err := c.CreateFunction(t.Context(), &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::000000000000:role/r"),
+		Runtime: lambdatypes.RuntimePython312, Handler: aws.String("app.handler"),
+		Code: &lambdatypes.FunctionCode{ZipFile: zip},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created
 }
