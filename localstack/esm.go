@@ -24,6 +24,9 @@ type mapping struct {
 	FunctionArn    string `json:"FunctionArn"`
 	BatchSize      int    `json:"BatchSize"`
 	State          string `json:"State"`
+	// ReportBatchItemFailures: delete only what the function does not name
+	// in batchItemFailures (kept by the engine, versions.go: kumo drops it).
+	reportFailures bool
 }
 
 type poller struct {
@@ -74,6 +77,7 @@ func (r *runner) listMappings(ctx context.Context) ([]mapping, error) {
 		}
 		for _, m := range out.EventSourceMappings {
 			m.FunctionArn = mappingFunction(m.UUID, m.FunctionArn) // fn:live (versions.go)
+			m.reportFailures = mappingReportsFailures(m.UUID)
 			all = append(all, m)
 		}
 		if out.NextMarker == "" || out.NextMarker == marker {
@@ -108,7 +112,7 @@ func (r *runner) syncPollers(ctx context.Context, ms []mapping) {
 		want[m.UUID] = m
 	}
 	for id, p := range r.pollers {
-		if w, ok := want[id]; !ok || w.EventSourceArn != p.m.EventSourceArn || w.FunctionArn != p.m.FunctionArn || w.BatchSize != p.m.BatchSize {
+		if w, ok := want[id]; !ok || w.EventSourceArn != p.m.EventSourceArn || w.FunctionArn != p.m.FunctionArn || w.BatchSize != p.m.BatchSize || w.reportFailures != p.m.reportFailures {
 			p.cancel()
 			delete(r.pollers, id)
 			r.lg.Printf("event source mapping %s: stopped polling %s", id, p.m.EventSourceArn)
@@ -238,15 +242,62 @@ func (r *runner) pollSQS(ctx context.Context, m mapping) {
 			sleepCtx(ctx, time.Second)
 			continue
 		}
-		entries := make([]map[string]string, len(out.Messages))
+		failed := map[string]bool{}
+		if m.reportFailures {
+			if failed, err = batchItemFailures(resp, records); err != nil {
+				r.lg.Printf("event source mapping %s: %d message(s) from %s not processed by %s (they return after the visibility timeout): %v", m.UUID, len(records), queue, fn, err)
+				sleepCtx(ctx, time.Second)
+				continue
+			}
+			if len(failed) > 0 {
+				r.lg.Printf("event source mapping %s: %d of %d message(s) from %s reported failed by %s (they return after the visibility timeout)", m.UUID, len(failed), len(records), queue, fn)
+			}
+		}
+		entries := make([]map[string]string, 0, len(out.Messages))
 		for i, msg := range out.Messages {
-			entries[i] = map[string]string{"Id": fmt.Sprint(i), "ReceiptHandle": msg.ReceiptHandle}
+			if !failed[msg.MessageID] {
+				entries = append(entries, map[string]string{"Id": fmt.Sprint(i), "ReceiptHandle": msg.ReceiptHandle})
+			}
+		}
+		if len(entries) == 0 {
+			continue
 		}
 		if _, _, err := r.call(ctx, http.MethodPost, "/", "sqs", "AmazonSQS.DeleteMessageBatch",
 			map[string]any{"QueueUrl": queueURL, "Entries": entries}); err != nil && ctx.Err() == nil {
 			r.lg.Printf("event source mapping %s: delete processed messages from %s: %v", m.UUID, queue, err)
 		}
 	}
+}
+
+// batchItemFailures reads a partial batch response as Lambda does: no
+// response, or no or an empty batchItemFailures, is a complete success;
+// invalid JSON, or an itemIdentifier that is empty or not a message of the
+// batch, fails the whole batch (an error).
+func batchItemFailures(resp []byte, records []sqsRecord) (map[string]bool, error) {
+	failed := map[string]bool{}
+	body := bytes.TrimSpace(resp)
+	if len(body) == 0 || string(body) == "null" {
+		return failed, nil
+	}
+	var out struct {
+		BatchItemFailures []struct {
+			ItemIdentifier *string `json:"itemIdentifier"`
+		} `json:"batchItemFailures"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("the partial batch response is not valid JSON (the whole batch failed): %w", err)
+	}
+	inBatch := map[string]bool{}
+	for _, rec := range records {
+		inBatch[rec.MessageID] = true
+	}
+	for _, f := range out.BatchItemFailures {
+		if f.ItemIdentifier == nil || !inBatch[*f.ItemIdentifier] {
+			return nil, fmt.Errorf("the partial batch response names an itemIdentifier that is not a message of the batch (the whole batch failed)")
+		}
+		failed[*f.ItemIdentifier] = true
+	}
+	return failed, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {

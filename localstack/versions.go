@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,6 +93,8 @@ type provisionedConfig struct {
 type storedVersions struct {
 	Functions map[string]*fnVersions `json:"functions"`
 	Mappings  map[string]string      `json:"mappings"` // event source mapping UUID → qualifier
+	// event source mapping UUID → FunctionResponseTypes, which kumo drops
+	ResponseTypes map[string][]string `json:"response_types,omitempty"`
 }
 
 // pendingInvoke is an invoke routed to a kumo function whose run has not
@@ -119,17 +122,18 @@ type versionStore struct {
 // one per process too (sharedVersions): engines in one process (tests) see
 // the same functions and the same versions.
 type versionState struct {
-	mu       sync.Mutex
-	loaded   bool
-	fns      map[string]*fnVersions
-	mappings map[string]string
-	pending  map[string][]pendingInvoke // by kumo function name
-	origins  map[string]originHit       // an event's origin → the qualifier it targets
+	mu        sync.Mutex
+	loaded    bool
+	fns       map[string]*fnVersions
+	mappings  map[string]string
+	respTypes map[string][]string        // mapping UUID → FunctionResponseTypes
+	pending   map[string][]pendingInvoke // by kumo function name
+	origins   map[string]originHit       // an event's origin → the qualifier it targets
 }
 
 func newVersionState() *versionState {
 	return &versionState{
-		fns: map[string]*fnVersions{}, mappings: map[string]string{},
+		fns: map[string]*fnVersions{}, mappings: map[string]string{}, respTypes: map[string][]string{},
 		pending: map[string][]pendingInvoke{}, origins: map[string]originHit{},
 	}
 }
@@ -215,6 +219,9 @@ func (v *versionStore) load() {
 	if st.Mappings != nil {
 		v.mappings = st.Mappings
 	}
+	if st.ResponseTypes != nil {
+		v.respTypes = st.ResponseTypes
+	}
 }
 
 // save writes the state; called with mu held.
@@ -222,7 +229,7 @@ func (v *versionStore) save() {
 	if v.dataDir == "" {
 		return
 	}
-	b, _ := json.MarshalIndent(storedVersions{Functions: v.fns, Mappings: v.mappings}, "", "  ")
+	b, _ := json.MarshalIndent(storedVersions{Functions: v.fns, Mappings: v.mappings, ResponseTypes: v.respTypes}, "", "  ")
 	if err := os.MkdirAll(v.dataDir, 0o755); err != nil {
 		v.lg.Printf("versions: %v", err)
 		return
@@ -340,6 +347,19 @@ func mappingFunction(uuid, fnArn string) string {
 		return false
 	})
 	return fnArn
+}
+
+// mappingReportsFailures reports whether the mapping uuid was made with
+// FunctionResponseTypes ReportBatchItemFailures (kept here: kumo drops it).
+func mappingReportsFailures(uuid string) bool {
+	found := false
+	eachVersionStore(func(v *versionStore) bool {
+		v.mu.Lock()
+		found = slices.Contains(v.respTypes[uuid], "ReportBatchItemFailures")
+		v.mu.Unlock()
+		return found
+	})
+	return found
 }
 
 // splitQualifier splits a function identifier (name, name:qualifier, ARN,
@@ -1411,6 +1431,8 @@ func (v *versionStore) serveProvisioned(w http.ResponseWriter, req *http.Request
 // gets the bare name, the qualifier is kept here and put back in answers.
 func (v *versionStore) serveMapping(w http.ResponseWriter, req *http.Request) {
 	qual := ""
+	var respTypes []string // FunctionResponseTypes, when the request sets them
+	setsTypes := false
 	if req.Method == http.MethodPost || req.Method == http.MethodPut {
 		body, err := io.ReadAll(req.Body)
 		if err != nil {
@@ -1419,6 +1441,14 @@ func (v *versionStore) serveMapping(w http.ResponseWriter, req *http.Request) {
 		}
 		var in map[string]any
 		if json.Unmarshal(body, &in) == nil {
+			if list, ok := in["FunctionResponseTypes"].([]any); ok {
+				setsTypes = true
+				for _, x := range list {
+					if t, ok := x.(string); ok {
+						respTypes = append(respTypes, t)
+					}
+				}
+			}
 			if fn, ok := in["FunctionName"].(string); ok {
 				var name string
 				name, qual = splitQualifier(fn)
@@ -1445,18 +1475,28 @@ func (v *versionStore) serveMapping(w http.ResponseWriter, req *http.Request) {
 	}
 	buf := &bufferedResponse{header: http.Header{}}
 	v.next.ServeHTTP(buf, req)
-	writeEdited(w, buf, func(out map[string]any) { v.keepMappingQualifier(req.Method, qual, out) })
+	writeEdited(w, buf, func(out map[string]any) { v.keepMappingQualifier(req.Method, qual, respTypes, setsTypes, out) })
 }
 
-// keepMappingQualifier records the qualifier (fn:live) a mapping was made or
-// updated with, which kumo drops, and gives it back in the answer.
-func (v *versionStore) keepMappingQualifier(method, qual string, out map[string]any) {
+// keepMappingQualifier records the qualifier (fn:live) and the
+// FunctionResponseTypes a mapping was made or updated with, which kumo
+// drops, and gives them back in the answer.
+func (v *versionStore) keepMappingQualifier(method, qual string, respTypes []string, setsTypes bool, out map[string]any) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if uuid, _ := out["UUID"].(string); uuid != "" {
+		if method == http.MethodPost || (method == http.MethodPut && setsTypes) {
+			if len(respTypes) > 0 {
+				v.respTypes[uuid] = respTypes
+			} else {
+				delete(v.respTypes, uuid)
+			}
+			v.save()
+		}
 		switch {
 		case method == http.MethodDelete:
 			delete(v.mappings, uuid)
+			delete(v.respTypes, uuid)
 			v.save()
 		case method == http.MethodPost || (method == http.MethodPut && qual != ""):
 			if qual != "" {
@@ -1472,6 +1512,9 @@ func (v *versionStore) keepMappingQualifier(method, qual string, out map[string]
 		arn, _ := m["FunctionArn"].(string)
 		if q := v.mappings[uuid]; q != "" && arn != "" {
 			m["FunctionArn"] = withQualifier(arn, q)
+		}
+		if t := v.respTypes[uuid]; len(t) > 0 {
+			m["FunctionResponseTypes"] = t
 		}
 	}
 	if list, ok := out["EventSourceMappings"].([]any); ok {
