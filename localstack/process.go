@@ -35,6 +35,14 @@ func (r *runner) remove(name string) {
 // restartLocked stops fn's process, unpacks its code and starts it again.
 // r.mu is held.
 func (r *runner) restartLocked(fn *fnRun) {
+	// A debugged function's invocation has no timer (a breakpoint may hold
+	// it) and kumo waits up to 15 minutes: one the old process was running
+	// would never be answered, and kumo would queue every later request
+	// behind it. Answer it now; others are ended by their timer.
+	if inv := fn.inflight; inv != nil && !inv.ended && fn.debugPort != 0 {
+		msg := "RequestId: " + inv.id + " Error: Runtime exited: the function was redeployed while this invocation ran"
+		go r.fail(fn, inv, "Runtime.ExitError", msg, msg+"\nRuntime.ExitError", "error", 0)
+	}
 	stopFn(fn)
 	closeLog(fn)
 	fn.gen++
